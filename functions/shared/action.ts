@@ -1,0 +1,32 @@
+/**
+ * The contract between a playbook and its action functions: the event every action receives and the
+ * result it returns. The audit middleware records both.
+ */
+import * as z from 'zod/mini';
+
+/** What every action receives from the playbook, besides its own fields. */
+export const ActionEventSchema = z.looseObject({
+  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
+  /** `$$.Execution.Id`, so that each step points at the run that made it. */
+  executionArn: z.optional(z.string()),
+  /** Report what would be done and change nothing. */
+  dryRun: z.optional(z.boolean()),
+});
+export type ActionEvent = z.infer<typeof ActionEventSchema>;
+
+/**
+ * What an action returns. `already-done` is an idempotent repeat that changed nothing; `skipped` is a
+ * deliberate decision not to act, with its reason in `note`.
+ */
+export interface ActionResult {
+  status: 'succeeded' | 'already-done' | 'skipped';
+  /** The resource's state before the action changed anything. */
+  before?: unknown;
+  /** What changed (or, with `dryRun`, what would have). */
+  changes?: unknown;
+  evidence?: string[];
+  note?: string;
+  dryRun?: boolean;
+  /** Anything the next states of the playbook need. */
+  output?: Record<string, unknown>;
+}

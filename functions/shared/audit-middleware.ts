@@ -1,0 +1,107 @@
+/**
+ * A middy middleware that wraps an action and records it truthfully: a `started` step before the action
+ * runs, and after it one of `succeeded`, `already-done` or `skipped` (from the action's result), or
+ * `failed` with the error's name and message. If the `started` step cannot be written the action does not
+ * run: Cordon never acts unrecorded. If the final step cannot be written the invocation fails, so that the
+ * state machine retries it and the idempotent action records `already-done`.
+ */
+import type { MiddlewareObj, Request } from '@middy/core';
+import { type ActionEvent, ActionEventSchema, type ActionResult } from './action.ts';
+import type { AuditRecorder } from './audit.ts';
+import type { Phase } from './domain.ts';
+import { parseOrThrow } from './domain.ts';
+import { describeError, type Logger } from './log.ts';
+
+export interface AuditStepOptions {
+  readonly recorder: AuditRecorder;
+  readonly phase: Phase;
+  readonly action: string;
+  /** Who acts; default `automation`. */
+  readonly actor?: string;
+  readonly logger?: Logger;
+}
+
+interface Started {
+  incidentId: string;
+  seq: number;
+  startedAt: string;
+  executionArn?: string;
+  dryRun?: boolean;
+}
+
+export function auditStep<E extends ActionEvent, R extends ActionResult>(
+  options: AuditStepOptions,
+): MiddlewareObj<E, R> {
+  const { recorder, phase, action, logger } = options;
+  const actor = options.actor ?? 'automation';
+  const started = new WeakMap<object, Started>();
+
+  const before = async (request: Request<E, R>): Promise<void> => {
+    const event = parseOrThrow(ActionEventSchema, request.event, `${action} event`);
+    const step = await recorder.appendStep(event.incidentId, {
+      phase,
+      action,
+      status: 'started',
+      actor,
+      input: request.event,
+      executionArn: event.executionArn,
+      dryRun: event.dryRun,
+    });
+    started.set(request, {
+      incidentId: event.incidentId,
+      seq: step.seq,
+      startedAt: step.startedAt,
+      executionArn: event.executionArn,
+      dryRun: event.dryRun,
+    });
+  };
+
+  const after = async (request: Request<E, R>): Promise<void> => {
+    const start = started.get(request);
+    const result = request.response;
+    if (!start || !result) return;
+    await recorder.appendStep(start.incidentId, {
+      phase,
+      action,
+      status: result.status,
+      actor,
+      before: result.before,
+      changes: result.changes,
+      evidence: result.evidence,
+      note: result.note,
+      startedSeq: start.seq,
+      startedAt: start.startedAt,
+      executionArn: start.executionArn,
+      dryRun: result.dryRun ?? start.dryRun,
+    });
+  };
+
+  const onError = async (request: Request<E, R>): Promise<void> => {
+    const start = started.get(request);
+    const error = describeError(request.error);
+    // Nothing started (the event was invalid, or the started step could not be written): nothing to finish.
+    if (!start) return;
+    try {
+      await recorder.appendStep(start.incidentId, {
+        phase,
+        action,
+        status: 'failed',
+        actor,
+        error,
+        startedSeq: start.seq,
+        startedAt: start.startedAt,
+        executionArn: start.executionArn,
+        dryRun: start.dryRun,
+      });
+    } catch (recordError) {
+      // The action's own error is what the state machine must see; the record keeps the started step.
+      logger?.error('could not record the failure', {
+        action,
+        error,
+        recordError: describeError(recordError),
+      });
+    }
+  };
+
+  return { before, after, onError };
+}

