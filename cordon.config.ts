@@ -1,0 +1,21 @@
+/**
+ * Cordon's settings (the Preparation phase): who approves, from which address, what starts a playbook
+ * and how. Validated at synth (`npx cdk synth`); see functions/shared/settings.ts for every field.
+ */
+import { defineSettings } from './functions/shared/settings.ts';
+
+export default defineSettings({
+  approvers: ['security-oncall@example.com'],
+  sender: 'cordon@example.com',
+  severityThreshold: 4,
+  protectedTag: { key: 'cordon:protected', value: 'true' },
+  maxAutomaticContainmentsPerHour: 5,
+  playbookModes: {
+    'ec2-compromise': 'automatic',
+    'iam-credential-compromise': 'automatic',
+  },
+  suppressions: [],
+  alarms: [],
+  securityHubProducts: ['aws/guardduty'],
+  approval: { timeoutMinutes: 60 },
+});
