@@ -1,0 +1,293 @@
+/**
+ * The sandbox account: a simulated AWS account attached to real SDK v3 clients at the command
+ * level. A middleware at the `initialize` step answers each command from an in-memory account and
+ * never calls the next handler, so nothing reaches the network and the SDK's retry middleware
+ * (a later step) never sees a sandbox error: retrying is left to the state machine, as in AWS.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  HandlerExecutionContext,
+  InitializeHandler,
+  InitializeHandlerArguments,
+  InitializeHandlerOutput,
+  InitializeMiddleware,
+  Pluggable,
+} from '@smithy/types';
+import { autoScalingHandlers } from './autoscaling.ts';
+import { backupHandlers, refreshBackup } from './backup.ts';
+import type { CallContext, HandlerMap } from './context.ts';
+import { ec2Handlers, refreshEc2 } from './ec2.ts';
+import { elbHandlers, elbv2Handlers, refreshElbv2 } from './elb.ts';
+import type { ServiceName } from './errors.ts';
+import { accessDenied, awsError, SandboxUnsupportedCommandError, SERVICES, serviceOf } from './errors.ts';
+import { iamHandlers } from './iam.ts';
+import type { AccountSeed } from './seed.ts';
+import { buildState } from './seed.ts';
+import { sesHandlers } from './ses.ts';
+import { sfnCall } from './sfn.ts';
+import type { AccountState, SentEmail } from './state.ts';
+import { sortedCopy } from './state.ts';
+import { stsHandlers } from './sts.ts';
+
+export { SandboxSeedError, SandboxUnsupportedCommandError } from './errors.ts';
+export type { AccountSeed } from './seed.ts';
+export type { AccountState, SentEmail } from './state.ts';
+
+/** Where `SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat` go (the local engine). */
+export type TaskTokenSink = {
+  success(token: string, output: string): Promise<void> | void;
+  failure(token: string, error?: string, cause?: string): Promise<void> | void;
+  heartbeat?(token: string): void;
+};
+
+/** One call the sandbox answered (or refused). */
+export interface CallRecord {
+  /** Short service name: `EC2`, `IAM`, `AutoScaling`, `ELBv2`, `ELB`, `Backup`, `SESv2`, `STS`, `SFN`. */
+  readonly service: string;
+  /** Command name without the `Command` suffix. */
+  readonly command: string;
+  readonly input: unknown;
+  readonly output?: unknown;
+  readonly error?: { readonly name: string; readonly message: string };
+  /** Sandbox time of the call, epoch milliseconds. */
+  readonly at: number;
+}
+
+/** Options of {@link Sandbox.create}. */
+export interface SandboxOptions {
+  /** The base clock; default `Date.now`. The sandbox adds what {@link Sandbox.advance} moved it by. */
+  readonly now?: () => number;
+  /** Overrides the seed's account id (default `123456789012`). */
+  readonly accountId?: string;
+  /** Overrides the seed's region (default `us-east-1`). */
+  readonly region?: string;
+  /** Receives Step Functions task token calls; without it they fail with `TaskDoesNotExist`. */
+  readonly taskTokens?: TaskTokenSink;
+}
+
+/** An error that `failNext` injects. */
+export interface InjectedError {
+  /** AWS's error code, e.g. `RequestLimitExceeded`, `NoSuchEntity`, `InternalError`. */
+  readonly code: string;
+  readonly message?: string;
+  readonly fault?: 'client' | 'server';
+}
+
+const HANDLERS: Readonly<Record<Exclude<ServiceName, 'SFN'>, HandlerMap>> = {
+  EC2: ec2Handlers,
+  IAM: iamHandlers,
+  AutoScaling: autoScalingHandlers,
+  ELBv2: elbv2Handlers,
+  ELB: elbHandlers,
+  Backup: backupHandlers,
+  SESv2: sesHandlers,
+  STS: stsHandlers,
+};
+
+interface Stackable {
+  middlewareStack: { use(plugin: Pluggable<object, object>): void };
+}
+
+function isStackable(client: unknown): client is Stackable {
+  if (typeof client !== 'object' || client === null || !('middlewareStack' in client)) return false;
+  const stack = client.middlewareStack;
+  return typeof stack === 'object' && stack !== null && 'use' in stack && typeof stack.use === 'function';
+}
+
+/** Splits `EC2:StopInstances` into its service and command; the service is optional. */
+function parseKey(key: string): { service?: string; command: string } {
+  const index = key.indexOf(':');
+  return index < 0
+    ? { command: key }
+    : { service: key.slice(0, index).toLowerCase(), command: key.slice(index + 1) };
+}
+
+function matches(key: string, service: ServiceName, command: string): boolean {
+  if (key === '*') return true;
+  const parsed = parseKey(key);
+  return (
+    parsed.command === command && (parsed.service === undefined || parsed.service === service.toLowerCase())
+  );
+}
+
+/** A simulated AWS account. */
+export class Sandbox {
+  #state: AccountState;
+  #offset = 0;
+  readonly #clock: () => number;
+  readonly #taskTokens: TaskTokenSink | undefined;
+  readonly #failures: { key: string; remaining: number; error: InjectedError }[] = [];
+  readonly #latency = new Map<string, number>();
+  readonly #calls: CallRecord[] = [];
+
+  private constructor(seed: AccountSeed, options: SandboxOptions) {
+    this.#clock = options.now ?? Date.now;
+    this.#taskTokens = options.taskTokens;
+    this.#state = buildState(seed, {
+      now: this.#clock(),
+      ...(options.accountId ? { accountId: options.accountId } : {}),
+      ...(options.region ? { region: options.region } : {}),
+    });
+  }
+
+  /** Makes a sandbox account from a seed (default: one default VPC and nothing else). */
+  static create(seed: AccountSeed = {}, options: SandboxOptions = {}): Sandbox {
+    return new Sandbox(seed, options);
+  }
+
+  /** A plugin for `registerClientPlugin` (or `client.middlewareStack.use`). */
+  plugin(): Pluggable<object, object> {
+    const middleware: InitializeMiddleware<object, object> =
+      (_next: InitializeHandler<object, object>, context: HandlerExecutionContext) =>
+      async (args: InitializeHandlerArguments<object>): Promise<InitializeHandlerOutput<object>> => {
+        const output = await this.#dispatch(context.clientName, context.commandName, args.input);
+        // No `next`: the request never reaches serialization, signing, retries or the network.
+        return { output: output as object, response: {} };
+      };
+    return {
+      applyToStack: (stack) => {
+        stack.add(middleware, {
+          step: 'initialize',
+          priority: 'high',
+          name: 'cordonSandboxMiddleware',
+          override: true,
+        });
+      },
+    };
+  }
+
+  /** Attaches the sandbox to one SDK client, and returns the client. */
+  attach<C>(client: C): C {
+    if (!isStackable(client)) throw new TypeError('Sandbox.attach expects an AWS SDK v3 client');
+    client.middlewareStack.use(this.plugin());
+    return client;
+  }
+
+  /** A deep copy of the whole account state, with sorted keys, for assertions. */
+  state(): AccountState {
+    this.#refresh();
+    return sortedCopy(structuredClone(this.#state));
+  }
+
+  /** Moves the sandbox clock forward; snapshots, instance transitions and restore jobs progress with it. */
+  advance(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`advance expects a non-negative number of ms, got ${ms}`);
+    this.#offset += ms;
+    this.#refresh();
+  }
+
+  /** The sandbox clock, epoch milliseconds. */
+  now(): number {
+    return this.#clock() + this.#offset;
+  }
+
+  /**
+   * Makes the next `times` calls of `command` (`StopInstances` or `EC2:StopInstances`) fail with
+   * the SDK exception for `error.code`.
+   */
+  failNext(command: string, times: number, error: InjectedError): void {
+    this.#failures.push({ key: command, remaining: times, error });
+  }
+
+  /** Delays every call of `command` (or `*`) by `ms` of wall-clock time; adds up when called again. */
+  addLatency(command: string, ms: number): void {
+    this.#latency.set(command, (this.#latency.get(command) ?? 0) + ms);
+  }
+
+  /** Every call, in order, including failed and injected ones. */
+  get calls(): readonly CallRecord[] {
+    return this.#calls;
+  }
+
+  /** Emails accepted by SES, in order. */
+  get sentEmails(): readonly SentEmail[] {
+    return structuredClone(this.#state.ses.sent);
+  }
+
+  #refresh(): void {
+    const now = this.now();
+    refreshEc2(this.#state, now);
+    refreshBackup(this.#state, now);
+    refreshElbv2(this.#state, now);
+  }
+
+  async #dispatch(
+    clientName: string | undefined,
+    commandName: string | undefined,
+    input: object,
+  ): Promise<unknown> {
+    const command = (commandName ?? 'Unknown').replace(/Command$/, '');
+    const service = serviceOf(clientName);
+    const inputCopy = structuredClone(input);
+    const record = (result: { output?: unknown; error?: unknown }): void => {
+      const error =
+        result.error instanceof Error
+          ? { name: result.error.name, message: result.error.message }
+          : undefined;
+      this.#calls.push({
+        service: service ?? clientName ?? 'Unknown',
+        command,
+        input: inputCopy,
+        ...(result.output === undefined ? {} : { output: result.output }),
+        ...(error ? { error } : {}),
+        at: this.now(),
+      });
+    };
+    try {
+      if (!service) throw new SandboxUnsupportedCommandError(clientName ?? 'Unknown', command);
+      let delay = 0;
+      for (const [key, ms] of this.#latency) if (matches(key, service, command)) delay += ms;
+      if (delay > 0) await sleep(delay);
+      const output = await this.#execute(service, command, input);
+      const withMetadata = {
+        ...(output as object),
+        $metadata: {
+          httpStatusCode: 200,
+          requestId: `sandbox-${this.#calls.length + 1}`,
+          attempts: 1,
+          totalRetryDelay: 0,
+        },
+      };
+      record({ output: withMetadata });
+      return withMetadata;
+    } catch (error) {
+      record({ error });
+      throw error;
+    }
+  }
+
+  async #execute(service: ServiceName, command: string, input: object): Promise<unknown> {
+    const injected = this.#failures.find((f) => f.remaining > 0 && matches(f.key, service, command));
+    if (injected) {
+      injected.remaining -= 1;
+      throw awsError(
+        service,
+        injected.error.code,
+        injected.error.message ?? `Injected ${injected.error.code}`,
+        {
+          ...(injected.error.fault ? { fault: injected.error.fault } : {}),
+        },
+      );
+    }
+    if (this.#state.denied.some((key) => matches(key, service, command))) {
+      throw accessDenied(service, command, this.#state.callerArn);
+    }
+    this.#refresh();
+    if (service === 'SFN') return sfnCall(this.#taskTokens, command, input);
+    const handler = HANDLERS[service][command];
+    if (!handler) throw new SandboxUnsupportedCommandError(service, command);
+    // Work on a draft, so that a failed command (or a DryRun) leaves the account unchanged.
+    const draft = structuredClone(this.#state);
+    const ctx: CallContext = { state: draft, now: this.now(), service, command };
+    const output = handler(ctx, structuredClone(input) as never);
+    if (service === 'EC2' && 'DryRun' in input && input.DryRun === true) {
+      throw awsError('EC2', 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
+    }
+    this.#state = draft;
+    return output;
+  }
+}
+
+/** The services the sandbox simulates, by short name. */
+export const SANDBOX_SERVICES: readonly ServiceName[] = Object.keys(SERVICES) as ServiceName[];
