@@ -67,6 +67,43 @@ export const SettingsSchema = z.object({
     }),
     { timeoutMinutes: 60 },
   ),
+  /** How the EC2 playbook contains and eradicates. */
+  ec2: z._default(
+    z.object({
+      /**
+       * How tracked connections are cut when the isolation group goes on (a security group change does not
+       * end connections already tracked: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html):
+       * `two-step` (default: a temporary allow-all group makes flows untracked, then the isolation group),
+       * `nacl` (a quarantine network ACL, only when the instance is alone in its subnet), `conntrack`
+       * (lower the interfaces' connection-tracking timeouts), or `direct` (the isolation group alone).
+       */
+      isolation: z._default(z.enum(['two-step', 'nacl', 'conntrack', 'direct']), 'two-step'),
+      /** Seconds the two-step swap's allow-all window lasts. Default 5. */
+      swapWindowSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(60)), 5),
+      /** After approval: `stop` (default) or `terminate`. */
+      eradication: z._default(z.enum(['stop', 'terminate']), 'stop'),
+      /** Seconds between snapshot checks, and how many checks before giving up. */
+      snapshotCheckSeconds: z._default(z.number().check(z.int(), z.gte(1)), 30),
+      snapshotMaxChecks: z._default(z.number().check(z.int(), z.gte(1)), 60),
+    }),
+    {
+      isolation: 'two-step',
+      swapWindowSeconds: 5,
+      eradication: 'stop',
+      snapshotCheckSeconds: 30,
+      snapshotMaxChecks: 60,
+    },
+  ),
+  /** How the IAM playbook contains. */
+  iam: z._default(
+    z.object({
+      /** Deactivate every key of the user, not only the one in the finding. Default false. */
+      deactivateAllKeys: z._default(z.boolean(), false),
+      /** Delete the user's console login profile. Default false. */
+      deleteLoginProfile: z._default(z.boolean(), false),
+    }),
+    { deactivateAllKeys: false, deleteLoginProfile: false },
+  ),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 export type SettingsInput = z.input<typeof SettingsSchema>;

@@ -63,6 +63,11 @@ export interface SandboxOptions {
   readonly region?: string;
   /** Receives Step Functions task token calls; without it they fail with `TaskDoesNotExist`. */
   readonly taskTokens?: TaskTokenSink;
+  /**
+   * SDK clients (by class name) whose calls go on to their real endpoint instead of the sandbox. Default
+   * `['DynamoDBClient']`: the audit record lives in the local store, not in the simulated account.
+   */
+  readonly passThrough?: readonly string[];
 }
 
 /** An error that `failNext` injects. */
@@ -116,6 +121,7 @@ export class Sandbox {
   #offset = 0;
   readonly #clock: () => number;
   readonly #taskTokens: TaskTokenSink | undefined;
+  readonly #passThrough: ReadonlySet<string>;
   readonly #failures: { key: string; remaining: number; error: InjectedError }[] = [];
   readonly #latency = new Map<string, number>();
   readonly #calls: CallRecord[] = [];
@@ -123,6 +129,7 @@ export class Sandbox {
   private constructor(seed: AccountSeed, options: SandboxOptions) {
     this.#clock = options.now ?? Date.now;
     this.#taskTokens = options.taskTokens;
+    this.#passThrough = new Set(options.passThrough ?? ['DynamoDBClient']);
     this.#state = buildState(seed, {
       now: this.#clock(),
       ...(options.accountId ? { accountId: options.accountId } : {}),
@@ -138,8 +145,9 @@ export class Sandbox {
   /** A plugin for `registerClientPlugin` (or `client.middlewareStack.use`). */
   plugin(): Pluggable<object, object> {
     const middleware: InitializeMiddleware<object, object> =
-      (_next: InitializeHandler<object, object>, context: HandlerExecutionContext) =>
+      (next: InitializeHandler<object, object>, context: HandlerExecutionContext) =>
       async (args: InitializeHandlerArguments<object>): Promise<InitializeHandlerOutput<object>> => {
+        if (context.clientName !== undefined && this.#passThrough.has(context.clientName)) return next(args);
         const output = await this.#dispatch(context.clientName, context.commandName, args.input);
         // No `next`: the request never reaches serialization, signing, retries or the network.
         return { output: output as object, response: {} };
