@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { parseOrThrow } from './domain.ts';
+import { ConfigError } from './errors.ts';
 
 export const PLAYBOOK_MODES = ['automatic', 'approval-first', 'dry-run'] as const;
 export type PlaybookMode = (typeof PLAYBOOK_MODES)[number];
@@ -116,4 +117,22 @@ export function parseSettings(value: unknown): Settings {
 /** Identity helper for `cordon.config.ts`, for type checking and completion. */
 export function defineSettings(settings: SettingsInput): SettingsInput {
   return settings;
+}
+
+/** The environment variable that carries the validated settings, as JSON, to every function. */
+export const SETTINGS_ENV = 'CORDON_SETTINGS';
+
+/** Reads the settings a function was deployed with, once, at cold start. */
+export function readSettingsFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Settings {
+  const raw = env[SETTINGS_ENV];
+  if (raw === undefined || raw.trim() === '') throw new ConfigError(`${SETTINGS_ENV} is required`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`${SETTINGS_ENV} must be JSON, got "${raw.slice(0, 40)}..."`);
+  }
+  return parseSettings(parsed);
 }
