@@ -63,7 +63,8 @@ export interface EngineOptions {
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
-   * Factor applied to Wait durations, Task and execution `TimeoutSeconds` and Retry intervals.
+   * Factor applied to Wait durations, token tasks' and executions' `TimeoutSeconds` and Retry intervals (a
+   * plain Lambda task runs in real time and keeps its timeout).
    * Default 1 (real time); tests use e.g. 0.001.
    */
   readonly waitScale?: number;
@@ -600,21 +601,25 @@ export class LocalEngine implements TaskTokenSink {
     };
   }
 
-  /** Races a task with its scaled `TimeoutSeconds`; the timeout fails it with `States.Timeout`. */
+  /** Races a task with its `TimeoutSeconds` (scaled when asked); the timeout fails it with `States.Timeout`. */
   private withTimeout<T>(
     work: Promise<T>,
     timeoutSeconds: number | undefined,
+    scaled: boolean,
     onTimeout?: () => void,
   ): Promise<T> {
     if (timeoutSeconds === undefined) return work;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        onTimeout?.();
-        reject(
-          new TaskStateError('States.Timeout', `Task timed out after ${timeoutSeconds} seconds (nominal)`),
-        );
-      }, this.scaledMs(timeoutSeconds));
+      timer = setTimeout(
+        () => {
+          onTimeout?.();
+          reject(
+            new TaskStateError('States.Timeout', `Task timed out after ${timeoutSeconds} seconds (nominal)`),
+          );
+        },
+        scaled ? this.scaledMs(timeoutSeconds) : timeoutSeconds * 1000,
+      );
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
@@ -674,7 +679,9 @@ export class LocalEngine implements TaskTokenSink {
       return answered;
     };
     try {
-      const output = await this.withTimeout(attempt(), spec.timeoutSeconds, () => {
+      // A token task waits for a person or a callback: its timeout is scaled like a Wait. A plain invocation
+      // runs the handler in real time, so its timeout is not.
+      const output = await this.withTimeout(attempt(), spec.timeoutSeconds, spec.waitForTaskToken, () => {
         if (token === undefined) return;
         this.pending.delete(token);
         this.timedOutTokens.add(token);

@@ -142,26 +142,23 @@ export class Sandbox {
     return new Sandbox(seed, options);
   }
 
-  /** A plugin for `registerClientPlugin` (or `client.middlewareStack.use`). */
-  plugin(): Pluggable<object, object> {
-    const middleware: InitializeMiddleware<object, object> =
-      (next: InitializeHandler<object, object>, context: HandlerExecutionContext) =>
+  /**
+   * The command-level middleware: answers every call of a simulated service from the account's state,
+   * and lets the pass-through clients' calls go on.
+   */
+  middleware(): InitializeMiddleware<object, object> {
+    return (next: InitializeHandler<object, object>, context: HandlerExecutionContext) =>
       async (args: InitializeHandlerArguments<object>): Promise<InitializeHandlerOutput<object>> => {
         if (context.clientName !== undefined && this.#passThrough.has(context.clientName)) return next(args);
         const output = await this.#dispatch(context.clientName, context.commandName, args.input);
         // No `next`: the request never reaches serialization, signing, retries or the network.
         return { output: output as object, response: {} };
       };
-    return {
-      applyToStack: (stack) => {
-        stack.add(middleware, {
-          step: 'initialize',
-          priority: 'high',
-          name: 'cordonSandboxMiddleware',
-          override: true,
-        });
-      },
-    };
+  }
+
+  /** A plugin for `registerClientPlugin` (or `client.middlewareStack.use`). */
+  plugin(): Pluggable<object, object> {
+    return sandboxPlugin(this.middleware());
   }
 
   /** Attaches the sandbox to one SDK client, and returns the client. */
@@ -299,3 +296,17 @@ export class Sandbox {
 
 /** The services the sandbox simulates, by short name. */
 export const SANDBOX_SERVICES: readonly ServiceName[] = Object.keys(SERVICES) as ServiceName[];
+
+/** The name and place of the sandbox's middleware on a client's stack. */
+export function sandboxPlugin(middleware: InitializeMiddleware<object, object>): Pluggable<object, object> {
+  return {
+    applyToStack: (stack) => {
+      stack.add(middleware, {
+        step: 'initialize',
+        priority: 'high',
+        name: 'cordonSandboxMiddleware',
+        override: true,
+      });
+    },
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * The local runtime in one object: the local engine running the stack's playbooks in-process, the
+ * sandbox account standing in for AWS (or, with `aws: true`, the real endpoints), and the audit record
+ * in a DynamoDB Local table. `cordon run`, the demo and the integration tests all use it.
+ *
+ * Handlers are imported once per process and make their SDK clients at module scope, so the sandbox is
+ * attached through one switch plugin that forwards each call to the current account: a new account
+ * (`useAccount`) takes effect for clients made before it.
+ */
+import type { App, Stack } from 'aws-cdk-lib';
+import { AuditRecorder } from '#shared/audit';
+import { registerClientPlugin } from '#shared/clients';
+import { ENV } from '#shared/config';
+import { makeDocumentClient } from '#shared/dynamo';
+import { CordonError } from '#shared/errors';
+import { buildApp } from '../infra/cordon-app.ts';
+import type { CordonStackProps } from '../infra/cordon-stack.ts';
+import { type EngineOptions, type HistoryEvent, LocalEngine, type PendingTask } from './engine/index.ts';
+import { type AccountSeed, Sandbox, sandboxPlugin } from './sandbox/index.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './store.ts';
+
+/** The sandbox account's id, and the engine's, so that ARNs agree. */
+export const LOCAL_ACCOUNT = '123456789012';
+
+let current: Sandbox | undefined;
+let allowReal = false;
+let installed = false;
+
+/** A call was about to reach AWS from a sandboxed run with no account attached. */
+export class NoSandboxError extends CordonError {}
+
+function installSwitch(): void {
+  if (installed) return;
+  installed = true;
+  registerClientPlugin(
+    sandboxPlugin((next, context) => async (args) => {
+      if (current) return current.middleware()(next, context)(args);
+      if (allowReal || context.clientName === 'DynamoDBClient') return next(args);
+      throw new NoSandboxError(
+        `${context.clientName}:${context.commandName} called with no sandbox account attached`,
+      );
+    }),
+  );
+}
+
+export interface LocalRuntimeOptions {
+  /** Where the record goes: a DynamoDB Local endpoint and the audit table on it. */
+  readonly store: { readonly endpoint: string; readonly tableName: string };
+  /** The app or stack whose playbooks run. Default: Cordon's own stack, built in-process. */
+  readonly scope?: App | Stack;
+  /** Props for Cordon's own stack when `scope` is not given (e.g. other settings). */
+  readonly stack?: CordonStackProps;
+  /** The simulated account. Default: an account with a default VPC only. */
+  readonly seed?: AccountSeed;
+  /** Drive the real AWS endpoints (default credential chain and endpoint settings) instead of a sandbox. */
+  readonly aws?: boolean;
+  /** Factor on Wait states, timeouts and retry intervals. Default 1. */
+  readonly waitScale?: number;
+  readonly onEvent?: EngineOptions['onEvent'];
+  readonly onTask?: EngineOptions['onTask'];
+}
+
+export class LocalRuntime {
+  readonly engine: LocalEngine;
+  readonly recorder: AuditRecorder;
+  readonly aws: boolean;
+  #sandbox: Sandbox | undefined;
+
+  private constructor(options: LocalRuntimeOptions) {
+    this.aws = options.aws ?? false;
+    const scope =
+      options.scope ??
+      buildApp({ nag: false, app: { context: { 'aws:cdk:bundling-stacks': [] } }, stack: options.stack })
+        .stack;
+    const env: Record<string, string> = {
+      [ENV.tableName]: options.store.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: options.store.endpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    if (!this.aws) {
+      Object.assign(env, {
+        AWS_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        AWS_EC2_METADATA_DISABLED: 'true',
+      });
+    }
+    // The recorder of this process reads the same table the handlers write.
+    Object.assign(process.env, env);
+    this.engine = LocalEngine.fromApp(scope, {
+      env,
+      waitScale: options.waitScale ?? 1,
+      ...(this.aws ? {} : { accountId: LOCAL_ACCOUNT, region: LOCAL_REGION }),
+      onWait: (seconds) => this.#sandbox?.advance(seconds * 1000),
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.onTask ? { onTask: options.onTask } : {}),
+    });
+    this.recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: options.store.tableName });
+    installSwitch();
+    allowReal = this.aws;
+    if (!this.aws) this.useAccount(options.seed ?? {});
+  }
+
+  /** Starts a runtime. Only one runs per process at a time. */
+  static create(options: LocalRuntimeOptions): LocalRuntime {
+    return new LocalRuntime(options);
+  }
+
+  /** The current sandbox account; throws in `aws` mode. */
+  get sandbox(): Sandbox {
+    if (!this.#sandbox) throw new NoSandboxError('this runtime drives real AWS endpoints: it has no sandbox');
+    return this.#sandbox;
+  }
+
+  /** Replaces the sandbox account with a new one made from `seed`, and returns it. */
+  useAccount(seed: AccountSeed): Sandbox {
+    if (this.aws) throw new NoSandboxError('this runtime drives real AWS endpoints: it has no sandbox');
+    this.#sandbox = Sandbox.create(seed, {
+      taskTokens: this.engine,
+      accountId: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+    });
+    current = this.#sandbox;
+    return this.#sandbox;
+  }
+
+  /** Runs a playbook to its end and returns the result with its history. */
+  run(playbook: string, input: unknown, options: { name?: string } = {}) {
+    return this.engine.run(playbook, input, options);
+  }
+
+  /** Waits for the next task token a playbook issues (an approval gate). */
+  nextTask(match?: (task: PendingTask) => boolean, timeoutMs?: number): Promise<PendingTask> {
+    return this.engine.nextTask(match, timeoutMs);
+  }
+
+  /** Stops what runs and detaches the sandbox. */
+  async close(): Promise<void> {
+    await this.engine.close();
+    if (current === this.#sandbox) current = undefined;
+    allowReal = false;
+  }
+}
+
+export type { HistoryEvent, PendingTask };
