@@ -30,7 +30,7 @@ import { sortedCopy } from './state.ts';
 import { stsHandlers } from './sts.ts';
 
 export { SandboxSeedError, SandboxUnsupportedCommandError } from './errors.ts';
-export type { AccountSeed } from './seed.ts';
+export type { AccountSeed, InstanceSeed, NetworkInterfaceSeed, UserSeed, VpcSeed } from './seed.ts';
 export type { AccountState, SentEmail } from './state.ts';
 
 /** Where `SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat` go (the local engine). */
