@@ -3,8 +3,10 @@
  * command line and turns errors into a message and an exit status.
  */
 import { Command, CommanderError } from 'commander';
-import { CordonError } from '#shared/errors';
+import { CordonError, ValidationError } from '#shared/errors';
 import { runDemo } from './commands/demo.ts';
+import { runPlaybook } from './commands/run.ts';
+import { runTriage } from './commands/triage.ts';
 
 function program(): Command {
   const cli = new Command('cordon')
@@ -24,6 +26,65 @@ function program(): Command {
     .option('--state-dir <dir>', 'the project state folder (default: ./.cordon)')
     .action(async (options: { stateDir?: string }) => {
       process.exitCode = await runDemo({ stateDir: options.stateDir });
+    });
+
+  cli
+    .command('triage <file>')
+    .description(
+      'Read an EventBridge event or a bare GuardDuty finding object and print, as JSON, the normalized ' +
+        'findings and what the router would decide (playbook, mode, reasons). Touches nothing.',
+    )
+    .option('--local', 'decide as the local runtime does (sample findings are rehearsed, not dry runs)')
+    .action(async (file: string, options: { local?: boolean }) => {
+      process.exitCode = await runTriage(file, {
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+        options: { runtime: options.local ? 'local' : 'aws' },
+      });
+    });
+
+  cli
+    .command('run')
+    .description(
+      'Run a playbook on the local runtime for an event (an EventBridge event or a bare GuardDuty finding), ' +
+        'printing each step as it happens. The sandbox account holds what the event names unless --account ' +
+        'describes one; the record goes to the local store in the state folder.',
+    )
+    .requiredOption('--playbook <id>', 'the playbook to run, e.g. ec2-compromise')
+    .requiredOption('--event <file>', 'the event, as JSON')
+    .option(
+      '--account <file>',
+      'a sandbox account seed, as JSON (default: an account holding what the event names)',
+    )
+    .option(
+      '--aws',
+      'drive the real AWS endpoints (default credential chain, AWS_ENDPOINT_URL...) instead of a sandbox',
+    )
+    .option('--dry-run', 'every action reports what it would do and changes nothing')
+    .option('--decision <approve|reject>', 'answer every approval request with this decision')
+    .option('--wait-scale <factor>', 'factor on Wait states and approval timeouts', '0.01')
+    .option('--state-dir <dir>', 'the project state folder (default: ./.cordon)')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      const decision = options.decision;
+      if (decision !== undefined && decision !== 'approve' && decision !== 'reject') {
+        throw new ValidationError('--decision', [`must be approve or reject, got "${String(decision)}"`]);
+      }
+      const waitScale = Number(options.waitScale);
+      if (!Number.isFinite(waitScale) || waitScale < 0 || waitScale > 1) {
+        throw new ValidationError('--wait-scale', [
+          `must be a number from 0 to 1, got "${String(options.waitScale)}"`,
+        ]);
+      }
+      process.exitCode = await runPlaybook({
+        playbook: String(options.playbook),
+        event: String(options.event),
+        ...(typeof options.account === 'string' ? { account: options.account } : {}),
+        aws: options.aws === true,
+        dryRun: options.dryRun === true,
+        ...(decision ? { decision } : {}),
+        waitScale,
+        ...(typeof options.stateDir === 'string' ? { stateDir: options.stateDir } : {}),
+      });
     });
 
   return cli;

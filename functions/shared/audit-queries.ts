@@ -3,10 +3,23 @@
  * conditional writes that correlation and de-duplication rely on.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit.ts';
 import { INDEX, keys } from './audit-table.ts';
 import type { Incident, IncidentStatus, Step } from './domain.ts';
+
+/** What the record keeps of a finding id. */
+export interface FindingRecord {
+  findingId: string;
+  incidentId: string;
+  status: 'routing' | 'routed' | 'failed';
+  claimedAt: string;
+  /** The reporter's own count (GuardDuty's `service.count`), the highest delivered. */
+  count: number;
+  lastSeen: string;
+  /** How many times it was delivered to the router. */
+  deliveries: number;
+}
 
 export interface Page<T> {
   items: T[];
@@ -190,14 +203,15 @@ export class AuditQueries {
   }
 
   /**
-   * Records a finding id once. Returns true the first time; false for a repeat delivery, whose count and
-   * last-seen time are raised instead.
+   * Records a finding id once, as being routed to `incidentId`. Returns true the first time; false for a
+   * repeat delivery.
    */
   async recordFinding(
     findingId: string,
     incidentId: string,
     count: number,
     lastSeen: string,
+    claimedAt = new Date().toISOString(),
   ): Promise<boolean> {
     try {
       await this.client.send(
@@ -209,7 +223,9 @@ export class AuditQueries {
             incidentId,
             count,
             lastSeen,
-            firstRecorded: lastSeen,
+            deliveries: 1,
+            status: 'routing',
+            claimedAt,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -221,13 +237,166 @@ export class AuditQueries {
     }
   }
 
+  /** Marks a finding `routed` (its playbook started, or nothing to do) or `failed` (a retry may take it over). */
+  async setFindingStatus(findingId: string, status: 'routed' | 'failed', decision?: unknown): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.finding(findingId),
+        UpdateExpression: decision === undefined ? 'SET #status = :s' : 'SET #status = :s, decision = :d',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues:
+          decision === undefined ? { ':s': status } : { ':s': status, ':d': decision },
+      }),
+    );
+  }
+
+  /**
+   * Takes over the routing of a finding whose earlier delivery failed, or stalled since before
+   * `staleBefore`: true for exactly one caller.
+   */
+  async takeOverFinding(findingId: string, staleBefore: string, now: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.finding(findingId),
+          UpdateExpression: 'SET #status = :routing, claimedAt = :now',
+          ConditionExpression: '#status = :failed OR (#status = :routing AND claimedAt < :stale)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':routing': 'routing',
+            ':failed': 'failed',
+            ':stale': staleBefore,
+            ':now': now,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Records a repeat delivery of a finding: one more delivery, and its count and last-seen time raised
+   * when the delivery reports higher ones (GuardDuty re-sends a finding with a higher `service.count`).
+   */
+  async recordRepeat(findingId: string, count: number, lastSeen: string): Promise<FindingRecord> {
+    const result = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.finding(findingId),
+        UpdateExpression: 'ADD deliveries :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    let record = result.Attributes as FindingRecord;
+    if (count > record.count || lastSeen > record.lastSeen) {
+      try {
+        const raised = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.finding(findingId),
+            UpdateExpression: 'SET #count = :count, lastSeen = :lastSeen',
+            ConditionExpression: '#count < :count OR lastSeen < :lastSeen',
+            ExpressionAttributeNames: { '#count': 'count' },
+            ExpressionAttributeValues: {
+              ':count': Math.max(count, record.count),
+              ':lastSeen': lastSeen > record.lastSeen ? lastSeen : record.lastSeen,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        record = raised.Attributes as FindingRecord;
+      } catch (error) {
+        // Another delivery raised it further meanwhile.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    return record;
+  }
+
+  /** Points a finding at the incident it joined. */
+  async linkFinding(findingId: string, incidentId: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.finding(findingId),
+        UpdateExpression: 'SET incidentId = :id',
+        ExpressionAttributeValues: { ':id': incidentId },
+      }),
+    );
+  }
+
   /** What is recorded of a finding id, if it was seen. */
-  async finding(
-    findingId: string,
-  ): Promise<{ incidentId: string; count: number; lastSeen: string } | undefined> {
+  async finding(findingId: string): Promise<FindingRecord | undefined> {
     const result = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.finding(findingId), ConsistentRead: true }),
     );
-    return result.Item as { incidentId: string; count: number; lastSeen: string } | undefined;
+    return result.Item as FindingRecord | undefined;
+  }
+
+  /** Automatic containments started in an account in an hour (`yyyy-mm-ddThh`). */
+  async automaticCount(account: string, hour: string): Promise<number> {
+    const result = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.automaticCounter(account, hour),
+        ConsistentRead: true,
+      }),
+    );
+    return typeof result.Item?.n === 'number' ? result.Item.n : 0;
+  }
+
+  /**
+   * Takes one of an account's automatic containments for the hour, atomically: true if one was left under
+   * `limit`, false if the limit is reached. Two routers can never both take the last one.
+   */
+  async reserveAutomatic(account: string, hour: string, limit: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.automaticCounter(account, hour),
+          UpdateExpression: 'ADD n :one',
+          ConditionExpression: 'attribute_not_exists(n) OR n < :limit',
+          ExpressionAttributeValues: { ':one': 1, ':limit': limit },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Keeps an event the router could not handle, whole, with the reason. */
+  async recordRejection(id: string, at: string, reason: string, event: unknown): Promise<void> {
+    let stored: unknown = event;
+    // An item holds at most 400 KB: a larger event is kept as text, cut, and says so.
+    const text = JSON.stringify(event) ?? String(event);
+    if (text.length > 300_000) stored = { truncated: true, text: text.slice(0, 300_000) };
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.rejection(at, id), at, reason, event: stored },
+      }),
+    );
+  }
+
+  /** The events rejected on a day (`yyyy-mm-dd`), oldest first. */
+  async rejections(day: string): Promise<{ at: string; reason: string; event: unknown }[]> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `REJECTED#${day}` },
+      }),
+    );
+    return (result.Items ?? []) as { at: string; reason: string; event: unknown }[];
   }
 }

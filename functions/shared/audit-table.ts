@@ -12,6 +12,8 @@
  * | resource link | `INCIDENT#<id>`      | `RESOURCE#<resource id>` | by-ref: `RESOURCE#<resource id>`, `<openedAt>#<id>` |
  * | open marker   | `OPEN#<resource id>` | `OPEN`                   |                                              |
  * | finding       | `FINDING#<id>`       | `FINDING`                |                                              |
+ * | counter       | `COUNTER#automatic#<account>` | `<yyyy-mm-ddThh>` |                                        |
+ * | rejection     | `REJECTED#<yyyy-mm-dd>` | `<time>#<id>`         |                                              |
  */
 
 /** An attribute of a key, with its DynamoDB type. */
@@ -75,6 +77,10 @@ export const keys = {
   }),
   openMarker: (resourceId: string) => ({ pk: `OPEN#${resourceId}`, sk: 'OPEN' }),
   finding: (findingId: string) => ({ pk: `FINDING#${findingId}`, sk: 'FINDING' }),
+  /** Automatic containments started in one account in one hour (`yyyy-mm-ddThh`). */
+  automaticCounter: (account: string, hour: string) => ({ pk: `COUNTER#automatic#${account}`, sk: hour }),
+  /** An event the router could not handle, kept whole with its reason. */
+  rejection: (at: string, id: string) => ({ pk: `REJECTED#${at.slice(0, 10)}`, sk: `${at}#${id}` }),
   month: (isoTime: string) => `MONTH#${isoTime.slice(0, 7)}`,
   status: (status: string) => `STATUS#${status}`,
   type: (findingType: string) => `TYPE#${findingType}`,

@@ -206,6 +206,23 @@ export class AuditRecorder {
     }
   }
 
+  /** Raises an incident's last-seen time (a later delivery of one of its findings); never lowers it. */
+  async raiseLastSeen(incidentId: string, lastSeen: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.incident(incidentId),
+          UpdateExpression: 'SET lastSeen = :v',
+          ConditionExpression: 'attribute_exists(pk) AND lastSeen < :v',
+          ExpressionAttributeValues: { ':v': lastSeen },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
   /**
    * Appends a step to an incident's chain and returns it as stored. Validates the step first: a step
    * that fails its schema is refused and nothing is written.

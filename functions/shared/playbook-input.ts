@@ -8,7 +8,10 @@ import type { PlaybookMode } from './settings.ts';
 export interface PlaybookInput {
   incidentId: string;
   /** The finding that started it, without its raw event (that is in the record). */
-  finding: Pick<Finding, 'id' | 'source' | 'type' | 'severity' | 'account' | 'region' | 'firstSeen' | 'lastSeen'> & {
+  finding: Pick<
+    Finding,
+    'id' | 'source' | 'type' | 'severity' | 'account' | 'region' | 'firstSeen' | 'lastSeen'
+  > & {
     title?: string;
   };
   /** The resource the playbook acts on. */

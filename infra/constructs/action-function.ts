@@ -13,6 +13,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '#shared/config';
+import { SETTINGS_ENV, type Settings } from '#shared/settings';
 import { fromRoot, REPO_ROOT } from '../paths.ts';
 import type { AuditTable } from './audit-table.ts';
 
@@ -95,6 +96,12 @@ export class ActionFunction extends nodejs.NodejsFunction {
     });
     this.entryPath = props.entry;
     (this.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
+  }
+
+  /** Gives the function the validated settings, as JSON in `CORDON_SETTINGS`. */
+  withSettings(settings: Settings): this {
+    this.addEnvironment(SETTINGS_ENV, JSON.stringify(settings));
+    return this;
   }
 
   /** Lets the function read and append to the audit record, and tells it the table's name. */

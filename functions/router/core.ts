@@ -1,0 +1,287 @@
+/**
+ * The router's core: each finding of an event is deduplicated (a repeat delivery of a finding id starts
+ * nothing), correlated (a finding on a resource with an open incident joins it), decided by the policy,
+ * and its playbook started with an execution name derived from the incident, so that a repeat start is
+ * idempotent. Every outcome is recorded; an event that cannot be read is kept whole with its reason.
+ *
+ * Concurrency: the finding item is the lock (one conditional put wins among any number of deliveries),
+ * the open-resource marker decides correlation (one conditional put wins), and the automatic-containment
+ * counter is taken with a conditional update, so the blast-radius limit holds under a storm.
+ */
+import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { AuditRecorder } from '#shared/audit';
+import type { AuditQueries } from '#shared/audit-queries';
+import { awsCall } from '#shared/aws';
+import type { IdSource } from '#shared/clock';
+import type { Finding } from '#shared/domain';
+import { IncidentNotFoundError, ValidationError } from '#shared/errors';
+import type { Logger } from '#shared/log';
+import { describeError } from '#shared/log';
+import { executionName, playbookInput } from '#shared/playbook-input';
+import type { PlaybookMode, Settings } from '#shared/settings';
+import { normalizeEvent } from './normalize.ts';
+import { type Decision, decide } from './policy.ts';
+
+export interface RouterDeps {
+  readonly recorder: AuditRecorder;
+  readonly queries: AuditQueries;
+  readonly sfn: Pick<SFNClient, 'send'>;
+  readonly settings: Settings;
+  /** The state machine ARN of a playbook, or undefined when the stack has none by that id. */
+  readonly playbookArn: (playbook: string) => string | undefined;
+  readonly runtime: 'aws' | 'local';
+  readonly now: () => Date;
+  readonly ids: IdSource;
+  readonly logger: Logger;
+  /** A delivery still `routing` after this long is taken to have died, and is taken over. Default 5 minutes. */
+  readonly staleAfterMs?: number;
+}
+
+export type RouteOutcome =
+  | { outcome: 'rejected'; reason: string }
+  | { outcome: 'duplicate'; findingId: string; incidentId: string; deliveries: number }
+  | { outcome: 'no-action'; findingId: string; reasons: string[] }
+  | { outcome: 'correlated'; findingId: string; incidentId: string }
+  | {
+      outcome: 'started';
+      findingId: string;
+      incidentId: string;
+      playbook: string;
+      mode: PlaybookMode;
+      executionArn: string;
+      reasons: string[];
+    };
+
+/** Routes one event; returns one outcome per finding (or one rejection). */
+export async function routeEvent(deps: RouterDeps, event: unknown): Promise<RouteOutcome[]> {
+  const result = normalizeEvent(event, deps.settings);
+  if (result.kind === 'rejected') {
+    await reject(deps, event, result.reason);
+    return [{ outcome: 'rejected', reason: result.reason }];
+  }
+  const outcomes: RouteOutcome[] = [];
+  for (const rejection of result.rejections) {
+    const reason = `finding ${rejection.index}: ${rejection.reason}`;
+    await reject(deps, event, reason);
+    outcomes.push({ outcome: 'rejected', reason });
+  }
+  for (const finding of result.findings) outcomes.push(await routeFinding(deps, finding));
+  return outcomes;
+}
+
+async function reject(deps: RouterDeps, event: unknown, reason: string): Promise<void> {
+  await deps.queries.recordRejection(deps.ids(), deps.now().toISOString(), reason, event);
+  // CloudWatch embedded metric format: counted without a PutMetricData call.
+  deps.logger.warn('event rejected', {
+    reason,
+    _aws: {
+      Timestamp: deps.now().getTime(),
+      CloudWatchMetrics: [
+        { Namespace: 'Cordon', Dimensions: [[]], Metrics: [{ Name: 'RejectedEvents', Unit: 'Count' }] },
+      ],
+    },
+    RejectedEvents: 1,
+  });
+}
+
+/** Routes one finding. */
+export async function routeFinding(deps: RouterDeps, finding: Finding): Promise<RouteOutcome> {
+  const { queries } = deps;
+  const now = deps.now();
+  let incidentId = deps.ids();
+  const first = await queries.recordFinding(
+    finding.id,
+    incidentId,
+    finding.count ?? 1,
+    finding.lastSeen,
+    now.toISOString(),
+  );
+  if (!first) {
+    const staleBefore = new Date(now.getTime() - (deps.staleAfterMs ?? 5 * 60_000)).toISOString();
+    const record = await queries.recordRepeat(finding.id, finding.count ?? 1, finding.lastSeen);
+    if (!(await queries.takeOverFinding(finding.id, staleBefore, now.toISOString()))) {
+      await deps.recorder.raiseLastSeen(record.incidentId, record.lastSeen).catch(() => undefined);
+      return {
+        outcome: 'duplicate',
+        findingId: finding.id,
+        incidentId: record.incidentId,
+        deliveries: record.deliveries,
+      };
+    }
+    // An earlier delivery failed or died part way: finish its work, with its incident id.
+    incidentId = record.incidentId;
+  }
+  try {
+    const outcome = await routeClaimed(deps, finding, incidentId);
+    return outcome;
+  } catch (error) {
+    // Let the next delivery (EventBridge retries a failed target) take it over.
+    await queries.setFindingStatus(finding.id, 'failed').catch(() => undefined);
+    throw error;
+  }
+}
+
+function hourOf(date: Date): string {
+  return date.toISOString().slice(0, 13);
+}
+
+async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: string): Promise<RouteOutcome> {
+  const { queries, recorder, settings } = deps;
+  const now = deps.now();
+  const hour = hourOf(now);
+  let automaticCount = 0;
+  let countError: string | undefined;
+  try {
+    automaticCount = await queries.automaticCount(finding.account, hour);
+  } catch (error) {
+    countError = describeError(error).message;
+  }
+  let decision: Decision = decide(
+    finding,
+    { automaticContainmentsLastHour: automaticCount, runtime: deps.runtime },
+    settings,
+  );
+  if (countError !== undefined && decision.mode === 'automatic') {
+    // Fail closed: without the count the blast-radius limit cannot be enforced.
+    decision = {
+      ...decision,
+      mode: 'approval-first',
+      reasons: [...decision.reasons, `blast-radius count unavailable: ${countError}`],
+    };
+  }
+  if (decision.mode === 'none' || decision.playbook === null) {
+    await queries.setFindingStatus(finding.id, 'routed', {
+      playbook: decision.playbook,
+      mode: decision.mode,
+      reasons: decision.reasons,
+    });
+    return { outcome: 'no-action', findingId: finding.id, reasons: decision.reasons };
+  }
+  const playbook = decision.playbook;
+  const resource = finding.resources[0];
+  if (!resource) throw new ValidationError('finding', ['resources: names no resource']);
+
+  const holder = await queries.claimOpen(resource.id, candidateId);
+  if (holder !== candidateId) {
+    await queries.linkFinding(finding.id, holder);
+    await appendWhenOpen(recorder, holder, {
+      phase: 'identification',
+      action: 'correlate-finding',
+      status: 'noted',
+      actor: 'automation',
+      input: { findingId: finding.id, type: finding.type, severity: finding.severity },
+      note: `finding ${finding.id} (${finding.type}) on ${resource.id} joined the open incident`,
+    });
+    await recorder.raiseLastSeen(holder, finding.lastSeen);
+    await queries.setFindingStatus(finding.id, 'routed');
+    return { outcome: 'correlated', findingId: finding.id, incidentId: holder };
+  }
+
+  const incidentId = candidateId;
+  try {
+    await recorder.openIncident({
+      id: incidentId,
+      title: finding.title ?? `${finding.type} on ${resource.id}`,
+      findingType: finding.type,
+      severity: finding.severity,
+      account: finding.account,
+      region: finding.region,
+      resources: finding.resources,
+      playbook,
+      firstSeen: finding.firstSeen,
+      lastSeen: finding.lastSeen,
+    });
+  } catch (error) {
+    // A take-over finds the incident an earlier delivery opened: carry on with it.
+    if (!(error instanceof ValidationError && /already exists/.test(error.message))) throw error;
+  }
+
+  let mode: PlaybookMode = decision.mode;
+  const reasons = [...decision.reasons];
+  if (mode === 'automatic') {
+    const limit = settings.maxAutomaticContainmentsPerHour;
+    let reserved = false;
+    try {
+      reserved = await queries.reserveAutomatic(finding.account, hour, limit);
+      if (!reserved)
+        reasons.push(
+          `blast-radius limit reached: ${limit} automatic containments in ${finding.account} this hour`,
+        );
+    } catch (error) {
+      reasons.push(`blast-radius counter unavailable (${describeError(error).message}): sent to a person`);
+    }
+    if (!reserved) mode = 'approval-first';
+  }
+  await recorder.appendStep(incidentId, {
+    phase: 'identification',
+    action: 'triage',
+    status: 'succeeded',
+    actor: 'automation',
+    input: { findingId: finding.id, source: finding.source, type: finding.type, severity: finding.severity },
+    changes: { playbook, mode },
+    note: reasons.join('; '),
+  });
+
+  const stateMachineArn = deps.playbookArn(playbook);
+  if (!stateMachineArn) {
+    const note = `no state machine for playbook ${playbook} in this deployment`;
+    await recorder.appendStep(incidentId, {
+      phase: 'identification',
+      action: 'start-playbook',
+      status: 'skipped',
+      actor: 'automation',
+      note,
+    });
+    await queries.setFindingStatus(finding.id, 'routed', { playbook, mode, reasons: [...reasons, note] });
+    return { outcome: 'no-action', findingId: finding.id, reasons: [...reasons, note] };
+  }
+  const name = executionName(incidentId, playbook);
+  const input = playbookInput(incidentId, finding, resource, mode, reasons);
+  let executionArn: string;
+  try {
+    const started = await awsCall(`states:StartExecution ${name}`, () =>
+      deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
+    );
+    executionArn =
+      started.executionArn ?? `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  } catch (error) {
+    if (
+      !(
+        error instanceof ExecutionAlreadyExists ||
+        (error instanceof Error && error.name === 'ExecutionAlreadyExists')
+      )
+    ) {
+      throw error;
+    }
+    // Started by an earlier delivery of this finding.
+    executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
+  await recorder.appendStep(incidentId, {
+    phase: 'identification',
+    action: 'start-playbook',
+    status: 'succeeded',
+    actor: 'automation',
+    input: { playbook, mode, name },
+    executionArn,
+    note: `${playbook} started in ${mode} mode`,
+  });
+  await queries.setFindingStatus(finding.id, 'routed', { playbook, mode, reasons });
+  return { outcome: 'started', findingId: finding.id, incidentId, playbook, mode, executionArn, reasons };
+}
+
+/** Appends to an incident that another router may still be opening: waits for it, briefly. */
+async function appendWhenOpen(
+  recorder: AuditRecorder,
+  incidentId: string,
+  step: Parameters<AuditRecorder['appendStep']>[1],
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await recorder.appendStep(incidentId, step);
+      return;
+    } catch (error) {
+      if (!(error instanceof IncidentNotFoundError) || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

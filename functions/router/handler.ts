@@ -1,0 +1,59 @@
+/**
+ * The router: EventBridge delivers GuardDuty findings, CloudWatch alarm state changes and Security Hub
+ * findings here. A delivery that fails is retried by EventBridge and, past its retries, kept in the
+ * dead-letter queue; an event that cannot be read is kept in the record with its reason.
+ */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import { AuditRecorder } from '#shared/audit';
+import { AuditQueries } from '#shared/audit-queries';
+import { makeClient } from '#shared/clients';
+import { randomIds } from '#shared/clock';
+import { readAuditConfig, requireEnv } from '#shared/config';
+import { makeDocumentClient } from '#shared/dynamo';
+import { ConfigError } from '#shared/errors';
+import { createLogger } from '#shared/log';
+import { readSettingsFromEnv } from '#shared/settings';
+import { type RouteOutcome, routeEvent } from './core.ts';
+
+/** The environment variable holding `{ "<playbook id>": "<state machine ARN>" }`. */
+export const PLAYBOOK_ARNS_ENV = 'CORDON_PLAYBOOK_ARNS';
+
+function readPlaybookArns(): Record<string, string> {
+  const raw = requireEnv(PLAYBOOK_ARNS_ENV);
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('not an object');
+    return Object.fromEntries(
+      Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+  } catch (error) {
+    throw new ConfigError(
+      `${PLAYBOOK_ARNS_ENV} must be a JSON object of playbook ids to ARNs: ${(error as Error).message}`,
+    );
+  }
+}
+
+const config = readAuditConfig();
+const settings = readSettingsFromEnv();
+const playbookArns = readPlaybookArns();
+const documents = makeDocumentClient();
+const logger = createLogger('router');
+const deps = {
+  recorder: new AuditRecorder({ client: documents, tableName: config.tableName }),
+  queries: new AuditQueries(documents, config.tableName),
+  sfn: makeClient(SFNClient, { service: 'SFN' }),
+  settings,
+  playbookArn: (playbook: string) => playbookArns[playbook],
+  runtime: 'aws' as const,
+  now: () => new Date(),
+  ids: randomIds,
+  logger,
+};
+
+export const handler = middy<unknown, RouteOutcome[]>().handler(async (event) => {
+  const outcomes = await routeEvent(deps, event);
+  for (const outcome of outcomes) logger.info('routed', { ...outcome });
+  return outcomes;
+});
