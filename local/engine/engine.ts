@@ -350,6 +350,28 @@ export class LocalEngine implements TaskTokenSink {
   }
 
   /**
+   * StartExecution as the SDK sends it (the sandbox forwards the router's call here): the input is JSON
+   * text, and an unknown state machine is `StateMachineDoesNotExist`.
+   */
+  startExecution(stateMachineArn: string, name: string | undefined, input: string): { executionArn: string; startDate: Date } {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input);
+    } catch {
+      const error = new EngineError('Invalid execution input: not JSON');
+      error.name = 'InvalidExecutionInput';
+      throw error;
+    }
+    if (!this.playbookList.some((p) => p.arn === stateMachineArn)) {
+      const error = new EngineError(`State Machine Does Not Exist: '${stateMachineArn}'`);
+      error.name = 'StateMachineDoesNotExist';
+      throw error;
+    }
+    const execution = this.start(stateMachineArn, parsed, name === undefined ? {} : { name });
+    return { executionArn: execution.arn, startDate: execution.startDate };
+  }
+
+  /**
    * Starts an execution, as StartExecution does. A repeat with the name of a running execution and the
    * same input returns that execution; otherwise a used name throws `ExecutionAlreadyExists` (AWS keeps
    * names for 90 days). Default name: a random UUID.

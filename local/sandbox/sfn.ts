@@ -6,10 +6,21 @@ interface Sink {
   success(token: string, output: string): Promise<void> | void;
   failure(token: string, error?: string, cause?: string): Promise<void> | void;
   heartbeat?(token: string): void;
+  /** StartExecution, when the sink is an engine that runs state machines. */
+  startExecution?(stateMachineArn: string, name: string | undefined, input: string): { executionArn: string; startDate: Date };
 }
 
 /** Error names of the sink that become the SDK's own exceptions. */
-const KNOWN = new Set(['TaskTimedOut', 'InvalidToken', 'TaskDoesNotExist', 'InvalidOutput']);
+const KNOWN = new Set([
+  'TaskTimedOut',
+  'InvalidToken',
+  'TaskDoesNotExist',
+  'InvalidOutput',
+  'ExecutionAlreadyExists',
+  'StateMachineDoesNotExist',
+  'InvalidExecutionInput',
+  'InvalidName',
+]);
 
 /** Runs one SFN command against the sink. Without a sink, every token is unknown (`TaskDoesNotExist`). */
 export async function sfnCall(sink: Sink | undefined, command: string, input: object): Promise<unknown> {
@@ -17,6 +28,7 @@ export async function sfnCall(sink: Sink | undefined, command: string, input: ob
     const value: unknown = (input as Record<string, unknown>)[name];
     return typeof value === 'string' ? value : undefined;
   };
+  if (command === 'StartExecution') return startExecution(sink, field);
   const token = field('taskToken');
   if (!['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'].includes(command)) {
     throw new SandboxUnsupportedCommandError('SFN', command);
@@ -44,4 +56,21 @@ export async function sfnCall(sink: Sink | undefined, command: string, input: ob
     throw error;
   }
   return {};
+}
+
+function startExecution(sink: Sink | undefined, field: (name: string) => string | undefined): unknown {
+  const arn = field('stateMachineArn');
+  if (!arn) throw awsError('SFN', 'InvalidArn', 'Invalid Arn: stateMachineArn is required');
+  if (!sink?.startExecution) {
+    throw awsError('SFN', 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}' (no engine attached)`);
+  }
+  try {
+    const started = sink.startExecution(arn, field('name'), field('input') ?? '{}');
+    return { executionArn: started.executionArn, startDate: started.startDate };
+  } catch (error) {
+    if (error instanceof Error && KNOWN.has(error.name) && !('$metadata' in error)) {
+      throw awsError('SFN', error.name, error.message);
+    }
+    throw error;
+  }
 }
