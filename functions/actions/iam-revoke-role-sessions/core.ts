@@ -1,0 +1,162 @@
+/**
+ * The core of `iam-revoke-role-sessions`: voids every session of a role issued before the time of
+ * containment (an assumed-role finding, or instance credentials used outside AWS), with the inline deny
+ * that the console's "Revoke active sessions" puts
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html). The cut-off is now,
+ * not the finding's last-seen time: a session issued between the two would survive. The role's trust
+ * policy is recorded for review, since whoever it trusts can still assume the role and get fresh sessions.
+ */
+import { GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import * as z from 'zod/mini';
+import type { ActionResult } from '#shared/action';
+import { parseOrThrow } from '#shared/domain';
+import {
+  assertNotProtected,
+  decodePolicy,
+  IamNameSchema,
+  type IamSender,
+  IsoTimeSchema,
+  iamCall,
+  iamFind,
+  type ProtectedTag,
+  parseJsonOrText,
+  REVOKE_POLICY_NAME,
+  type RecordedRole,
+  type RoleChanges,
+  revokedBefore,
+  revokePolicyDocument,
+  revokesSince,
+} from '../iam-common/iam.ts';
+
+/** The action's name in the record. */
+export const REVOKE_ROLE_SESSIONS_ACTION = 'iam-revoke-role-sessions';
+
+export const RevokeRoleSessionsInputSchema = z.looseObject({
+  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
+  executionArn: z.optional(z.string()),
+  dryRun: z.optional(z.boolean()),
+  /** The role whose sessions are revoked: the assumed role of the finding, or the instance profile's role. */
+  roleName: IamNameSchema,
+  /**
+   * The finding's last-seen time. An existing revoke policy whose cut-off is at or after it is left as it
+   * is (`already-done`); without it, any intact `cordon-revoke-sessions` policy counts.
+   */
+  findingTime: z.optional(IsoTimeSchema),
+  /** Set by the playbook after an approval: a role with the protected tag may then be changed. */
+  approved: z.optional(z.boolean()),
+});
+export type RevokeRoleSessionsInput = z.infer<typeof RevokeRoleSessionsInputSchema>;
+
+export interface RevokeRoleSessionsDeps {
+  readonly iam: IamSender;
+  readonly now: () => Date;
+  /** The settings' `protectedTag`: a role carrying it is changed only after approval. */
+  readonly protectedTag: ProtectedTag;
+}
+
+/**
+ * Service-linked roles live under `/aws-service-role/` and only their service may change them; their
+ * sessions cannot be revoked (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+ */
+function isServiceLinked(path: string): boolean {
+  return path.startsWith('/aws-service-role/');
+}
+
+const TRUST_REVIEW =
+  'review its trust policy (in before): whoever it trusts can still assume the role and get fresh sessions';
+
+/** Puts the session-revoking deny on a role, or reports why it cannot. */
+export async function revokeRoleSessions(
+  deps: RevokeRoleSessionsDeps,
+  event: unknown,
+): Promise<ActionResult> {
+  const input = parseOrThrow(RevokeRoleSessionsInputSchema, event, `${REVOKE_ROLE_SESSIONS_ACTION} input`);
+  const { iam } = deps;
+  const { roleName } = input;
+  const dryRun = input.dryRun === true;
+
+  const [got, existing] = await Promise.all([
+    iamCall(`iam:GetRole ${roleName}`, `IAM role ${roleName}`, () =>
+      iam.send(new GetRoleCommand({ RoleName: roleName })),
+    ),
+    iamFind(`iam:GetRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
+      iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
+    ),
+  ]);
+  const role = got.Role;
+  assertNotProtected(`IAM role ${roleName}`, role?.Tags, deps.protectedTag, input.approved);
+  const path = role?.Path ?? '/';
+  const before: RecordedRole = {
+    roleName,
+    arn: role?.Arn ?? '',
+    path,
+    serviceLinked: isServiceLinked(path),
+    maxSessionDuration: role?.MaxSessionDuration ?? null,
+    trustPolicy: parseJsonOrText(decodePolicy(role?.AssumeRolePolicyDocument)),
+    revokePolicy: existing ? decodePolicy(existing.PolicyDocument) : null,
+  };
+  const none: RoleChanges = { revokePolicy: null };
+  const skipped = (reason: string): ActionResult => ({
+    status: 'skipped',
+    before,
+    changes: none,
+    note: `manual action required: ${reason}; its sessions stay valid until they expire; ${TRUST_REVIEW}`,
+    dryRun,
+    output: { roleName, serviceLinked: before.serviceLinked, manualActionRequired: true },
+  });
+
+  if (before.serviceLinked) {
+    return skipped(`${roleName} is a service-linked role (path ${path}): IAM refuses inline policies on it`);
+  }
+  if (revokesSince(before.revokePolicy, input.findingTime)) {
+    const containedAt = revokedBefore(before.revokePolicy ?? '') ?? '';
+    return {
+      status: 'already-done',
+      before,
+      changes: none,
+      note: `${REVOKE_POLICY_NAME} on ${roleName} already denies sessions issued before ${containedAt}`,
+      dryRun,
+      output: { roleName, containedAt, serviceLinked: false, manualActionRequired: false },
+    };
+  }
+
+  const containedAt = deps.now().toISOString();
+  const document = revokePolicyDocument(containedAt);
+  if (dryRun) {
+    return {
+      status: 'succeeded',
+      before,
+      changes: { revokePolicy: document } satisfies RoleChanges,
+      note: `dry run, nothing changed: would put ${REVOKE_POLICY_NAME} on ${roleName}, denying sessions issued before ${containedAt}`,
+      dryRun: true,
+      output: { roleName, containedAt, serviceLinked: false, manualActionRequired: false },
+    };
+  }
+
+  try {
+    await iamCall(`iam:PutRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, `IAM role ${roleName}`, () =>
+      iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: REVOKE_POLICY_NAME,
+          PolicyDocument: document,
+        }),
+      ),
+    );
+  } catch (error) {
+    // A protected role under another path answers UnmodifiableEntity
+    // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html).
+    if (error instanceof Error && error.name === 'UnmodifiableEntityException') {
+      return skipped(`IAM refused to change ${roleName} (UnmodifiableEntity: ${error.message})`);
+    }
+    throw error;
+  }
+  return {
+    status: 'succeeded',
+    before,
+    changes: { revokePolicy: document } satisfies RoleChanges,
+    note: `put ${REVOKE_POLICY_NAME} on ${roleName}, denying sessions issued before ${containedAt}; ${TRUST_REVIEW}`,
+    dryRun: false,
+    output: { roleName, containedAt, serviceLinked: false, manualActionRequired: false },
+  };
+}

@@ -1,0 +1,19 @@
+/** `iam-root-manual`: records that a root credential finding needs a person, with the steps to take. */
+import middy from '@middy/core';
+import type { ActionEvent, ActionResult } from '#shared/action';
+import { AuditRecorder } from '#shared/audit';
+import { auditStep } from '#shared/audit-middleware';
+import { readAuditConfig } from '#shared/config';
+import { makeDocumentClient } from '#shared/dynamo';
+import { createLogger } from '#shared/log';
+import { readSettingsFromEnv } from '#shared/settings';
+import { ROOT_MANUAL_ACTION, rootManual } from './core.ts';
+
+const config = readAuditConfig();
+readSettingsFromEnv();
+const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const logger = createLogger(ROOT_MANUAL_ACTION);
+
+export const handler = middy<ActionEvent, ActionResult>()
+  .use(auditStep({ recorder, phase: 'containment', action: ROOT_MANUAL_ACTION, logger }))
+  .handler(async (event) => rootManual({}, event));

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AccessDeniedError,
+  ProtectedResourceError,
+  ResourceNotFoundError,
+  ThrottlingError,
+} from '#shared/errors';
+import { revokeRoleSessions } from '../../../../functions/actions/iam-revoke-role-sessions/core.ts';
+import {
+  APP_TRUST,
+  documentedRevokePolicy,
+  errorOf,
+  FINDING_TIME,
+  mutatingCalls,
+  NOW,
+  now,
+  protectedTag,
+  SEED,
+  SERVICE_LINKED,
+  setupIam,
+} from './helpers.ts';
+
+const event = { incidentId: 'inc-2', roleName: 'app', findingTime: FINDING_TIME };
+
+function bench(seed = SEED) {
+  const { sandbox, iam } = setupIam(seed);
+  return { sandbox, revoke: (input: object) => revokeRoleSessions({ iam, now, protectedTag }, input) };
+}
+
+function withRolePolicy(document: object) {
+  const seed = structuredClone(SEED);
+  const app = seed.iam?.roles?.[0];
+  if (!app) throw new Error('seed changed');
+  app.inlinePolicies = { 'cordon-revoke-sessions': document };
+  return seed;
+}
+
+describe('iam-revoke-role-sessions', () => {
+  it('puts the revocation on the assumed role, cut off at the time of containment, not the finding', async () => {
+    const { sandbox, revoke } = bench();
+    const result = await revoke(event);
+    expect(result.status).toBe('succeeded');
+    const document = sandbox.state().iam.roles.app?.inlinePolicies['cordon-revoke-sessions'];
+    expect(JSON.parse(document ?? '')).toStrictEqual(documentedRevokePolicy(NOW));
+    expect(NOW > FINDING_TIME).toBe(true);
+    expect(result.output).toMatchObject({ roleName: 'app', containedAt: NOW, manualActionRequired: false });
+    expect(mutatingCalls(sandbox.calls)).toEqual(['PutRolePolicy']);
+    expect(sandbox.calls.map((c) => c.command)).toEqual(['GetRole', 'GetRolePolicy', 'PutRolePolicy']);
+  });
+
+  it('records the trust policy, decoded, for review', async () => {
+    const { revoke } = bench();
+    const result = await revoke(event);
+    expect(result.before).toEqual({
+      roleName: 'app',
+      arn: 'arn:aws:iam::123456789012:role/app',
+      path: '/',
+      serviceLinked: false,
+      maxSessionDuration: 3600,
+      trustPolicy: APP_TRUST,
+      revokePolicy: null,
+    });
+    expect(result.note).toContain('trust policy');
+  });
+
+  it('skips a service-linked role and reports it for a person, changing nothing', async () => {
+    const { sandbox, revoke } = bench();
+    const state = sandbox.state();
+    const result = await revoke({ ...event, roleName: SERVICE_LINKED });
+    expect(result.status).toBe('skipped');
+    expect(result.note).toMatch(/^manual action required: .*service-linked/);
+    expect(result.output).toMatchObject({ serviceLinked: true, manualActionRequired: true });
+    expect(result.before).toMatchObject({
+      serviceLinked: true,
+      path: '/aws-service-role/autoscaling.amazonaws.com/',
+    });
+    expect(mutatingCalls(sandbox.calls)).toEqual([]);
+    expect(sandbox.state()).toEqual(state);
+  });
+
+  it('skips a role that IAM refuses to modify, from the UnmodifiableEntity answer', async () => {
+    const { sandbox, revoke } = bench();
+    sandbox.failNext('PutRolePolicy', 1, { code: 'UnmodifiableEntity' });
+    const result = await revoke(event);
+    expect(result.status).toBe('skipped');
+    expect(result.note).toContain('UnmodifiableEntity');
+    expect(sandbox.state().iam.roles.app?.inlinePolicies).toEqual({});
+  });
+
+  it('reports already-done on a second run, with no change made', async () => {
+    const { sandbox, revoke } = bench();
+    await revoke(event);
+    const callsBefore = sandbox.calls.length;
+    const second = await revoke(event);
+    expect(second.status).toBe('already-done');
+    expect(second.output).toMatchObject({ containedAt: NOW });
+    expect(mutatingCalls(sandbox.calls.slice(callsBefore))).toEqual([]);
+  });
+
+  it('is already done when a revoke policy cuts off at or after the finding', async () => {
+    const { sandbox, revoke } = bench(withRolePolicy(documentedRevokePolicy(FINDING_TIME) as object));
+    expect((await revoke(event)).status).toBe('already-done');
+    expect(mutatingCalls(sandbox.calls)).toEqual([]);
+  });
+
+  it('renews a revoke policy that cuts off before the finding, recording the old one', async () => {
+    const stale = documentedRevokePolicy('2024-06-01T00:00:00.000Z') as object;
+    const { sandbox, revoke } = bench(withRolePolicy(stale));
+    const result = await revoke(event);
+    expect(result.status).toBe('succeeded');
+    expect(result.before).toMatchObject({ revokePolicy: JSON.stringify(stale) });
+    const document = sandbox.state().iam.roles.app?.inlinePolicies['cordon-revoke-sessions'];
+    expect(JSON.parse(document ?? '')).toStrictEqual(documentedRevokePolicy(NOW));
+  });
+
+  it('replaces a policy of that name that is not the exact revoke policy', async () => {
+    const edited = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+    const { revoke } = bench(withRolePolicy(edited));
+    expect((await revoke({ incidentId: 'inc-2', roleName: 'app' })).status).toBe('succeeded');
+  });
+
+  it('refuses a role with the protected tag unless the event says it was approved', async () => {
+    const seed = structuredClone(SEED);
+    const app = seed.iam?.roles?.[0];
+    if (!app) throw new Error('seed changed');
+    app.tags = { 'cordon:protected': 'true' };
+    const { sandbox, revoke } = bench(seed);
+    expect(await errorOf(revoke(event))).toBeInstanceOf(ProtectedResourceError);
+    expect(mutatingCalls(sandbox.calls)).toEqual([]);
+    expect((await revoke({ ...event, approved: true })).status).toBe('succeeded');
+  });
+
+  it('throws ResourceNotFoundError for a role that does not exist', async () => {
+    const { revoke } = bench();
+    expect(await errorOf(revoke({ ...event, roleName: 'ghost' }))).toBeInstanceOf(ResourceNotFoundError);
+  });
+
+  it('throws ThrottlingError and AccessDeniedError from IAM, leaving the role unchanged', async () => {
+    const { sandbox, revoke } = bench();
+    const state = sandbox.state();
+    sandbox.failNext('PutRolePolicy', 1, { code: 'Throttling' });
+    expect(await errorOf(revoke(event))).toBeInstanceOf(ThrottlingError);
+    sandbox.failNext('PutRolePolicy', 1, { code: 'AccessDenied' });
+    expect(await errorOf(revoke(event))).toBeInstanceOf(AccessDeniedError);
+    expect(sandbox.state()).toEqual(state);
+  });
+
+  it('changes nothing on a dry run, and says what it would put', async () => {
+    const { sandbox, revoke } = bench();
+    const state = sandbox.state();
+    const result = await revoke({ ...event, dryRun: true });
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      dryRun: true,
+      changes: { revokePolicy: JSON.stringify(documentedRevokePolicy(NOW)) },
+    });
+    expect(sandbox.state()).toEqual(state);
+    expect(mutatingCalls(sandbox.calls)).toEqual([]);
+  });
+});
