@@ -353,7 +353,11 @@ export class LocalEngine implements TaskTokenSink {
    * StartExecution as the SDK sends it (the sandbox forwards the router's call here): the input is JSON
    * text, and an unknown state machine is `StateMachineDoesNotExist`.
    */
-  startExecution(stateMachineArn: string, name: string | undefined, input: string): { executionArn: string; startDate: Date } {
+  startExecution(
+    stateMachineArn: string,
+    name: string | undefined,
+    input: string,
+  ): { executionArn: string; startDate: Date } {
     let parsed: unknown;
     try {
       parsed = JSON.parse(input);

@@ -7,7 +7,11 @@ interface Sink {
   failure(token: string, error?: string, cause?: string): Promise<void> | void;
   heartbeat?(token: string): void;
   /** StartExecution, when the sink is an engine that runs state machines. */
-  startExecution?(stateMachineArn: string, name: string | undefined, input: string): { executionArn: string; startDate: Date };
+  startExecution?(
+    stateMachineArn: string,
+    name: string | undefined,
+    input: string,
+  ): { executionArn: string; startDate: Date };
 }
 
 /** Error names of the sink that become the SDK's own exceptions. */
@@ -62,7 +66,11 @@ function startExecution(sink: Sink | undefined, field: (name: string) => string 
   const arn = field('stateMachineArn');
   if (!arn) throw awsError('SFN', 'InvalidArn', 'Invalid Arn: stateMachineArn is required');
   if (!sink?.startExecution) {
-    throw awsError('SFN', 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}' (no engine attached)`);
+    throw awsError(
+      'SFN',
+      'StateMachineDoesNotExist',
+      `State Machine Does Not Exist: '${arn}' (no engine attached)`,
+    );
   }
   try {
     const started = sink.startExecution(arn, field('name'), field('input') ?? '{}');
