@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CordonError, ValidationError } from '#shared/errors';
+import { registerApprovalsCommands } from './commands/approvals.ts';
 import { runDemo } from './commands/demo.ts';
 import { runPlaybook } from './commands/run.ts';
 import { runTriage } from './commands/triage.ts';
@@ -87,6 +88,7 @@ function program(): Command {
       });
     });
 
+  registerApprovalsCommands(cli);
   return cli;
 }
 

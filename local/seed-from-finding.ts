@@ -12,7 +12,8 @@ type Json = Record<string, unknown>;
 
 const obj = (value: unknown): Json | undefined =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
-const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' && value !== '' ? value : undefined;
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 /** The GuardDuty finding object in an EventBridge event, or the event itself when it is one. */
@@ -76,7 +77,9 @@ function instanceSeed(details: Json): { instance: InstanceSeed; vpcs: VpcSeed[] 
  */
 export function seedForEvent(event: unknown, resources: readonly Resource[] = []): AccountSeed {
   const seed: AccountSeed = {};
-  const instances = resources.filter((r) => r.type === 'instance').map((r) => ({ id: r.id, volumes: [{ size: 8 }] }));
+  const instances = resources
+    .filter((r) => r.type === 'instance')
+    .map((r) => ({ id: r.id, volumes: [{ size: 8 }] }));
   if (instances.length) seed.instances = instances;
   const finding = guardDutyFinding(event);
   const resource = obj(finding?.resource);

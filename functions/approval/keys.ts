@@ -1,0 +1,23 @@
+/**
+ * Keys of the approval items in the audit table (see functions/shared/audit-table.ts for the table).
+ *
+ * | item    | pk                          | sk        | index keys                                                        |
+ * |---------|-----------------------------|-----------|-------------------------------------------------------------------|
+ * | request | `APPROVAL#<request id>`     | `REQUEST` | by-status: `APPROVAL#<status>`, `<requestedAt>#<request id>`      |
+ * |         |                             |           | by-ref: `APPROVAL-GATE#<execution arn>#<gate>`, same sort key     |
+ * | link    | `APPROVAL-LINK#<sha-256>`   | `LINK`    |                                                                   |
+ *
+ * A link is stored only under the SHA-256 of its id, so that reading the table does not give a usable
+ * link. The request holds the task token; nothing else does.
+ */
+
+export const approvalKeys = {
+  request: (requestId: string) => ({ pk: `APPROVAL#${requestId}`, sk: 'REQUEST' }),
+  link: (linkHash: string) => ({ pk: `APPROVAL-LINK#${linkHash}`, sk: 'LINK' }),
+  /** by-status partition of requests with a status: `APPROVAL#pending` lists what waits for a person. */
+  status: (status: string) => `APPROVAL#${status}`,
+  /** by-ref partition of the requests one gate of one execution made (a retried gate makes several). */
+  gate: (executionArn: string, gate: string) => `APPROVAL-GATE#${executionArn}#${gate}`,
+  /** Sort key in both indexes: newest last. */
+  time: (requestedAt: string, requestId: string) => `${requestedAt}#${requestId}`,
+} as const;

@@ -1,0 +1,99 @@
+/**
+ * The approval gate's data: what the gate sends the request function, what is stored, and what a
+ * decision is. Parsed at the edges with `zod/mini`.
+ */
+import * as z from 'zod/mini';
+import { PHASES, ResourceSchema } from '#shared/domain';
+
+export const DECISIONS = ['approve', 'reject'] as const;
+/** What a person (or the timeout's default) decides. */
+export type Decision = (typeof DECISIONS)[number];
+
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'failed'] as const;
+/** `expired` is a timeout (its default decision applied); `failed` is a request whose emails could not go. */
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+const nonEmpty = z.string().check(z.minLength(1, 'must not be empty'));
+
+/** What the approver reads: what happened, what Cordon did, and what it asks to do next. */
+export const ApprovalSummarySchema = z.object({
+  happened: nonEmpty,
+  done: nonEmpty,
+  asks: nonEmpty,
+});
+export type ApprovalSummary = z.infer<typeof ApprovalSummarySchema>;
+
+/** The payload of the gate's `.waitForTaskToken` task. */
+export const ApprovalRequestEventSchema = z.object({
+  taskToken: z.string().check(z.minLength(1, 'must not be empty')),
+  incidentId: nonEmpty,
+  executionArn: nonEmpty,
+  /** The gate's state name: with the execution, it finds the request again when the gate times out. */
+  gate: nonEmpty,
+  /** The action that waits for approval, e.g. `terminate-instance`. */
+  action: nonEmpty,
+  phase: z._default(z.enum(PHASES), 'eradication'),
+  resource: ResourceSchema,
+  summary: ApprovalSummarySchema,
+  timeoutSeconds: z.number().check(z.int(), z.gte(60, 'must be at least 60'), z.lte(7 * 24 * 3600)),
+  defaultDecision: z._default(z.enum(DECISIONS), 'reject'),
+});
+export type ApprovalRequestEvent = z.infer<typeof ApprovalRequestEventSchema>;
+
+/** The payload of the gate's timeout task (its `Catch` on `States.Timeout`). */
+export const ApprovalTimeoutEventSchema = z.object({
+  incidentId: nonEmpty,
+  executionArn: nonEmpty,
+  gate: nonEmpty,
+  defaultDecision: z._default(z.enum(DECISIONS), 'reject'),
+});
+export type ApprovalTimeoutEvent = z.infer<typeof ApprovalTimeoutEventSchema>;
+
+/** The finding facts an email and the decision page show, read from the incident. */
+export interface FindingFacts {
+  readonly findingType: string;
+  readonly title: string;
+  readonly severity: number;
+  readonly account: string;
+  readonly region: string;
+}
+
+/** An approval request as anyone may see it: everything but the task token. */
+export interface ApprovalRequest {
+  readonly requestId: string;
+  readonly incidentId: string;
+  readonly executionArn: string;
+  readonly gate: string;
+  readonly action: string;
+  readonly phase: ApprovalRequestEvent['phase'];
+  readonly resource: ApprovalRequestEvent['resource'];
+  readonly summary: ApprovalSummary;
+  readonly finding: FindingFacts;
+  readonly approvers: readonly string[];
+  readonly requestedAt: string;
+  readonly expiresAt: string;
+  readonly defaultDecision: Decision;
+  readonly status: ApprovalStatus;
+  readonly decision?: Decision;
+  /** The approver's address, an IAM principal ARN, or `timeout`. */
+  readonly decidedBy?: string;
+  readonly decidedAt?: string;
+  readonly reason?: string;
+  /** `link`, `console` or `timeout`. */
+  readonly decidedVia?: string;
+}
+
+/** What `SendTaskSuccess` returns to the playbook (and `SendTaskFailure`'s cause, as JSON). */
+export interface DecisionOutput {
+  readonly decision: Decision;
+  readonly decidedBy: string;
+  readonly decidedAt: string;
+  readonly reason: string;
+}
+
+/** Where a decision came from, for the audit step. */
+export interface DecisionSource {
+  readonly via: 'link' | 'console' | 'timeout';
+  readonly sourceIp?: string;
+  readonly userAgent?: string;
+}

@@ -1,0 +1,294 @@
+/**
+ * Approval requests and links in the audit table. Every decision is one conditional write (a transaction
+ * of two for a link: the link is used and the request decided, together), so of concurrent deciders
+ * exactly one wins.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DocumentSender } from '#shared/audit';
+import { INDEX } from '#shared/audit-table';
+import { approvalKeys } from './keys.ts';
+import type { ApprovalRequest, ApprovalStatus, Decision, DecisionSource } from './model.ts';
+
+/** A stored request, with the token that only the deciding code reads. */
+export interface StoredApproval extends ApprovalRequest {
+  readonly taskToken: string;
+}
+
+/** A stored link: bound to one approver and one request. */
+export interface StoredLink {
+  readonly requestId: string;
+  readonly approver: string;
+  readonly expiresAt: string;
+  readonly usedAt?: string;
+}
+
+/** A new link, as the request core makes it. */
+export interface NewLink {
+  readonly linkHash: string;
+  readonly approver: string;
+}
+
+/** What a decision attempt came to. */
+export type DecideOutcome =
+  | { readonly kind: 'decided'; readonly request: StoredApproval }
+  | { readonly kind: 'closed'; readonly request: StoredApproval }
+  | { readonly kind: 'expired'; readonly request: StoredApproval }
+  | { readonly kind: 'link-used'; readonly request: StoredApproval }
+  | { readonly kind: 'not-found' };
+
+/** A decision to write. */
+export interface DecisionWrite {
+  readonly decision: Decision;
+  readonly decidedBy: string;
+  readonly decidedAt: string;
+  readonly reason: string;
+  readonly source: DecisionSource;
+}
+
+const KEY_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'kind']);
+
+function strip<T>(item: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!KEY_FIELDS.has(k)) out[k] = v;
+  return out as T;
+}
+
+/** A request without its task token: what may be shown, printed or returned. */
+export function publicView(request: StoredApproval): ApprovalRequest {
+  const { taskToken: _token, ...rest } = request;
+  return rest;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    error instanceof TransactionCanceledException ||
+    (error instanceof Error &&
+      (error.name === 'ConditionalCheckFailedException' || error.name === 'TransactionCanceledException'))
+  );
+}
+
+const statusFor = (decision: Decision): ApprovalStatus => (decision === 'approve' ? 'approved' : 'rejected');
+
+export class ApprovalStore {
+  constructor(
+    private readonly client: DocumentSender,
+    readonly tableName: string,
+  ) {}
+
+  /** Stores a request and its links together; refuses a request id that is taken. */
+  async create(request: StoredApproval, links: readonly NewLink[]): Promise<void> {
+    const time = approvalKeys.time(request.requestedAt, request.requestId);
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                ...approvalKeys.request(request.requestId),
+                gsi2pk: approvalKeys.status(request.status),
+                gsi2sk: time,
+                gsi3pk: approvalKeys.gate(request.executionArn, request.gate),
+                gsi3sk: time,
+                kind: 'approval-request',
+                ...request,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          ...links.map((link) => ({
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                ...approvalKeys.link(link.linkHash),
+                kind: 'approval-link',
+                requestId: request.requestId,
+                approver: link.approver,
+                expiresAt: request.expiresAt,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          })),
+        ],
+      }),
+    );
+  }
+
+  /** A request by id, token included, read consistently. */
+  async get(requestId: string): Promise<StoredApproval | undefined> {
+    const result = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: approvalKeys.request(requestId),
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item ? strip<StoredApproval>(result.Item) : undefined;
+  }
+
+  /** A link by the hash of its id. */
+  async link(linkHash: string): Promise<StoredLink | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: approvalKeys.link(linkHash), ConsistentRead: true }),
+    );
+    return result.Item ? strip<StoredLink>(result.Item) : undefined;
+  }
+
+  /** Requests with a status, newest first (one Query on the by-status index). */
+  async byStatus(status: ApprovalStatus, limit = 100): Promise<StoredApproval[]> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INDEX.byStatus,
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': approvalKeys.status(status) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).map((item) => strip<StoredApproval>(item));
+  }
+
+  /** The newest request one gate of one execution made (one Query on the by-ref index). */
+  async latestForGate(executionArn: string, gate: string): Promise<StoredApproval | undefined> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INDEX.byRef,
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ExpressionAttributeValues: { ':pk': approvalKeys.gate(executionArn, gate) },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    const item = result.Items?.[0];
+    if (!item || typeof item.requestId !== 'string') return undefined;
+    // The index is eventually consistent: read the request itself.
+    return this.get(item.requestId);
+  }
+
+  private decisionUpdate(requestId: string, write: DecisionWrite, status: ApprovalStatus) {
+    return {
+      TableName: this.tableName,
+      Key: approvalKeys.request(requestId),
+      UpdateExpression:
+        'SET #status = :status, gsi2pk = :gsi2pk, decision = :decision, decidedBy = :by, decidedAt = :at, reason = :reason, decidedVia = :via',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':status': status,
+        ':gsi2pk': approvalKeys.status(status),
+        ':decision': write.decision,
+        ':by': write.decidedBy,
+        ':at': write.decidedAt,
+        ':reason': write.reason,
+        ':via': write.source.via,
+        ':pending': 'pending',
+      } as Record<string, unknown>,
+    };
+  }
+
+  /**
+   * Decides through a link: uses the link and decides the request in one transaction, on condition that
+   * the link is unused and unexpired and the request still pending and unexpired.
+   */
+  async decideByLink(linkHash: string, write: DecisionWrite): Promise<DecideOutcome> {
+    const link = await this.link(linkHash);
+    if (!link) return { kind: 'not-found' };
+    const update = this.decisionUpdate(link.requestId, write, statusFor(write.decision));
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: approvalKeys.link(linkHash),
+                UpdateExpression: 'SET usedAt = :now',
+                ConditionExpression:
+                  'attribute_exists(pk) AND attribute_not_exists(usedAt) AND expiresAt > :now',
+                ExpressionAttributeValues: { ':now': write.decidedAt },
+              },
+            },
+            {
+              Update: {
+                ...update,
+                ConditionExpression: '#status = :pending AND expiresAt > :at',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return this.whyNot(link.requestId, write.decidedAt, link);
+    }
+    return this.decided(link.requestId);
+  }
+
+  /** Decides a request by id (the console): on condition that it is pending and unexpired. */
+  async decideById(requestId: string, write: DecisionWrite): Promise<DecideOutcome> {
+    const update = this.decisionUpdate(requestId, write, statusFor(write.decision));
+    try {
+      await this.client.send(
+        new UpdateCommand({ ...update, ConditionExpression: '#status = :pending AND expiresAt > :at' }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return this.whyNot(requestId, write.decidedAt);
+    }
+    return this.decided(requestId);
+  }
+
+  /**
+   * Applies a timeout's default decision: the request becomes `expired`, decided by `timeout`, on
+   * condition that it is still pending (a person who decided first wins).
+   */
+  async expire(requestId: string, write: DecisionWrite): Promise<DecideOutcome> {
+    const update = this.decisionUpdate(requestId, write, 'expired');
+    try {
+      await this.client.send(new UpdateCommand({ ...update, ConditionExpression: '#status = :pending' }));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return this.whyNot(requestId, write.decidedAt);
+    }
+    return this.decided(requestId);
+  }
+
+  /** Marks a pending request `failed` (its emails could not be sent), so that no link of it works. */
+  async markFailed(requestId: string, at: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: approvalKeys.request(requestId),
+          UpdateExpression: 'SET #status = :failed, gsi2pk = :gsi2pk, failedAt = :at',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': 'failed',
+            ':gsi2pk': approvalKeys.status('failed'),
+            ':at': at,
+            ':pending': 'pending',
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  private async decided(requestId: string): Promise<DecideOutcome> {
+    const request = await this.get(requestId);
+    return request ? { kind: 'decided', request } : { kind: 'not-found' };
+  }
+
+  private async whyNot(requestId: string, now: string, link?: StoredLink): Promise<DecideOutcome> {
+    const request = await this.get(requestId);
+    if (!request) return { kind: 'not-found' };
+    if (request.status !== 'pending') return { kind: 'closed', request };
+    if (request.expiresAt <= now || (link && link.expiresAt <= now)) return { kind: 'expired', request };
+    return { kind: 'link-used', request };
+  }
+}

@@ -1,0 +1,94 @@
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRecorder } from '#shared/audit';
+import {
+  type ApprovalsDeps,
+  approve,
+  listApprovals,
+  registerApprovalsCommands,
+  reject,
+} from '../../../cli/commands/approvals.ts';
+import { requestApproval } from '../../../functions/approval/request/core.ts';
+import type { ApprovalStore } from '../../../functions/approval/store.ts';
+import { createTestTable, type TestTable } from '../../support/store.ts';
+import { type Capture, capture, fakeToken, openIncident, requestEvent, storeOf } from './helpers.ts';
+
+const PRINCIPAL = 'arn:aws:sts::123456789012:assumed-role/SecurityOncall/dana';
+
+let table: TestTable;
+let recorder: AuditRecorder;
+let store: ApprovalStore;
+let cap: Capture;
+let deps: ApprovalsDeps;
+
+beforeAll(async () => {
+  table = await createTestTable('approval-cli');
+  recorder = table.recorder();
+  store = storeOf(table);
+  cap = capture();
+  const sts = new STSClient({ region: 'us-east-1' });
+  mockClient(sts).on(GetCallerIdentityCommand).resolves({ Arn: PRINCIPAL, Account: '123456789012' });
+  deps = { store, recorder, sfn: cap.sfn, sts };
+});
+
+afterAll(async () => {
+  await table?.drop();
+});
+
+async function pending() {
+  const incident = await openIncident(recorder);
+  const token = fakeToken();
+  const result = await requestApproval(
+    {
+      store,
+      recorder,
+      ses: cap.ses,
+      approvers: ['alice@example.com'],
+      sender: 'cordon@example.com',
+      baseUrl: 'https://x.example.com',
+    },
+    requestEvent(incident.id, token),
+  );
+  return { incident, token, requestId: result.requestId };
+}
+
+describe('cordon approvals', () => {
+  it('lists pending requests without their tokens', async () => {
+    const { requestId, token } = await pending();
+    const list = await listApprovals(deps);
+    expect(list.map((r) => r.requestId)).toContain(requestId);
+    expect(JSON.stringify(list)).not.toContain(token);
+  });
+
+  it('approves by request id as the caller IAM principal, and sends the task success', async () => {
+    const { requestId, token, incident } = await pending();
+    const calls = cap.sfnCalls.length;
+    const { request } = await approve(deps, requestId, { reason: 'change ticket 42' });
+    expect(request).toMatchObject({ status: 'approved', decidedBy: PRINCIPAL, decidedVia: 'console' });
+    expect(cap.sfnCalls.slice(calls).map((c) => [c.command, c.input.taskToken])).toEqual([
+      ['SendTaskSuccess', token],
+    ]);
+    const step = (await recorder.steps(incident.id)).find((s) => s.action === 'approval-decision');
+    expect(step).toMatchObject({ actor: PRINCIPAL, input: { via: 'console' } });
+    expect((await listApprovals(deps)).map((r) => r.requestId)).not.toContain(requestId);
+    await expect(reject(deps, requestId, { reason: 'too late' })).rejects.toMatchObject({
+      name: 'ApprovalClosedError',
+      message: expect.stringContaining(PRINCIPAL),
+    });
+  });
+
+  it('rejects with a reason through the commands, and refuses an unknown id', async () => {
+    const { requestId } = await pending();
+    const lines: string[] = [];
+    const cli = new Command('cordon').exitOverride();
+    registerApprovalsCommands(cli, { out: (l) => lines.push(l), deps: () => deps });
+    await cli.parseAsync(['node', 'cordon', 'approvals', 'list']);
+    expect(lines.some((l) => l.startsWith(requestId) && l.includes('pending'))).toBe(true);
+    await cli.parseAsync(['node', 'cordon', 'approvals', 'reject', requestId, '--reason', 'not this one']);
+    expect(lines.at(-1)).toBe(`rejected terminate-instance on i-0abc1234def567890 as ${PRINCIPAL}`);
+    expect((await store.get(requestId))?.status).toBe('rejected');
+    await expect(approve(deps, 'no-such-request')).rejects.toMatchObject({ name: 'ApprovalNotFoundError' });
+  });
+});

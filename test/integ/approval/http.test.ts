@@ -1,0 +1,399 @@
+import { randomBytes } from 'node:crypto';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRecorder } from '#shared/audit';
+import type { DecideDeps } from '../../../functions/approval/decide/core.ts';
+import { ApprovalEmailError } from '../../../functions/approval/errors.ts';
+import { hashLinkId } from '../../../functions/approval/links.ts';
+import { type RequestDeps, requestApproval } from '../../../functions/approval/request/core.ts';
+import type { ApprovalStore } from '../../../functions/approval/store.ts';
+import { applyTimeout } from '../../../functions/approval/timeout/core.ts';
+import { type ApprovalServer, serveDecisions } from '../../../local/approval-server.ts';
+import { outboxPlugin } from '../../../local/outbox.ts';
+import { createTestTable, type TestTable } from '../../support/store.ts';
+import {
+  allItems,
+  attach,
+  type Capture,
+  capture,
+  failingSesPlugin,
+  fakeToken,
+  openIncident,
+  requestEvent,
+  storeOf,
+} from './helpers.ts';
+
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
+
+let table: TestTable;
+let recorder: AuditRecorder;
+let store: ApprovalStore;
+let cap: Capture;
+let server: ApprovalServer;
+const tokens: string[] = [];
+const responses: string[] = [];
+
+/** What every request in these tests shares. */
+function requestDeps(overrides: Partial<RequestDeps> = {}): RequestDeps {
+  return {
+    store,
+    recorder,
+    ses: cap.ses,
+    approvers: [ALICE, BOB],
+    sender: 'cordon@example.com',
+    baseUrl: server.url,
+    logger: cap.logger,
+    retry: { sleep: async () => {} },
+    ...overrides,
+  };
+}
+
+/** Opens an incident and requests an approval in it; returns the links per approver. */
+async function newRequest(overrides: Partial<RequestDeps> = {}, event: Record<string, unknown> = {}) {
+  const incident = await openIncident(recorder);
+  const token = fakeToken();
+  tokens.push(token);
+  const before = cap.outbox.emails.length;
+  const result = await requestApproval(requestDeps(overrides), requestEvent(incident.id, token, event));
+  const emails = cap.outbox.emails.slice(before);
+  const linkFor = (to: string): string => {
+    const link = emails.find((e) => e.to.includes(to))?.links.find((l) => l.includes('/approvals/'));
+    if (!link) throw new Error(`no link emailed to ${to}`);
+    return link;
+  };
+  return { incident, token, result, emails, alice: linkFor(ALICE), bob: linkFor(BOB) };
+}
+
+/** An SES client whose first sends fail, the rest landing in the outbox. */
+function failingSes(state: { remaining: number; name: string }): SESv2Client {
+  return attach(
+    attach(new SESv2Client({ region: 'us-east-1' }), failingSesPlugin(state)),
+    outboxPlugin(cap.outbox),
+  );
+}
+
+async function get(url: string): Promise<Response> {
+  const response = await fetch(url, { headers: { 'user-agent': 'test-mail-scanner/1.0' } });
+  responses.push(await response.clone().text(), JSON.stringify([...response.headers]));
+  return response;
+}
+
+async function post(url: string, form: Record<string, string>): Promise<Response> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'test-browser/2.0' },
+    body: new URLSearchParams(form).toString(),
+  });
+  responses.push(await response.clone().text(), JSON.stringify([...response.headers]));
+  return response;
+}
+
+beforeAll(async () => {
+  table = await createTestTable('approval-http');
+  recorder = table.recorder();
+  store = storeOf(table);
+  cap = capture();
+  const deps: DecideDeps = { store, recorder, sfn: cap.sfn, logger: cap.logger };
+  server = await serveDecisions(deps);
+});
+
+afterAll(async () => {
+  await server?.close();
+  await table?.drop();
+});
+
+describe('the approval request', () => {
+  it('stores the token only in the request item, and one hashed link per approver', async () => {
+    const { token, result, alice, emails } = await newRequest();
+    expect(emails.map((e) => e.to)).toEqual([[ALICE], [BOB]]);
+    const items = await allItems(table);
+    const request = items.find((i) => i.pk === `APPROVAL#${result.requestId}`);
+    expect(request).toMatchObject({ taskToken: token, status: 'pending', gsi2pk: 'APPROVAL#pending' });
+    expect(items.filter((i) => JSON.stringify(i).includes(token))).toHaveLength(1);
+    const linkId = alice.split('/approvals/')[1] ?? '';
+    expect(linkId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(items.some((i) => JSON.stringify(i).includes(linkId))).toBe(false);
+    expect(items.find((i) => i.pk === `APPROVAL-LINK#${hashLinkId(linkId)}`)).toMatchObject({
+      approver: ALICE,
+      requestId: result.requestId,
+      expiresAt: result.expiresAt,
+    });
+  });
+
+  it('emails what happened, what was done, what is asked and until when, in text and HTML', async () => {
+    const { emails, result } = await newRequest();
+    const email = emails[0];
+    expect(email?.text).toContain('Backdoor:EC2/C&CActivity.B!DNS');
+    expect(email?.html).toContain('Backdoor:EC2/C&amp;CActivity.B!DNS');
+    for (const part of [email?.text, email?.html]) {
+      for (const fact of [
+        '8 (High)',
+        'i-0abc1234def567890',
+        '123456789012',
+        'us-east-1',
+        'Isolated the instance',
+        'Terminate the instance',
+        result.expiresAt,
+      ]) {
+        expect(part).toContain(fact);
+      }
+    }
+    expect(cap.printed.some((p) => p.includes('link: http://127.0.0.1:'))).toBe(true);
+  });
+
+  it('records the request and each email as steps', async () => {
+    const { incident } = await newRequest();
+    const steps = await recorder.steps(incident.id);
+    expect(steps.map((s) => [s.action, s.status, s.actor])).toEqual([
+      ['approval-request', 'started', 'automation'],
+      ['approval-email', 'succeeded', 'automation'],
+      ['approval-email', 'succeeded', 'automation'],
+    ]);
+    expect(steps[1]?.input).toMatchObject({ to: ALICE });
+  });
+
+  it('retries a failed send and succeeds', async () => {
+    const state = { remaining: 2, name: 'ThrottlingException' };
+    const { incident } = await newRequest({ ses: failingSes(state) });
+    expect(state.remaining).toBe(0);
+    const steps = await recorder.steps(incident.id);
+    expect(steps.filter((s) => s.action === 'approval-email').map((s) => s.status)).toEqual([
+      'succeeded',
+      'succeeded',
+    ]);
+    expect(steps[1]?.input).toMatchObject({ attempts: 3 });
+  });
+
+  it('withdraws the request, records the failure and throws when sending keeps failing', async () => {
+    const state = { remaining: 100, name: 'MessageRejected' };
+    const incident = await openIncident(recorder);
+    const token = fakeToken();
+    tokens.push(token);
+    const error = await requestApproval(
+      requestDeps({ ses: failingSes(state) }),
+      requestEvent(incident.id, token),
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(ApprovalEmailError);
+    expect(error).toMatchObject({ name: 'ApprovalEmailError', failed: [ALICE, BOB] });
+    const steps = await recorder.steps(incident.id);
+    expect(steps.filter((s) => s.action === 'approval-email').map((s) => [s.status, s.error?.name])).toEqual([
+      ['failed', 'MessageRejected'],
+      ['failed', 'MessageRejected'],
+    ]);
+    expect((await store.byStatus('failed')).map((r) => r.incidentId)).toContain(incident.id);
+  });
+});
+
+describe('the decision API over HTTP', () => {
+  it('shows the decision page on GET, and ten GETs change nothing', async () => {
+    const { alice } = await newRequest();
+    const before = await allItems(table);
+    for (let i = 0; i < 10; i++) {
+      const response = await get(alice);
+      expect(response.status).toBe(200);
+      const html = await response.text();
+      expect(html).toContain('<form method="post">');
+      expect(html).toContain('value="approve">Approve</button>');
+      expect(html).toContain('value="reject">Reject</button>');
+      expect(html).toContain('Terminate the instance i-0abc1234def567890.');
+      expect(html).not.toContain('<script');
+      expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+      expect(response.headers.get('content-security-policy')).not.toMatch(/script-src/);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+    }
+    expect(await allItems(table)).toEqual(before);
+    expect(cap.sfnCalls.length).toBe(0);
+  });
+
+  it('decides on POST, once, and hands the decision to Step Functions', async () => {
+    const { alice, bob, token, incident, result } = await newRequest();
+    const calls = cap.sfnCalls.length;
+    const response = await post(alice, { decision: 'approve', reason: 'owner agreed' });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('You approved terminate-instance');
+    const sent = cap.sfnCalls.slice(calls);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.command).toBe('SendTaskSuccess');
+    expect(sent[0]?.input.taskToken).toBe(token);
+    expect(JSON.parse(String(sent[0]?.input.output))).toEqual({
+      decision: 'approve',
+      decidedBy: ALICE,
+      decidedAt: expect.any(String),
+      reason: 'owner agreed',
+    });
+    const decision = (await recorder.steps(incident.id)).find((s) => s.action === 'approval-decision');
+    expect(decision).toMatchObject({
+      actor: ALICE,
+      status: 'succeeded',
+      input: {
+        requestId: result.requestId,
+        via: 'link',
+        sourceIp: expect.stringMatching(/127\.0\.0\.1/),
+        userAgent: 'test-browser/2.0',
+      },
+      changes: { decision: 'approve', status: 'approved', reason: 'owner agreed' },
+    });
+    expect((await table.recorder().verify(incident.id)).ok).toBe(true);
+
+    const again = await post(alice, { decision: 'reject' });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain(`already decided: approved by ${ALICE}`);
+    const other = await post(bob, { decision: 'reject' });
+    expect(other.status).toBe(409);
+    expect(await other.text()).toContain(`approved by ${ALICE}`);
+    const page = await get(bob);
+    expect(page.status).toBe(409);
+    expect(await page.text()).toContain(`approved by ${ALICE}`);
+    expect(cap.sfnCalls.length).toBe(calls + 1);
+  });
+
+  it('rejects with SendTaskFailure and the ApprovalRejected error', async () => {
+    const { bob, token } = await newRequest();
+    const calls = cap.sfnCalls.length;
+    const response = await post(bob, { decision: 'reject', reason: 'production database host' });
+    expect(response.status).toBe(200);
+    const sent = cap.sfnCalls.slice(calls);
+    expect(sent.map((c) => [c.command, c.input.error, c.input.taskToken])).toEqual([
+      ['SendTaskFailure', 'ApprovalRejected', token],
+    ]);
+    expect(JSON.parse(String(sent[0]?.input.cause))).toMatchObject({ decision: 'reject', decidedBy: BOB });
+  });
+
+  it('gives exactly one decision to ten concurrent POSTs', async () => {
+    const { alice, bob, incident } = await newRequest();
+    const calls = cap.sfnCalls.length;
+    const posts = Array.from({ length: 10 }, (_, i) =>
+      post(i % 2 === 0 ? alice : bob, { decision: i % 3 === 0 ? 'reject' : 'approve' }),
+    );
+    const statuses = (await Promise.all(posts)).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+    expect(cap.sfnCalls.length - calls).toBe(1);
+    const decisions = (await recorder.steps(incident.id)).filter((s) => s.action === 'approval-decision');
+    expect(decisions).toHaveLength(1);
+  });
+
+  it('refuses an expired link and changes nothing', async () => {
+    const past = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const { alice } = await newRequest({ clock: () => past });
+    const before = await allItems(table);
+    const calls = cap.sfnCalls.length;
+    const page = await get(alice);
+    expect(page.status).toBe(410);
+    expect(await page.text()).toContain('This link has expired');
+    const response = await post(alice, { decision: 'approve' });
+    expect(response.status).toBe(410);
+    expect(await response.text()).toContain('This link has expired');
+    expect(await allItems(table)).toEqual(before);
+    expect(cap.sfnCalls.length).toBe(calls);
+  });
+
+  it('answers a changed, unknown or malformed id with a 404 that reveals nothing', async () => {
+    const { alice } = await newRequest();
+    const id = alice.split('/approvals/')[1] ?? '';
+    const flipped = `${id.slice(0, 10)}${id[10] === 'A' ? 'B' : 'A'}${id.slice(11)}`;
+    const base = `${server.url}/approvals/`;
+    const before = await allItems(table);
+    const bodies = new Set<string>();
+    for (const bad of [
+      flipped,
+      randomBytes(32).toString('base64url'),
+      'x',
+      `${id}x`,
+      id.slice(0, 42),
+      '%00',
+    ]) {
+      for (const response of [await get(base + bad), await post(base + bad, { decision: 'approve' })]) {
+        expect(response.status).toBe(404);
+        bodies.add(await response.text());
+      }
+    }
+    expect(bodies.size).toBe(1);
+    const [body] = [...bodies];
+    expect(body).not.toMatch(/expired|decided|approver|incident|@/i);
+    expect(await allItems(table)).toEqual(before);
+  });
+
+  it('answers a POST without a decision with a 400 that decides nothing', async () => {
+    const { alice } = await newRequest();
+    const before = await allItems(table);
+    expect((await post(alice, { decision: 'maybe' })).status).toBe(400);
+    expect((await post(alice, {})).status).toBe(400);
+    expect(await allItems(table)).toEqual(before);
+  });
+});
+
+describe('the timeout', () => {
+  it('applies the default decision as actor timeout, expires the links and tells the approvers', async () => {
+    const { incident, alice, result } = await newRequest();
+    const executionArn = `arn:aws:states:us-east-1:123456789012:execution:cordon-ec2-compromise:${incident.id}`;
+    const before = cap.outbox.emails.length;
+    const out = await applyTimeout(
+      {
+        store,
+        recorder,
+        ses: cap.ses,
+        sender: 'cordon@example.com',
+        logger: cap.logger,
+        retry: { sleep: async () => {} },
+      },
+      { incidentId: incident.id, executionArn, gate: 'Approve termination', defaultDecision: 'reject' },
+    );
+    expect(out).toMatchObject({
+      requestId: result.requestId,
+      decision: 'reject',
+      decidedBy: 'timeout',
+      timedOut: true,
+    });
+    const notices = cap.outbox.emails.slice(before);
+    expect(notices.map((e) => e.to[0])).toEqual([ALICE, BOB]);
+    expect(notices[0]?.subject).toContain('timed out');
+    const decision = (await recorder.steps(incident.id)).find((s) => s.action === 'approval-decision');
+    expect(decision).toMatchObject({ actor: 'timeout', changes: { decision: 'reject', status: 'expired' } });
+    const page = await get(alice);
+    expect(page.status).toBe(409);
+    expect(await page.text()).toContain('timed out');
+    expect((await post(alice, { decision: 'approve' })).status).toBe(409);
+  });
+
+  it('leaves a decision a person made first', async () => {
+    const { incident, alice } = await newRequest();
+    await post(alice, { decision: 'approve' });
+    const executionArn = `arn:aws:states:us-east-1:123456789012:execution:cordon-ec2-compromise:${incident.id}`;
+    const out = await applyTimeout(
+      { store, recorder, ses: cap.ses, sender: 'cordon@example.com' },
+      { incidentId: incident.id, executionArn, gate: 'Approve termination' },
+    );
+    expect(out).toMatchObject({ decision: 'approve', decidedBy: ALICE, timedOut: false });
+  });
+});
+
+describe('the task token', () => {
+  it('appears in no email, link, printed line, log line, HTTP response or audit step', async () => {
+    expect(tokens.length).toBeGreaterThan(5);
+    expect(cap.logLines.length).toBeGreaterThan(0);
+    const emails = cap.outbox.emails.map((e) => JSON.stringify(e));
+    const links = cap.outbox.emails.flatMap((e) => e.links);
+    const files = cap.outboxFiles();
+    const steps: string[] = [];
+    for (const item of await allItems(table)) {
+      if (String(item.sk).startsWith('STEP#')) steps.push(JSON.stringify(item));
+    }
+    const haystacks = { emails, links, files, printed: cap.printed, logs: cap.logLines, responses, steps };
+    for (const [where, texts] of Object.entries(haystacks)) {
+      expect(texts.length, where).toBeGreaterThan(0);
+      for (const token of tokens) {
+        // Also a token cut in half, URL-encoded or base64-encoded.
+        const forms = [
+          token,
+          token.slice(0, 43),
+          encodeURIComponent(token),
+          Buffer.from(token).toString('base64'),
+        ];
+        for (const text of texts) for (const form of forms) expect(text.includes(form), where).toBe(false);
+      }
+    }
+  });
+});
