@@ -1,0 +1,79 @@
+/**
+ * The `before` each EC2 containment action records: exactly what `ec2-release` needs to undo it. The
+ * schemas are the contract between the containment actions (which build these values) and the release
+ * (which reads them back from the audit record and validates them before acting on them).
+ */
+import * as z from 'zod/mini';
+
+const TrackingSchema = z.object({
+  tcpEstablishedTimeout: z.optional(z.number()),
+  udpStreamTimeout: z.optional(z.number()),
+  udpTimeout: z.optional(z.number()),
+});
+
+/** `ec2-isolate`: every interface with its groups, and the network ACL of each subnet it replaced. */
+export const IsolateBeforeSchema = z.object({
+  instanceId: z.string(),
+  vpcId: z.string(),
+  interfaces: z.array(
+    z.object({
+      networkInterfaceId: z.string(),
+      subnetId: z.string(),
+      vpcId: z.string(),
+      groups: z.array(z.string()),
+      /** The interface's explicit connection-tracking timeouts; null when it had none (AWS's defaults). */
+      connectionTracking: z.nullable(TrackingSchema),
+    }),
+  ),
+  /** Subnets whose network ACL association the action replaced, with the ACL they had. */
+  networkAcls: z.array(z.object({ subnetId: z.string(), networkAclId: z.string() })),
+});
+export type IsolateBefore = z.infer<typeof IsolateBeforeSchema>;
+
+/** `ec2-protect-evidence`: the protections, the shutdown behaviour and DeleteOnTermination per volume. */
+export const ProtectBeforeSchema = z.object({
+  instanceId: z.string(),
+  disableApiTermination: z.boolean(),
+  disableApiStop: z.boolean(),
+  shutdownBehavior: z.enum(['stop', 'terminate']),
+  volumes: z.array(
+    z.object({ deviceName: z.string(), volumeId: z.string(), deleteOnTermination: z.boolean() }),
+  ),
+});
+export type ProtectBefore = z.infer<typeof ProtectBeforeSchema>;
+
+/** `ec2-detach`: the Auto Scaling group, target group registrations and classic load balancers. */
+export const DetachBeforeSchema = z.object({
+  instanceId: z.string(),
+  autoScalingGroup: z.nullable(z.object({ name: z.string(), protectedFromScaleIn: z.boolean() })),
+  targetGroups: z.array(z.object({ targetGroupArn: z.string(), port: z.number() })),
+  loadBalancers: z.array(z.string()),
+});
+export type DetachBefore = z.infer<typeof DetachBeforeSchema>;
+
+/** `ec2-revoke-sessions`: the profile association and the role's revocation policy before. */
+export const RevokeBeforeSchema = z.object({
+  instanceId: z.string(),
+  association: z.nullable(
+    z.object({ associationId: z.string(), profileArn: z.string(), profileName: z.string() }),
+  ),
+  role: z.nullable(
+    z.object({
+      roleName: z.string(),
+      path: z.string(),
+      /** The role's `cordon-revoke-sessions` policy before (URL-decoded JSON), or null when it had none. */
+      revokePolicy: z.nullable(z.string()),
+    }),
+  ),
+});
+export type RevokeBefore = z.infer<typeof RevokeBeforeSchema>;
+
+/** `ec2-tag`: the previous value of each tag it sets, null when the tag was absent. */
+export const TagBeforeSchema = z.object({
+  instanceId: z.string(),
+  tags: z.record(z.string(), z.nullable(z.string())),
+});
+export type TagBefore = z.infer<typeof TagBeforeSchema>;
+
+/** The inline role policy `ec2-revoke-sessions` puts and `ec2-release` removes. */
+export const REVOKE_POLICY_NAME = 'cordon-revoke-sessions';

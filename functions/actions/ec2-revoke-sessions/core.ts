@@ -1,0 +1,207 @@
+/**
+ * The core of `ec2-revoke-sessions`: cuts the instance off from its role.
+ * 1. Puts an inline policy `cordon-revoke-sessions` on the profile's role that denies everything to
+ *    sessions issued before now (`DateLessThan` on `aws:TokenIssueTime`), the document the IAM console's
+ *    "Revoke active sessions" writes
+ *    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html). Credentials
+ *    already handed to the instance (and copied off it) stop working; sessions issued later are not
+ *    affected. It applies to every session of the role, on every instance that uses it: that is how AWS
+ *    revokes, and the `note` says so. A service-linked role (path `/aws-service-role/`) cannot be changed
+ *    and its sessions cannot be revoked (same page): it is skipped and the skip recorded.
+ * 2. Disassociates the instance profile, so that the instance gets no new credentials
+ *    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateIamInstanceProfile.html).
+ * The policy goes first: it is what ends the credentials already out.
+ *
+ * Neither IAM nor DisassociateIamInstanceProfile has a DryRun parameter: a dry run reads and reports.
+ *
+ * AWS calls: DescribeInstances, DescribeIamInstanceProfileAssociations, GetInstanceProfile, GetRolePolicy,
+ * PutRolePolicy, DisassociateIamInstanceProfile.
+ */
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DisassociateIamInstanceProfileCommand,
+  type IamInstanceProfileAssociation,
+} from '@aws-sdk/client-ec2';
+import {
+  DeleteRolePolicyCommand,
+  GetInstanceProfileCommand,
+  GetRolePolicyCommand,
+  type IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import * as z from 'zod/mini';
+import type { ActionResult } from '#shared/action';
+import { awsCall } from '#shared/aws';
+import { parseOrThrow } from '#shared/domain';
+import {
+  assertNotProtected,
+  describeLiveInstance,
+  Ec2EventSchema,
+  type Ec2Sender,
+  isAwsError,
+  mutation,
+  newPlan,
+} from '../ec2-common/instance.ts';
+import { REVOKE_POLICY_NAME, type RevokeBefore } from '../ec2-common/records.ts';
+
+/** The event of `ec2-revoke-sessions`. */
+export const RevokeInputSchema = z.extend(Ec2EventSchema, { approved: z.optional(z.boolean()) });
+
+/** What the core needs: the EC2 and IAM clients, the clock (the revocation time), the protected tag. */
+export interface RevokeDeps {
+  readonly ec2: Ec2Sender;
+  readonly iam: Pick<IAMClient, 'send'>;
+  readonly now: () => Date;
+  readonly protectedTag: { readonly key: string; readonly value: string };
+}
+
+/** The deny-all policy for sessions issued before `at`, as the IAM user guide gives it. */
+export function revokePolicyDocument(at: Date): string {
+  // aws:TokenIssueTime is compared as an ISO 8601 date; seconds precision, as the console writes it.
+  const time = `${at.toISOString().slice(0, 19)}Z`;
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Deny',
+        Action: ['*'],
+        Resource: ['*'],
+        Condition: { DateLessThan: { 'aws:TokenIssueTime': time } },
+      },
+    ],
+  });
+}
+
+const isServiceLinked = (path: string): boolean => path.startsWith('/aws-service-role/');
+
+/** The instance's current profile association (`associating` or `associated`), if any. */
+export async function currentAssociation(
+  ec2: Ec2Sender,
+  instanceId: string,
+): Promise<IamInstanceProfileAssociation | undefined> {
+  const out = await awsCall(`ec2:DescribeIamInstanceProfileAssociations ${instanceId}`, () =>
+    ec2.send(
+      new DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [
+          { Name: 'instance-id', Values: [instanceId] },
+          { Name: 'state', Values: ['associating', 'associated'] },
+        ],
+      }),
+    ),
+  );
+  return out.IamInstanceProfileAssociations?.[0];
+}
+
+/** Reads a role's inline policy, URL-decoded, or null when the role has none of that name. */
+export async function rolePolicy(
+  iam: RevokeDeps['iam'],
+  roleName: string,
+  policyName: string,
+): Promise<string | null> {
+  try {
+    const out = await awsCall(`iam:GetRolePolicy ${roleName} ${policyName}`, () =>
+      iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+    );
+    // IAM returns policy documents URL-encoded
+    // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRolePolicy.html).
+    return out.PolicyDocument === undefined ? null : decodeURIComponent(out.PolicyDocument);
+  } catch (error) {
+    if (isAwsError(error, 'NoSuchEntity', 'NoSuchEntityException')) return null;
+    throw error;
+  }
+}
+
+/** Revokes the role's sessions and disassociates the profile. */
+export async function revokeSessions(deps: RevokeDeps, event: unknown): Promise<ActionResult> {
+  const input = parseOrThrow(RevokeInputSchema, event, 'ec2-revoke-sessions input');
+  const plan = newPlan(input.dryRun);
+  const id = input.instanceId;
+  const instance = await describeLiveInstance(deps.ec2, id);
+  assertNotProtected(instance, deps.protectedTag, input.approved);
+  const association = await currentAssociation(deps.ec2, id);
+  const dryRun = plan.dryRun ? { dryRun: true } : {};
+  if (!association?.AssociationId || !association.IamInstanceProfile?.Arn) {
+    return {
+      status: 'already-done',
+      before: { instanceId: id, association: null, role: null } satisfies RevokeBefore,
+      changes: { calls: [] },
+      note: 'no instance profile is associated with the instance',
+      ...dryRun,
+    };
+  }
+  const associationId = association.AssociationId;
+  const profileArn = association.IamInstanceProfile.Arn;
+  const profileName = profileArn.split('/').pop() ?? profileArn;
+  const profile = await awsCall(`iam:GetInstanceProfile ${profileName}`, () =>
+    deps.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })),
+  );
+  // An instance profile holds at most one role
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2_instance-profiles.html).
+  const role = profile.InstanceProfile?.Roles?.[0];
+  const roleName = role?.RoleName;
+  const rolePath = role?.Path ?? '/';
+  const before: RevokeBefore = {
+    instanceId: id,
+    association: { associationId, profileArn, profileName },
+    role: roleName ? { roleName, path: rolePath, revokePolicy: null } : null,
+  };
+  const notes: string[] = [];
+  let policy: { roleName: string; document: string } | { roleName: string; skipped: string } | undefined;
+  if (roleName && before.role) {
+    if (isServiceLinked(rolePath)) {
+      const reason = `role ${roleName} is service-linked (path ${rolePath}): AWS does not allow revoking its sessions`;
+      policy = { roleName, skipped: reason };
+      notes.push(`skipped the session revocation: ${reason}`);
+    } else {
+      before.role.revokePolicy = await rolePolicy(deps.iam, roleName, REVOKE_POLICY_NAME);
+      if (before.role.revokePolicy !== null) {
+        notes.push(`role ${roleName} already had ${REVOKE_POLICY_NAME}: kept as it is`);
+      } else {
+        const document = revokePolicyDocument(deps.now());
+        await mutation(plan, `iam:PutRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
+          deps.iam.send(
+            new PutRolePolicyCommand({
+              RoleName: roleName,
+              PolicyName: REVOKE_POLICY_NAME,
+              PolicyDocument: document,
+            }),
+          ),
+        );
+        policy = { roleName, document };
+        notes.push(
+          `every session of role ${roleName} issued before now is denied, on every instance that uses it`,
+        );
+      }
+    }
+  }
+  try {
+    await mutation(plan, `ec2:DisassociateIamInstanceProfile ${associationId}`, () =>
+      deps.ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: associationId })),
+    );
+  } catch (error) {
+    // Keep the state before: a retry must find the role as it was, or it would take our policy for one
+    // that was there before and the release would keep it.
+    if (policy && 'document' in policy && !plan.dryRun) {
+      const name = policy.roleName;
+      await deps.iam
+        .send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: REVOKE_POLICY_NAME }))
+        .catch((undoError: unknown) => {
+          if (error instanceof Error) {
+            error.message += `; could not remove ${REVOKE_POLICY_NAME} from ${name}: ${String(undoError)}`;
+          }
+        });
+    }
+    throw error;
+  }
+  return {
+    status: 'succeeded',
+    before,
+    changes: {
+      calls: plan.calls,
+      disassociated: { associationId, profileArn },
+      ...(policy ? { revokePolicy: { policyName: REVOKE_POLICY_NAME, ...policy } } : {}),
+    },
+    note: notes.join('; '),
+    ...dryRun,
+  };
+}
