@@ -1,21 +1,46 @@
 /**
- * Cordon's stack, deployed into the security account: the audit table and the action functions.
+ * Cordon's stack, deployed into the security account: the audit table, the router and its triggers,
+ * the action functions, the approval API and the playbooks.
  */
-import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { parseSettings, type Settings, type SettingsInput } from '#shared/settings';
 import settingsFile from '../cordon.config.ts';
+import { EC2_PLAYBOOK, ec2Compromise } from '../playbooks/ec2-compromise.ts';
+import { IAM_PLAYBOOK, iamCredentialCompromise } from '../playbooks/iam-credential-compromise.ts';
+import { releasePlaybook } from '../playbooks/release.ts';
 import { ActionFunction } from './constructs/action-function.ts';
+import { ApprovalApi } from './constructs/approval-api.ts';
 import { AuditTable } from './constructs/audit-table.ts';
+import { Playbook, type PlaybookProps, stateMachineName } from './constructs/playbook.ts';
 import { Triggers } from './constructs/triggers.ts';
-import { acknowledgeStack } from './nag.ts';
+import { GRANTS } from './grants.ts';
+import { acknowledge, acknowledgeStack } from './nag.ts';
 
 /** The playbooks the stack deploys, by id; each state machine is named `cordon-<id>`. */
-export const PLAYBOOK_IDS: readonly string[] = [];
+export const PLAYBOOK_IDS: readonly string[] = [EC2_PLAYBOOK, 'ec2-release', IAM_PLAYBOOK, 'iam-release'];
 
-/** A playbook's fixed state machine name: fixed, so that ARNs can be formed without a reference (no cycles). */
-export const stateMachineName = (playbook: string) => `cordon-${playbook}`;
+export { stateMachineName };
+
+const ACTION_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  'ec2-isolate': 'Isolates every network interface of an instance',
+  'ec2-protect-evidence': 'Turns on termination and stop protection and keeps the volumes',
+  'ec2-detach': 'Detaches an instance from its Auto Scaling group and load balancers',
+  'ec2-revoke-sessions': "Removes an instance's profile and revokes its role's sessions",
+  'ec2-tag': 'Tags an instance with its incident',
+  'ec2-snapshot': "Snapshots an instance's volumes and keeps its console output",
+  'ec2-check-snapshots': 'Checks the evidence snapshots',
+  'ec2-eradicate': 'Stops or terminates an instance once its evidence is complete',
+  'ec2-release': 'Restores an instance to its recorded state before containment',
+  'iam-contain-user-key': 'Deactivates exactly the compromised key and voids its sessions',
+  'iam-revoke-role-sessions': "Revokes a role's sessions issued before containment",
+  'iam-root-manual': 'Says what to do by hand for root credentials',
+  'iam-delete-key': 'Deletes a compromised access key',
+  'iam-release': 'Restores IAM to its recorded state before containment',
+  notify: 'Emails the approvers a failure or a step to take by hand',
+  'mark-incident': "Records an incident's status and times",
+};
 
 export interface CordonStackProps extends StackProps {
   /** The audit table's name. Default `cordon-audit`. */
@@ -32,6 +57,10 @@ export class CordonStack extends Stack {
   readonly router: ActionFunction;
   readonly triggers: Triggers;
   readonly settings: Settings;
+  readonly approvals: ApprovalApi;
+  /** Every action function, by action name. */
+  readonly actions: ReadonlyMap<string, ActionFunction>;
+  readonly playbooks: ReadonlyMap<string, Playbook>;
 
   constructor(scope: Construct, id: string, props: CordonStackProps = {}) {
     super(scope, id, props);
@@ -61,8 +90,172 @@ export class CordonStack extends Stack {
     }
     this.triggers = new Triggers(this, 'Triggers', { settings: this.settings, target: this.router });
 
+    const actions = new Map<string, ActionFunction>();
+    for (const [name, description] of Object.entries(ACTION_DESCRIPTIONS)) {
+      const fn = new ActionFunction(this, this.logicalName(name), {
+        entry: `functions/actions/${name}/handler.ts`,
+        description,
+      })
+        .recordsTo(this.audit)
+        .withSettings(this.settings);
+      this.grantAws(fn, name);
+      actions.set(name, fn);
+    }
+    this.actions = actions;
+    const fn = (name: string): ActionFunction => {
+      const found = actions.get(name);
+      if (!found) throw new Error(`CordonStack: no action function ${name}`);
+      return found;
+    };
+
+    this.approvals = new ApprovalApi(this, 'Approvals', {
+      table: this.audit,
+      approvers: this.settings.approvers,
+      sender: this.settings.sender,
+      stateMachineNames: PLAYBOOK_IDS.map(stateMachineName),
+    });
+
+    const playbooks = new Map<string, Playbook>();
+    const notify = fn('notify');
+    const add = (
+      id: string,
+      description: string,
+      definition: (scope: Construct) => PlaybookProps['definition'],
+    ) => {
+      const scope = new Construct(this, `${this.logicalName(id)}Playbook`);
+      playbooks.set(
+        id,
+        new Playbook(scope, 'Playbook', { id, description, notify, definition: definition(scope) }),
+      );
+    };
+    add(
+      EC2_PLAYBOOK,
+      'Contains a compromised instance, keeps the evidence, eradicates after approval',
+      (scope) =>
+        ec2Compromise(
+          scope,
+          {
+            isolate: fn('ec2-isolate'),
+            protectEvidence: fn('ec2-protect-evidence'),
+            detach: fn('ec2-detach'),
+            revokeSessions: fn('ec2-revoke-sessions'),
+            tag: fn('ec2-tag'),
+            snapshot: fn('ec2-snapshot'),
+            checkSnapshots: fn('ec2-check-snapshots'),
+            eradicate: fn('ec2-eradicate'),
+            markIncident: fn('mark-incident'),
+          },
+          this.approvals,
+          this.settings,
+        ),
+    );
+    add('ec2-release', "Undoes an instance's containment exactly, after approval", (scope) =>
+      releasePlaybook(
+        scope,
+        {
+          release: fn('ec2-release'),
+          markIncident: fn('mark-incident'),
+          asks: 'Restore the instance: its groups, profile, Auto Scaling and load balancer membership, protections and tags.',
+          payload: { instanceId: '$.resource.id' },
+        },
+        this.approvals,
+        this.settings,
+      ),
+    );
+    add(IAM_PLAYBOOK, 'Cuts off a compromised access key and its sessions, nothing more', (scope) =>
+      iamCredentialCompromise(
+        scope,
+        {
+          containUserKey: fn('iam-contain-user-key'),
+          revokeRoleSessions: fn('iam-revoke-role-sessions'),
+          rootManual: fn('iam-root-manual'),
+          deleteKey: fn('iam-delete-key'),
+          markIncident: fn('mark-incident'),
+          notify,
+        },
+        this.approvals,
+        this.settings,
+      ),
+    );
+    add('iam-release', "Undoes an access key's containment exactly, after approval", (scope) =>
+      releasePlaybook(
+        scope,
+        {
+          release: fn('iam-release'),
+          markIncident: fn('mark-incident'),
+          asks: 'Reactivate the key (if not deleted) and remove the session denials.',
+        },
+        this.approvals,
+        this.settings,
+      ),
+    );
+    this.playbooks = playbooks;
+    // LambdaInvoke grants lambda:InvokeFunction on each function and its versions (`<arn>:*`).
+    const invoked = [...actions.values(), this.approvals.requestFunction, this.approvals.timeoutFunction];
+    for (const playbook of playbooks.values()) {
+      for (const target of invoked) {
+        const logicalId = this.getLogicalId(target.node.defaultChild as CfnElement);
+        acknowledge(
+          playbook.stateMachine.role,
+          `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+          'Step Functions invokes this exact function, any of its versions (the grant LambdaInvoke makes).',
+        );
+      }
+    }
+    new CfnOutput(this, 'ApprovalUrl', {
+      value: this.approvals.url,
+      description: 'The approval links point here',
+    });
+
     new CfnOutput(this, 'AuditTableName', { value: this.audit.tableName, description: 'The audit table' });
     if (props.acknowledgeNag ?? true) acknowledgeStack(this);
+  }
+
+  /** A construct id from an action or playbook name: `ec2-isolate` → `Ec2Isolate`. */
+  private logicalName(name: string): string {
+    return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+  }
+
+  /** Grants a function exactly the AWS actions of its entry in `infra/grants.ts`. */
+  private grantAws(fn: ActionFunction, name: string): void {
+    const grants = GRANTS[name];
+    if (!grants) throw new Error(`CordonStack: no grants listed for ${name} in infra/grants.ts`);
+    const scoped = (service: string, actions: readonly string[] | undefined, resources: string[]) => {
+      if (!actions?.length) return;
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: actions.map((a) => `${service}:${a}`), resources }),
+      );
+    };
+    scoped('ec2', grants.ec2, ['*']);
+    scoped('autoscaling', grants.autoscaling, ['*']);
+    scoped('elasticloadbalancing', grants.elasticloadbalancing, ['*']);
+    scoped('iam', grants.iam, [
+      `arn:${this.partition}:iam::${this.account}:user/*`,
+      `arn:${this.partition}:iam::${this.account}:role/*`,
+      `arn:${this.partition}:iam::${this.account}:instance-profile/*`,
+    ]);
+    if (grants.ses) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [
+            this.formatArn({ service: 'ses', resource: 'identity', resourceName: this.settings.sender }),
+          ],
+        }),
+      );
+    }
+    if (grants.iam?.length) {
+      // The partition is a literal when the stack's environment is known, a token otherwise.
+      for (const partition of ['aws', '<AWS::Partition>']) {
+        for (const kind of ['user', 'role', 'instance-profile']) {
+          acknowledge(
+            fn.executionRole,
+            `AwsSolutions-IAM5[Resource::arn:${partition}:iam::<AWS::AccountId>:${kind}/*]`,
+            `${name} acts on whichever ${kind} a finding names, in this account only; its actions are exactly those its code calls (infra/grants.ts).`,
+          );
+        }
+      }
+    }
   }
 
   /** The ARN of a playbook's state machine, formed from its fixed name. */

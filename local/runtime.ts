@@ -7,15 +7,23 @@
  * attached through one switch plugin that forwards each call to the current account: a new account
  * (`useAccount`) takes effect for clients made before it.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { App, Stack } from 'aws-cdk-lib';
 import { AuditRecorder } from '#shared/audit';
-import { registerClientPlugin } from '#shared/clients';
+import { makeClient, registerClientPlugin } from '#shared/clients';
 import { ENV } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { CordonError } from '#shared/errors';
+import { APPROVAL_ENV } from '../functions/approval/config.ts';
+import { ApprovalStore } from '../functions/approval/store.ts';
 import { buildApp } from '../infra/cordon-app.ts';
 import type { CordonStackProps } from '../infra/cordon-stack.ts';
+import { type ApprovalServer, serveDecisions } from './approval-server.ts';
 import { type EngineOptions, type HistoryEvent, LocalEngine, type PendingTask } from './engine/index.ts';
+import { Outbox } from './outbox.ts';
 import { type AccountSeed, Sandbox, sandboxPlugin } from './sandbox/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './store.ts';
 
@@ -58,33 +66,51 @@ export interface LocalRuntimeOptions {
   readonly waitScale?: number;
   readonly onEvent?: EngineOptions['onEvent'];
   readonly onTask?: EngineOptions['onTask'];
+  /**
+   * Serve the approval links on a loopback port and keep sent emails in an outbox folder (in this state
+   * folder; default a new temporary one). Printed emails go to `print` (default: nowhere).
+   */
+  readonly approvals?: { readonly stateDir?: string; readonly print?: (text: string) => void };
+}
+
+/** The environment every handler runs with locally: the local table, and in sandbox mode local credentials. */
+function localEnv(options: LocalRuntimeOptions, approvalUrl?: string): Record<string, string> {
+  const env: Record<string, string> = {
+    [ENV.tableName]: options.store.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: options.store.endpoint,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...(approvalUrl ? { [APPROVAL_ENV.baseUrl]: approvalUrl } : {}),
+  };
+  if (!options.aws) {
+    Object.assign(env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+  }
+  return env;
 }
 
 export class LocalRuntime {
   readonly engine: LocalEngine;
   readonly recorder: AuditRecorder;
   readonly aws: boolean;
+  /** The local decision server, when approvals are served. */
+  readonly approvalServer: ApprovalServer | undefined;
+  /** Emails the sandbox accepted, when approvals are served. */
+  readonly outbox: Outbox | undefined;
   #sandbox: Sandbox | undefined;
 
-  private constructor(options: LocalRuntimeOptions) {
+  private constructor(options: LocalRuntimeOptions, served?: { server: ApprovalServer; outbox: Outbox }) {
+    this.approvalServer = served?.server;
+    this.outbox = served?.outbox;
     this.aws = options.aws ?? false;
     const scope =
       options.scope ??
       buildApp({ nag: false, app: { context: { 'aws:cdk:bundling-stacks': [] } }, stack: options.stack })
         .stack;
-    const env: Record<string, string> = {
-      [ENV.tableName]: options.store.tableName,
-      AWS_ENDPOINT_URL_DYNAMODB: options.store.endpoint,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
-    if (!this.aws) {
-      Object.assign(env, {
-        AWS_REGION: LOCAL_REGION,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_EC2_METADATA_DISABLED: 'true',
-      });
-    }
+    const env = localEnv(options, served?.server.url);
     // The recorder of this process reads the same table the handlers write.
     Object.assign(process.env, env);
     this.engine = LocalEngine.fromApp(scope, {
@@ -102,8 +128,22 @@ export class LocalRuntime {
   }
 
   /** Starts a runtime. Only one runs per process at a time. */
-  static create(options: LocalRuntimeOptions): LocalRuntime {
-    return new LocalRuntime(options);
+  static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    if (!options.approvals) return new LocalRuntime(options);
+    Object.assign(process.env, localEnv(options));
+    // The decision server's clients are made here: the sandbox must already be able to answer them.
+    installSwitch();
+    allowReal = options.aws ?? false;
+    const outbox = new Outbox(options.approvals.stateDir ?? mkdtempSync(join(tmpdir(), 'cordon-outbox-')), {
+      print: options.approvals.print ?? (() => {}),
+    });
+    const documents = makeDocumentClient();
+    const server = await serveDecisions({
+      store: new ApprovalStore(documents, options.store.tableName),
+      recorder: new AuditRecorder({ client: documents, tableName: options.store.tableName }),
+      sfn: makeClient(SFNClient, { service: 'SFN' }),
+    });
+    return new LocalRuntime(options, { server, outbox });
   }
 
   /** The current sandbox account; throws in `aws` mode. */
@@ -115,10 +155,23 @@ export class LocalRuntime {
   /** Replaces the sandbox account with a new one made from `seed`, and returns it. */
   useAccount(seed: AccountSeed): Sandbox {
     if (this.aws) throw new NoSandboxError('this runtime drives real AWS endpoints: it has no sandbox');
+    const outbox = this.outbox;
     this.#sandbox = Sandbox.create(seed, {
       taskTokens: this.engine,
       accountId: LOCAL_ACCOUNT,
       region: LOCAL_REGION,
+      ...(outbox
+        ? {
+            onEmail: (email) =>
+              outbox.deliver({
+                from: email.from,
+                to: email.to,
+                subject: email.subject,
+                ...(email.text === undefined ? {} : { text: email.text }),
+                ...(email.html === undefined ? {} : { html: email.html }),
+              }),
+          }
+        : {}),
     });
     current = this.#sandbox;
     return this.#sandbox;
@@ -136,6 +189,7 @@ export class LocalRuntime {
 
   /** Stops what runs and detaches the sandbox. */
   async close(): Promise<void> {
+    await this.approvalServer?.close();
     await this.engine.close();
     if (current === this.#sandbox) current = undefined;
     allowReal = false;

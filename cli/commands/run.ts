@@ -86,7 +86,7 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
   const since = () => `+${((Date.now() - started) / 1000).toFixed(2)}s`.padStart(8);
   let runtime: LocalRuntime | undefined;
   try {
-    runtime = LocalRuntime.create({
+    runtime = await LocalRuntime.start({
       store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
       ...(seed ? { seed } : {}),
       aws: options.aws ?? false,

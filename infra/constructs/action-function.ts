@@ -39,6 +39,8 @@ export const ACTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 export class ActionFunction extends nodejs.NodejsFunction {
   /** The handler module, relative to the repository's root. */
   readonly entryPath: string;
+  /** Its own role (a sibling construct, `<id>Role`). */
+  readonly executionRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ActionFunctionProps) {
     if (!/^functions\/[a-z0-9/-]+\/handler\.ts$/.test(props.entry)) {
@@ -95,6 +97,7 @@ export class ActionFunction extends nodejs.NodejsFunction {
       },
     });
     this.entryPath = props.entry;
+    this.executionRole = role;
     (this.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
   }
 

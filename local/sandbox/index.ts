@@ -68,6 +68,8 @@ export interface SandboxOptions {
    * `['DynamoDBClient']`: the audit record lives in the local store, not in the simulated account.
    */
   readonly passThrough?: readonly string[];
+  /** Called with each email SES v2 accepted (the local runtime's outbox). */
+  readonly onEmail?: (email: SentEmail) => void;
 }
 
 /** An error that `failNext` injects. */
@@ -122,6 +124,7 @@ export class Sandbox {
   readonly #clock: () => number;
   readonly #taskTokens: TaskTokenSink | undefined;
   readonly #passThrough: ReadonlySet<string>;
+  readonly #onEmail: ((email: SentEmail) => void) | undefined;
   readonly #failures: { key: string; remaining: number; error: InjectedError }[] = [];
   readonly #latency = new Map<string, number>();
   readonly #calls: CallRecord[] = [];
@@ -130,6 +133,7 @@ export class Sandbox {
     this.#clock = options.now ?? Date.now;
     this.#taskTokens = options.taskTokens;
     this.#passThrough = new Set(options.passThrough ?? ['DynamoDBClient']);
+    this.#onEmail = options.onEmail;
     this.#state = buildState(seed, {
       now: this.#clock(),
       ...(options.accountId ? { accountId: options.accountId } : {}),
@@ -255,6 +259,10 @@ export class Sandbox {
         },
       };
       record({ output: withMetadata });
+      if (service === 'SESv2' && command === 'SendEmail') {
+        const sent = this.#state.ses.sent.at(-1);
+        if (sent) this.#onEmail?.(structuredClone(sent));
+      }
       return withMetadata;
     } catch (error) {
       record({ error });

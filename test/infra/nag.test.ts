@@ -22,10 +22,11 @@ describe('cdk-nag AwsSolutions', () => {
     for (const ack of STACK_ACKNOWLEDGEMENTS) expect(ack.reason.length).toBeGreaterThan(40);
   });
 
-  it('acknowledges only the X-Ray wildcard: without the acknowledgements that is all cdk-nag reports', () => {
+  it('acknowledges only wildcard grants: without the acknowledgements that is all cdk-nag reports', () => {
     const app = new App(noBundling);
     const stack = new CordonStack(app, 'Cordon', { acknowledgeNag: false });
-    const violations = new AwsSolutionsChecks(app).validateScope(stack).violations;
-    expect([...new Set(violations.map((v) => v.ruleName))]).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    const rules = new AwsSolutionsChecks(app).validateScope(stack).violations.map((v) => v.ruleName);
+    expect(rules).toContain('AwsSolutions-IAM5[Resource::*]');
+    expect(rules.filter((r) => !r.startsWith('AwsSolutions-IAM5['))).toEqual([]);
   });
 });

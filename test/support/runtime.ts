@@ -16,7 +16,7 @@ export async function startTestRuntime(
   options: Omit<LocalRuntimeOptions, 'store'> = {},
 ): Promise<TestRuntime> {
   const table = await createTestTable('runtime');
-  const runtime = LocalRuntime.create({
+  const runtime = await LocalRuntime.start({
     waitScale: 0.001,
     ...options,
     store: { endpoint: table.endpoint, tableName: table.tableName },

@@ -20,6 +20,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { ValidationError } from '#shared/errors';
 import {
   describeInstance,
   Ec2EventSchema,
@@ -34,9 +35,8 @@ import { EvidenceIncompleteError } from './errors.ts';
 export const EradicateInputSchema = z.extend(Ec2EventSchema, {
   /** Default: the deployment's `ec2.eradication` setting. */
   mode: z.optional(z.enum(['stop', 'terminate'])),
-  snapshotIds: z
-    .array(z.string().check(z.regex(/^snap-[0-9a-f]+$/, 'must be a snapshot id')))
-    .check(z.minLength(1, 'must list the evidence snapshots')),
+  /** The evidence snapshots; at least one, except in a dry run (which takes none). */
+  snapshotIds: z.array(z.string().check(z.regex(/^snap-[0-9a-f]+$/, 'must be a snapshot id'))),
 });
 
 /** What the core needs: the EC2 client and the configured mode. */
@@ -54,6 +54,9 @@ const DONE: Record<'stop' | 'terminate', readonly string[]> = {
 /** Stops or terminates the instance once the evidence is complete. */
 export async function eradicateInstance(deps: EradicateDeps, event: unknown): Promise<ActionResult> {
   const input = parseOrThrow(EradicateInputSchema, event, 'ec2-eradicate input');
+  if (input.snapshotIds.length === 0 && !input.dryRun) {
+    throw new ValidationError('ec2-eradicate input', ['snapshotIds: must list the evidence snapshots']);
+  }
   const mode = input.mode ?? deps.defaultMode ?? 'stop';
   const { ec2 } = deps;
   const plan = newPlan(input.dryRun);

@@ -135,3 +135,40 @@ export async function errorOf(promise: Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected a rejection');
 }
+
+/**
+ * The account state with what a release cannot or should not restore taken out:
+ * - Cordon's own groups and network ACL (they stay, for the next incident) and the evidence snapshots;
+ * - the ids and times of associations, which AWS makes anew (profile association, network ACL association);
+ * - the order of lists whose order is registration order (load balancer instances, targets, group members);
+ * - the sandbox's id counter;
+ * - the Auto Scaling desired capacity, which AttachInstances raises by one (checked separately).
+ */
+export function comparable(state: AccountState): unknown {
+  const copy = structuredClone(state);
+  const cordon = (id: string) =>
+    Object.keys(copy.ec2.tags[id] ?? {}).some((k) => k === 'cordon:isolation' || k === 'cordon:quarantine');
+  for (const id of Object.keys(copy.ec2.securityGroups)) if (cordon(id)) delete copy.ec2.securityGroups[id];
+  for (const id of Object.keys(copy.ec2.networkAcls)) if (cordon(id)) delete copy.ec2.networkAcls[id];
+  for (const id of Object.keys(copy.ec2.tags))
+    if (cordon(id) || id.startsWith('snap-')) delete copy.ec2.tags[id];
+  copy.ec2.snapshots = {};
+  for (const acl of Object.values(copy.ec2.networkAcls)) {
+    acl.associations = acl.associations
+      .map((a) => ({ ...a, associationId: '' }))
+      .sort((a, b) => a.subnetId.localeCompare(b.subnetId));
+  }
+  const associations = Object.values(copy.ec2.profileAssociations)
+    .map(({ associationId: _id, timestamp: _t, ...rest }) => rest)
+    .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  // Registration order is not state: a registered instance is listed last.
+  for (const lb of Object.values(copy.elb.loadBalancers)) lb.instances.sort();
+  for (const tg of Object.values(copy.elbv2.targetGroups))
+    tg.targets.sort((a, b) => a.id.localeCompare(b.id));
+  for (const group of Object.values(copy.autoScaling.groups)) {
+    group.instances.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+  }
+  copy.nextId = 0;
+  for (const group of Object.values(copy.autoScaling.groups)) group.desiredCapacity = 0;
+  return { ...copy, ses: { sent: [] }, ec2: { ...copy.ec2, profileAssociations: associations } };
+}

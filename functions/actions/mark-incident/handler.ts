@@ -1,0 +1,17 @@
+/** `mark-incident`: records an incident's status and times as the playbook reaches them. */
+import middy from '@middy/core';
+import type { ActionEvent, ActionResult } from '#shared/action';
+import { AuditRecorder } from '#shared/audit';
+import { auditStep } from '#shared/audit-middleware';
+import { readAuditConfig } from '#shared/config';
+import { makeDocumentClient } from '#shared/dynamo';
+import { createLogger } from '#shared/log';
+import { markIncident } from './core.ts';
+
+const config = readAuditConfig();
+const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const logger = createLogger('mark-incident');
+
+export const handler = middy<ActionEvent, ActionResult>()
+  .use(auditStep({ recorder, phase: 'lessons-learned', action: 'mark-incident', logger }))
+  .handler(async (event) => markIncident({ recorder, now: () => new Date() }, event));

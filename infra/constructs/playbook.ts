@@ -1,0 +1,150 @@
+/**
+ * A playbook: a Standard Step Functions workflow named `cordon-<id>` (fixed, so that the router and the
+ * approval API can form its ARN without a reference), logged and traced, with the `cordon:playbook`
+ * metadata the local engine finds it by.
+ *
+ * {@link PlaybookSteps} builds its tasks the same way every time: each action task has a comment, a
+ * timeout, a `resultPath` of its own under `$.results` (the state is never overwritten), a retry with
+ * backoff on throttling and AWS's 5xx, and a catch that goes to the playbook's recorded failure: the
+ * approvers are emailed and the execution fails.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { RETRYABLE_ERRORS } from '#shared/errors';
+
+/** The metadata key that names a state machine's playbook. */
+export const PLAYBOOK_METADATA = 'cordon:playbook';
+
+/** A playbook's fixed state machine name. */
+export const stateMachineName = (playbook: string): string => `cordon-${playbook}`;
+
+export interface PlaybookProps {
+  /** The playbook's id, e.g. `ec2-compromise`: lower case, digits and dashes. */
+  readonly id: string;
+  readonly description: string;
+  /** The whole run's limit. Default 1 day. */
+  readonly timeout?: Duration;
+  /** Builds the definition from the steps helper. */
+  readonly definition: (steps: PlaybookSteps) => sfn.IChainable;
+  /** The `notify` function the recorded failure calls. */
+  readonly notify: lambda.IFunction;
+}
+
+/** What an action task needs. */
+export interface ActionTaskProps {
+  /** What the task does, for a person reading the definition. */
+  readonly comment: string;
+  /** The task's payload: the common fields (incident, execution, dry run) are added. */
+  readonly payload?: Record<string, unknown>;
+  /** Where the result goes, under `$.results`. Default the task id in camel case. */
+  readonly resultKey?: string;
+  /** Default 60 seconds. */
+  readonly timeout?: Duration;
+}
+
+function camel(id: string): string {
+  return id
+    .replace(/[^A-Za-z0-9]+(.)/g, (_, c: string) => c.toUpperCase())
+    .replace(/^./, (c) => c.toLowerCase());
+}
+
+/** Builds a playbook's tasks, each with the same retry and catch. */
+export class PlaybookSteps {
+  /** The recorded failure: email the approvers, then fail. */
+  readonly failure: sfn.IChainable;
+
+  constructor(
+    private readonly scope: Construct,
+    readonly playbook: string,
+    notify: lambda.IFunction,
+  ) {
+    const notifyTask = new tasks.LambdaInvoke(scope, 'Notify approvers of the failure', {
+      comment: 'Emails the approvers what failed; the failed step and the state it left are in the record.',
+      lambdaFunction: notify,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({
+        incidentId: sfn.JsonPath.stringAt('$.incidentId'),
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        kind: 'failure',
+        playbook,
+        resource: sfn.JsonPath.objectAt('$.resource'),
+        failure: sfn.JsonPath.objectAt('$.failure'),
+      }),
+      resultPath: '$.results.notifyFailure',
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
+    });
+    notifyTask.addRetry({
+      errors: [...RETRYABLE_ERRORS],
+      interval: Duration.seconds(2),
+      maxAttempts: 4,
+      backoffRate: 2,
+    });
+    const failed = new sfn.Fail(scope, 'Playbook failed', {
+      comment: 'A step failed past its retries; the approvers were told.',
+      errorPath: '$.failure.Error',
+      causePath: '$.failure.Cause',
+    });
+    // If even the email fails, the execution still fails visibly, with the original error.
+    notifyTask.addCatch(failed, { resultPath: '$.notifyError' });
+    this.failure = notifyTask.next(failed);
+  }
+
+  /** An action task: invokes `fn` with the common fields and `payload`, retries, and catches to the failure. */
+  action(id: string, fn: lambda.IFunction, props: ActionTaskProps): tasks.LambdaInvoke {
+    const task = new tasks.LambdaInvoke(this.scope, id, {
+      comment: props.comment,
+      lambdaFunction: fn,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({
+        incidentId: sfn.JsonPath.stringAt('$.incidentId'),
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        dryRun: sfn.JsonPath.stringAt('$.dryRun'),
+        ...props.payload,
+      }),
+      resultPath: `$.results.${props.resultKey ?? camel(id)}`,
+      taskTimeout: sfn.Timeout.duration(props.timeout ?? Duration.seconds(60)),
+    });
+    task.addRetry({
+      errors: [...RETRYABLE_ERRORS],
+      interval: Duration.seconds(1),
+      maxAttempts: 5,
+      backoffRate: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    task.addCatch(this.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    return task;
+  }
+}
+
+export class Playbook extends Construct {
+  readonly id: string;
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: PlaybookProps) {
+    super(scope, id);
+    if (!/^[a-z][a-z0-9-]{1,50}$/.test(props.id)) {
+      throw new Error(`Playbook ${id}: id must be lower case letters, digits and dashes, got "${props.id}"`);
+    }
+    this.id = props.id;
+    const steps = new PlaybookSteps(this, props.id, props.notify);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: stateMachineName(props.id),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: props.description,
+      definitionBody: sfn.DefinitionBody.fromChainable(props.definition(steps)),
+      timeout: props.timeout ?? Duration.days(1),
+      tracingEnabled: true,
+      // Execution data stays out of the logs: it holds approval task tokens.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata(PLAYBOOK_METADATA, props.id);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Running a real playbook of Cordon's stack on the local runtime: opens the incident as the router does,
+ * starts the execution, and answers approval emails through the local decision server, as a person does.
+ */
+import type { Finding, Resource } from '#shared/domain';
+import { playbookInput } from '#shared/playbook-input';
+import type { PlaybookMode } from '#shared/settings';
+import type { LocalRuntime } from '../../local/runtime.ts';
+
+let runs = 0;
+
+export interface StartedRun {
+  readonly incidentId: string;
+  readonly execution: ReturnType<LocalRuntime['engine']['start']>;
+}
+
+/** A finding for a resource, with the fields a playbook reads. */
+export function findingFor(resource: Resource, type = 'Backdoor:EC2/C&CActivity.B!DNS'): Finding {
+  return {
+    id: `finding-${++runs}-${Date.now()}`,
+    source: 'guardduty',
+    type,
+    title: `${type} on ${resource.id}`,
+    severity: 8,
+    resources: [resource],
+    account: '123456789012',
+    region: 'us-east-1',
+    firstSeen: '2026-11-28T10:00:00.000Z',
+    lastSeen: '2026-11-28T10:05:00.000Z',
+    raw: {},
+  };
+}
+
+/** Opens an incident for the resource and starts the playbook on it. */
+export async function startPlaybook(
+  runtime: LocalRuntime,
+  playbook: string,
+  resource: Resource,
+  mode: PlaybookMode = 'automatic',
+  options: { incidentId?: string; name?: string; type?: string } = {},
+): Promise<StartedRun> {
+  const finding = findingFor(resource, options.type);
+  let incidentId = options.incidentId;
+  if (!incidentId) {
+    const incident = await runtime.recorder.openIncident({
+      title: finding.title ?? finding.type,
+      findingType: finding.type,
+      severity: finding.severity,
+      account: finding.account,
+      region: finding.region,
+      resources: finding.resources,
+      playbook,
+      firstSeen: finding.firstSeen,
+      lastSeen: finding.lastSeen,
+    });
+    incidentId = incident.id;
+  }
+  const input = playbookInput(incidentId, finding, resource, mode, ['test']);
+  const execution = runtime.engine.start(playbook, input, { name: options.name ?? `${playbook}-${++runs}` });
+  return { incidentId, execution };
+}
+
+/** Waits for the approval email of an incident and returns its link (the first approver's). */
+export async function approvalLink(runtime: LocalRuntime, incidentId: string, after = 0): Promise<string> {
+  const outbox = runtime.outbox;
+  if (!outbox) throw new Error('the runtime serves no approvals');
+  for (let i = 0; i < 500; i++) {
+    const email = outbox.emails
+      .slice(after)
+      .find((e) => (e.text ?? '').includes(incidentId) && e.links.some((l) => l.includes('/approvals/')));
+    const link = email?.links.find((l) => l.includes('/approvals/'));
+    if (link) return link;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no approval email for ${incidentId}`);
+}
+
+/** Decides an approval from its link, as the approver's browser posts the page's form. */
+export async function decide(link: string, decision: 'approve' | 'reject', reason = 'test'): Promise<number> {
+  const response = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'cordon-test' },
+    body: new URLSearchParams({ decision, reason }).toString(),
+  });
+  await response.text();
+  return response.status;
+}
