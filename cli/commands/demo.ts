@@ -1,34 +1,59 @@
 /**
- * `cordon demo` (`npm run demo`): a game day on the laptop, with no AWS account. It starts the local
- * store in the project's state folder, opens an incident from a real GuardDuty finding, records steps
- * through the deployed record-note handler and its audit middleware, prints the timeline and verifies
- * the hash chain.
+ * `cordon demo` (`npm run demo`): a game day on this machine, with no AWS account and no network.
+ *
+ * Two real GuardDuty findings from the fixtures go through the router (triage, incident, playbook
+ * start) and their playbooks run on the local engine against a sandbox account that holds what the
+ * findings name. Approval emails land in the outbox; the demo then plays the approver and decides by
+ * the link, as a person's browser would. It ends with each incident's timeline and its verified chain.
+ * Everything stays in the state folder (`./.cordon`).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Context } from 'aws-lambda';
-import { AuditRecorder } from '#shared/audit';
-import { ENV } from '#shared/config';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { AuditQueries } from '#shared/audit-queries';
+import { makeClient } from '#shared/clients';
+import { randomIds } from '#shared/clock';
 import { makeDocumentClient } from '#shared/dynamo';
+import { createLogger } from '#shared/log';
+import { parseSettings } from '#shared/settings';
+import settingsFile from '../../cordon.config.ts';
+import { routeEvent } from '../../functions/router/core.ts';
+import { normalizeEvent } from '../../functions/router/normalize.ts';
+import { LocalRuntime } from '../../local/runtime.ts';
+import type { AccountSeed } from '../../local/sandbox/index.ts';
+import { seedForEvent } from '../../local/seed-from-finding.ts';
 import { LOCAL_TABLE, openStateStore, stateDir } from '../../local/state.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/store.ts';
 import { timeline } from '../format.ts';
+import { decideByLink, nextApprovalLink } from './approve-locally.ts';
 
-const FIXTURE = fileURLToPath(
-  new URL('../../test/fixtures/events/guardduty/ec2-backdoor-c2-dns.eventbridge.json', import.meta.url),
-);
+const fixture = (name: string): unknown =>
+  JSON.parse(
+    readFileSync(fileURLToPath(new URL(`../../test/fixtures/events/${name}`, import.meta.url)), 'utf8'),
+  );
 
-interface GuardDutyEvent {
-  account: string;
-  region: string;
-  detail: {
-    id: string;
-    type: string;
-    title: string;
-    severity: number;
-    resource: { instanceDetails?: { instanceId?: string } };
-    service: { eventFirstSeen: string; eventLastSeen: string };
+/** The findings the demo runs, and what the demo's approver decides at each approval. */
+const SCENARIOS = [
+  {
+    title: 'A compromised EC2 instance (GuardDuty Backdoor:EC2/C&CActivity.B!DNS)',
+    event: 'guardduty/ec2-backdoor-c2-dns.eventbridge.json',
+    decisions: ['approve', 'approve'] as const,
+  },
+  {
+    title: "An IAM user's key used from a Tor exit node (GuardDuty UnauthorizedAccess:IAMUser/TorIPCaller)",
+    event: 'guardduty/iam-tor-ip-caller.eventbridge.json',
+    decisions: ['approve'] as const,
+  },
+];
+
+function mergeSeeds(seeds: AccountSeed[]): AccountSeed {
+  const vpcs = seeds.flatMap((s) => s.vpcs ?? []);
+  return {
+    instances: seeds.flatMap((s) => s.instances ?? []),
+    ...(vpcs.length ? { vpcs } : {}),
+    iam: {
+      users: seeds.flatMap((s) => s.iam?.users ?? []),
+      roles: seeds.flatMap((s) => s.iam?.roles ?? []),
+    },
   };
 }
 
@@ -41,67 +66,96 @@ export interface DemoOptions {
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const dir = options.stateDir ?? stateDir();
-  out(`Cordon demo: no AWS account, no network. State folder: ${dir}`);
-  out('Starting the local store (DynamoDB Local)...');
+  const settings = parseSettings(settingsFile);
+  // The functions' own log lines would bury the story; warnings and errors still show.
+  process.env.CORDON_LOG_LEVEL ??= 'warn';
+  out(`Cordon demo: a game day with no AWS account and no network. State folder: ${dir}`);
+  out("Starting the local store (DynamoDB Local) and the local engine with Cordon's own stack...");
   const store = await openStateStore(dir);
+  const events = SCENARIOS.map((s) => fixture(s.event));
+  const seed = mergeSeeds(
+    events.map((event) => {
+      const normalized = normalizeEvent(event, settings);
+      return seedForEvent(
+        event,
+        normalized.kind === 'findings' ? normalized.findings.flatMap((f) => f.resources) : [],
+      );
+    }),
+  );
+  let runtime: LocalRuntime | undefined;
+  let failures = 0;
   try {
-    // Everything below talks to the local store only.
-    Object.assign(process.env, {
-      [ENV.tableName]: LOCAL_TABLE,
-      AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    runtime = await LocalRuntime.start({
+      store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
+      seed,
+      waitScale: 0.01,
+      approvals: { stateDir: dir, print: (text) => out(text.replace(/^/gm, '    ')) },
     });
-    const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: LOCAL_TABLE });
-    const event = JSON.parse(readFileSync(FIXTURE, 'utf8')) as GuardDutyEvent;
-    const finding = event.detail;
-    out(`Finding: ${finding.type} (severity ${finding.severity}) in ${event.account}/${event.region}`);
-    const instanceId = finding.resource.instanceDetails?.instanceId ?? 'unknown';
-    const incident = await recorder.openIncident({
-      title: finding.title,
-      findingType: finding.type,
-      severity: finding.severity,
-      account: event.account,
-      region: event.region,
-      resources: [{ type: 'instance', id: instanceId }],
-      firstSeen: new Date(finding.service.eventFirstSeen).toISOString(),
-      lastSeen: new Date(finding.service.eventLastSeen).toISOString(),
-    });
-    out(`Opened incident ${incident.id} for ${instanceId}`);
-    await recorder.appendStep(incident.id, {
-      phase: 'identification',
-      action: 'open-incident',
-      status: 'succeeded',
-      actor: 'automation',
-      input: {
-        findingId: finding.id,
-        source: join('test/fixtures/events/guardduty', 'ec2-backdoor-c2-dns.eventbridge.json'),
-      },
-      note: `opened from GuardDuty finding ${finding.id}`,
-    });
+    const documents = makeDocumentClient();
+    const arns = new Map(runtime.engine.playbooks().map((p) => [p.id, p.arn]));
+    const deps = {
+      recorder: runtime.recorder,
+      queries: new AuditQueries(documents, LOCAL_TABLE),
+      sfn: makeClient(SFNClient, { service: 'SFN' }),
+      settings,
+      playbookArn: (id: string) => arns.get(id),
+      runtime: 'local' as const,
+      now: () => new Date(),
+      ids: randomIds,
+      logger: createLogger('router', { level: 'silent' }),
+    };
 
-    const { handler } = await import('../../functions/actions/record-note/handler.ts');
-    const context = { functionName: 'RecordNote', awsRequestId: 'demo' } as Context;
-    await handler({ incidentId: incident.id, note: 'Demo: the instance owner was paged.' }, context);
-    try {
-      await handler({ incidentId: incident.id, note: '' }, context);
-    } catch (error) {
-      out(`A bad note was refused and recorded as failed: ${(error as Error).message}`);
+    for (const [index, scenario] of SCENARIOS.entries()) {
+      out('');
+      out(`=== ${index + 1}. ${scenario.title}`);
+      out(`Event: test/fixtures/events/${scenario.event} (a real event, unchanged)`);
+      const [outcome] = await routeEvent(deps, events[index]);
+      if (outcome?.outcome !== 'started') {
+        out(`The router did not start a playbook: ${JSON.stringify(outcome)}`);
+        failures++;
+        continue;
+      }
+      out(
+        `Router: incident ${outcome.incidentId}, playbook ${outcome.playbook} started in ${outcome.mode} mode`,
+      );
+      for (const reason of outcome.reasons) out(`  - ${reason}`);
+      const execution = runtime.engine.executionList().find((e) => e.arn === outcome.executionArn);
+      if (!execution) throw new Error(`no execution ${outcome.executionArn}`);
+      let seen = runtime.outbox?.emails.length ?? 0;
+      const decider = (async () => {
+        for (const decision of scenario.decisions) {
+          const found = await nextApprovalLink(runtime as LocalRuntime, outcome.incidentId, seen, 60_000);
+          if (!found) return;
+          seen = found.index + 1;
+          out(
+            `  The demo plays the approver now: ${decision} by the link in the email (POST from the decision page).`,
+          );
+          const status = await decideByLink(found.link, decision, 'game day');
+          out(`  -> HTTP ${status}`);
+        }
+      })();
+      const result = await execution.done;
+      await decider;
+      out(`Playbook ${outcome.playbook}: ${result.status}${result.error ? ` (${result.error})` : ''}`);
+      if (result.status !== 'SUCCEEDED') failures++;
+      const incident = await runtime.recorder.getIncident(outcome.incidentId);
+      out(
+        `Incident ${incident.id}: ${incident.status}${incident.containedAt ? `, contained at ${incident.containedAt}` : ''}`,
+      );
+      out(timeline(await runtime.recorder.steps(outcome.incidentId)));
+      const verified = await runtime.recorder.verify(outcome.incidentId);
+      if (verified.ok)
+        out(`Chain verified: ${verified.steps} steps, head ${verified.lastHash.slice(0, 16)}...`);
+      else {
+        out(`Chain BROKEN at step ${verified.brokenSeq}: ${verified.reason}`);
+        failures++;
+      }
     }
-
     out('');
-    out(`Timeline of ${incident.id}:`);
-    out(timeline(await recorder.steps(incident.id)));
-    out('');
-    const verified = await recorder.verify(incident.id);
-    if (!verified.ok) {
-      out(`Chain BROKEN at step ${verified.brokenSeq}: ${verified.reason}`);
-      return 1;
-    }
-    out(`Chain verified: ${verified.steps} steps, head ${verified.lastHash.slice(0, 16)}...`);
-    return 0;
+    out(`Emails are in ${runtime.outbox?.dir ?? '(none)'}; the record is in ${dir}.`);
+    return failures === 0 ? 0 : 1;
   } finally {
+    await runtime?.close();
     await store.close();
   }
 }

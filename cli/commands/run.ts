@@ -6,17 +6,23 @@
  * sandbox AWS account.
  */
 import { readFileSync } from 'node:fs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
+import { makeClient } from '#shared/clients';
 import type { Finding } from '#shared/domain';
+import { makeDocumentClient } from '#shared/dynamo';
 import { ValidationError } from '#shared/errors';
 import { executionName, playbookInput } from '#shared/playbook-input';
 import { type PlaybookMode, parseSettings, type Settings } from '#shared/settings';
 import settingsFile from '../../cordon.config.ts';
+import { ApprovalStore } from '../../functions/approval/store.ts';
 import { normalizeEvent } from '../../functions/router/normalize.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import type { AccountSeed } from '../../local/sandbox/index.ts';
 import { seedForEvent } from '../../local/seed-from-finding.ts';
 import { LOCAL_TABLE, openStateStore, stateDir } from '../../local/state.ts';
 import { timeline } from '../format.ts';
+import { approve, listApprovals, reject } from './approvals.ts';
 
 export interface RunOptions {
   readonly playbook: string;
@@ -60,6 +66,8 @@ function firstFinding(event: unknown, settings: Settings): Finding {
 export async function runPlaybook(options: RunOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const settings = parseSettings(settingsFile);
+  // The functions' own log lines would bury the steps; warnings and errors still show.
+  process.env.CORDON_LOG_LEVEL ??= 'warn';
   const event = readJsonFile(options.event, '--event');
   const finding = firstFinding(event, settings);
   const resource = finding.resources[0];
@@ -88,6 +96,7 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
   try {
     runtime = await LocalRuntime.start({
       store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
+      approvals: { stateDir: options.stateDir ?? stateDir(), print: out },
       ...(seed ? { seed } : {}),
       aws: options.aws ?? false,
       waitScale: options.waitScale ?? 0.01,
@@ -99,7 +108,6 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
           );
         }
       },
-      onTask: (task) => out(`${since()}  waiting for a decision at ${task.stateName}`),
     });
     const engine = runtime.engine;
     if (!engine.playbooks().some((p) => p.id === options.playbook)) {
@@ -135,14 +143,45 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
       note: reasons.join('; '),
     });
     const decision = options.decision;
-    if (decision) {
-      engine.onTask((task) => {
-        const decidedAt = new Date().toISOString();
-        const output = JSON.stringify({ decision, decidedBy: 'cordon run --decision', decidedAt });
-        if (decision === 'approve') engine.sendTaskSuccess(task.token, output);
-        else engine.sendTaskFailure(task.token, 'ApprovalRejected', output);
-      });
-    }
+    const active = runtime;
+    const operator = decision
+      ? (() => {
+          const documents = makeDocumentClient();
+          return {
+            store: new ApprovalStore(documents, LOCAL_TABLE),
+            recorder: active.recorder,
+            sfn: makeClient(SFNClient, { service: 'SFN' }),
+            sts: makeClient(STSClient, { service: 'STS' }),
+          };
+        })()
+      : undefined;
+    engine.onTask(() => {
+      if (!operator || !decision) {
+        out(
+          `${since()}  waiting for a person: open the link in the email above (the server runs until the request times out)`,
+        );
+        return;
+      }
+      // Decided as the local operator (the caller's principal), never as an approver who did not decide.
+      void (async () => {
+        for (let attempt = 0; attempt < 200; attempt++) {
+          const pending = (await listApprovals(operator)).filter((r) => r.incidentId === incident.id);
+          const request = pending[0];
+          if (request) {
+            const reason = `cordon run --decision ${decision}`;
+            const { request: decided } =
+              decision === 'approve'
+                ? await approve(operator, request.requestId, { reason })
+                : await reject(operator, request.requestId, { reason });
+            out(
+              `${since()}  ${decision === 'approve' ? 'approved' : 'rejected'} ${decided.action} as ${decided.decidedBy ?? ''}`,
+            );
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })().catch((error: unknown) => out(`${since()}  could not decide: ${String(error)}`));
+    });
     const input = playbookInput(incident.id, finding, resource, mode, reasons);
     const result = await engine.run(options.playbook, input, {
       name: executionName(incident.id, options.playbook),
