@@ -30,8 +30,12 @@ function lastSegment(nameOrArn: string): string {
   return nameOrArn.split(':')[0] ?? nameOrArn;
 }
 
+let runners = 0;
+
 /** Loads and invokes the template's functions. */
 export class LambdaRunner {
+  /** Each runner imports its own module instances: a new engine gets handlers that read config anew. */
+  private readonly instance = ++runners;
   private readonly byName = new Map<string, TemplateFunction>();
   private readonly loaded = new Map<string, Promise<LambdaHandler>>();
 
@@ -71,8 +75,9 @@ export class LambdaRunner {
   }
 
   /**
-   * Imports a function's handler once. The module URL carries the function's logical id as a query,
-   * so two functions sharing an entry get their own module instance, as two Lambda functions would.
+   * Imports a function's handler once. The module URL carries the function's logical id and the runner
+   * as a query, so two functions sharing an entry get their own module instance, as two Lambda functions
+   * would, and so do two engines in one process (each cold start reads its own configuration).
    */
   load(fn: TemplateFunction): Promise<LambdaHandler> {
     const cached = this.loaded.get(fn.logicalId);
@@ -88,7 +93,7 @@ export class LambdaRunner {
       throw new HandlerNotFoundError(`Function ${fn.logicalId} has no "cordon:entry" metadata`);
     }
     const path = isAbsolute(fn.entry) ? fn.entry : resolve(this.options.root, fn.entry);
-    const url = `${pathToFileURL(path).href}?cordon-function=${encodeURIComponent(fn.logicalId)}`;
+    const url = `${pathToFileURL(path).href}?cordon-function=${encodeURIComponent(fn.logicalId)}&engine=${this.instance}`;
     this.applyEnvironment(fn);
     let module: Record<string, unknown>;
     try {
