@@ -213,6 +213,52 @@ describe('ec2-compromise', () => {
       expect(sandbox.state().ec2.instances[WEB]?.state, command).toBe('stopped');
     }
   });
+
+  it('ends an access denial on every mutating call in a recorded failure, with the approvers emailed', async () => {
+    const denials: Record<string, string> = {
+      EC2: 'UnauthorizedOperation',
+      AutoScaling: 'AccessDenied',
+      ELBv2: 'AccessDenied',
+      ELB: 'AccessDenied',
+      IAM: 'AccessDenied',
+    };
+    const probe = t.runtime.useAccount(seed());
+    await containAndDecide('approve');
+    const commands = [...new Set(mutations(probe).map((c) => `${c.service}:${c.command}`))];
+    for (const command of commands) {
+      const sandbox = t.runtime.useAccount(seed());
+      const [service] = command.split(':');
+      sandbox.failNext(command, 100, { code: denials[service ?? ''] ?? 'AccessDeniedException' });
+      const emailsBefore = t.runtime.outbox?.emails.length ?? 0;
+      const run = await startPlaybook(t.runtime, 'ec2-compromise', web);
+      // A denial after the evidence is complete fails at eradication, after the approval.
+      void (async () => {
+        const link = await approvalLink(t.runtime, run.incidentId, emailsBefore).catch(() => undefined);
+        if (link) await decide(link, 'approve');
+      })();
+      const result = await run.execution.done;
+      expect(result.status, command).toBe('FAILED');
+      expect(result.error, command).toBe('AccessDeniedError');
+      const denied = sandbox.calls.findIndex((c) => `${c.service}:${c.command}` === command);
+      expect(denied, command).toBeGreaterThanOrEqual(0);
+      const steps = await t.runtime.recorder.steps(run.incidentId);
+      const failed = steps.filter((s) => s.status === 'failed');
+      expect(
+        failed.map((s) => s.error?.name),
+        command,
+      ).toContain('AccessDeniedError');
+      // Nothing after the failed step ran: no step started after it but the failure notice.
+      const failedSeq = failed[0]?.seq ?? 0;
+      expect(
+        steps.filter((s) => s.seq > failedSeq && s.action !== 'notify').map((s) => s.action),
+        command,
+      ).toEqual([]);
+      const email = t.runtime.outbox?.emails.slice(emailsBefore).find((e) => e.subject.includes('FAILED'));
+      expect(email?.text, command).toContain('AccessDeniedError');
+      if (command !== 'EC2:StopInstances')
+        expect(sandbox.state().ec2.instances[WEB]?.state, command).toBe('running');
+    }
+  });
 });
 
 describe('ec2-release', () => {
