@@ -2,7 +2,7 @@
  * Cordon's stack, deployed into the security account: the audit table, the router and its triggers,
  * the action functions, the approval API and the playbooks.
  */
-import { ArnFormat, type CfnElement, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { parseSettings, type Settings, type SettingsInput } from '#shared/settings';
@@ -22,6 +22,9 @@ import { acknowledge, acknowledgeStack } from './nag.ts';
 export const PLAYBOOK_IDS: readonly string[] = [EC2_PLAYBOOK, 'ec2-release', IAM_PLAYBOOK, 'iam-release'];
 
 export { stateMachineName };
+
+/** AWS actions that only read: granted on "*", as they support no resource-level permissions. */
+const READ_ACTION = /^(Describe|Get|List)/;
 
 const ACTION_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'ec2-isolate': 'Isolates every network interface of an instance',
@@ -226,9 +229,21 @@ export class CordonStack extends Stack {
         new iam.PolicyStatement({ actions: actions.map((a) => `${service}:${a}`), resources }),
       );
     };
-    scoped('ec2', grants.ec2, ['*']);
-    scoped('autoscaling', grants.autoscaling, ['*']);
-    scoped('elasticloadbalancing', grants.elasticloadbalancing, ['*']);
+    // Reads support no resource-level permissions; changes are kept to this account and region.
+    const reads = (actions: readonly string[] | undefined) => actions?.filter((a) => READ_ACTION.test(a));
+    const writes = (actions: readonly string[] | undefined) => actions?.filter((a) => !READ_ACTION.test(a));
+    const here = (service: string) => `arn:${this.partition}:${service}:${this.region}:${this.account}`;
+    scoped('ec2', reads(grants.ec2), ['*']);
+    const snapshots = grants.ec2?.includes('CreateSnapshots')
+      ? [`arn:${this.partition}:ec2:${this.region}::snapshot/*`]
+      : [];
+    scoped('ec2', writes(grants.ec2), [`${here('ec2')}:*`, ...snapshots]);
+    scoped('autoscaling', reads(grants.autoscaling), ['*']);
+    scoped('autoscaling', writes(grants.autoscaling), [`${here('autoscaling')}:autoScalingGroup:*`]);
+    scoped('elasticloadbalancing', reads(grants.elasticloadbalancing), ['*']);
+    scoped('elasticloadbalancing', writes(grants.elasticloadbalancing), [
+      `${here('elasticloadbalancing')}:*`,
+    ]);
     scoped('iam', grants.iam, [
       `arn:${this.partition}:iam::${this.account}:user/*`,
       `arn:${this.partition}:iam::${this.account}:role/*`,
@@ -244,17 +259,28 @@ export class CordonStack extends Stack {
         }),
       );
     }
-    if (grants.iam?.length) {
-      // The partition is a literal when the stack's environment is known, a token otherwise.
-      for (const partition of ['aws', '<AWS::Partition>']) {
-        for (const kind of ['user', 'role', 'instance-profile']) {
-          acknowledge(
-            fn.executionRole,
-            `AwsSolutions-IAM5[Resource::arn:${partition}:iam::<AWS::AccountId>:${kind}/*]`,
-            `${name} acts on whichever ${kind} a finding names, in this account only; its actions are exactly those its code calls (infra/grants.ts).`,
-          );
-        }
-      }
+    // cdk-nag names a finding by the resource as rendered: literals as they are, tokens as <AWS::X>.
+    const shown = (value: string, token: string) => (Token.isUnresolved(value) ? `<AWS::${token}>` : value);
+    const [partition, region, account] = [
+      shown(this.partition, 'Partition'),
+      shown(this.region, 'Region'),
+      shown(this.account, 'AccountId'),
+    ];
+    const scopedWrites = [
+      ...(writes(grants.ec2)?.length ? [`ec2:${region}:${account}:*`] : []),
+      ...(snapshots.length ? [`ec2:${region}::snapshot/*`] : []),
+      ...(writes(grants.autoscaling)?.length ? [`autoscaling:${region}:${account}:autoScalingGroup:*`] : []),
+      ...(writes(grants.elasticloadbalancing)?.length ? [`elasticloadbalancing:${region}:${account}:*`] : []),
+      ...(grants.iam?.length
+        ? ['user', 'role', 'instance-profile'].map((kind) => `iam::${account}:${kind}/*`)
+        : []),
+    ];
+    for (const resource of scopedWrites) {
+      acknowledge(
+        fn.executionRole,
+        `AwsSolutions-IAM5[Resource::arn:${partition}:${resource}]`,
+        `${name} acts on whichever instance, group, registration, user or role a finding names, in this account (and region) only; its actions are exactly those its code calls (infra/grants.ts).`,
+      );
     }
   }
 
