@@ -20,7 +20,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
-import type { ActionResult } from '#shared/action';
+import { ActionEventSchema, type ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { parseOrThrow } from '#shared/domain';
 import { ResourceNotFoundError } from '#shared/errors';
@@ -49,10 +49,7 @@ import {
 /** The action's name in the record. */
 export const CONTAIN_USER_KEY_ACTION = 'iam-contain-user-key';
 
-export const ContainUserKeyInputSchema = z.looseObject({
-  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
-  executionArn: z.optional(z.string()),
-  dryRun: z.optional(z.boolean()),
+export const ContainUserKeyInputSchema = z.extend(ActionEventSchema, {
   /** The finding's `resource.accessKeyDetails.userName`. */
   userName: IamNameSchema,
   /** The finding's `resource.accessKeyDetails.accessKeyId`. */

@@ -10,7 +10,7 @@ import {
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
-import type { ActionResult } from '#shared/action';
+import { ActionEventSchema, type ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { parseOrThrow } from '#shared/domain';
 import { ResourceNotFoundError } from '#shared/errors';
@@ -26,10 +26,7 @@ import {
 /** The action's name in the record. */
 export const DELETE_KEY_ACTION = 'iam-delete-key';
 
-export const DeleteKeyInputSchema = z.looseObject({
-  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
-  executionArn: z.optional(z.string()),
-  dryRun: z.optional(z.boolean()),
+export const DeleteKeyInputSchema = z.extend(ActionEventSchema, {
   userName: IamNameSchema,
   accessKeyId: AccessKeyIdSchema,
 });

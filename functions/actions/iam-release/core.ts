@@ -20,7 +20,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
-import type { ActionResult } from '#shared/action';
+import { ActionEventSchema, type ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { parseOrThrow, type Step } from '#shared/domain';
 import {
@@ -42,11 +42,7 @@ import { REVOKE_ROLE_SESSIONS_ACTION } from '../iam-revoke-role-sessions/core.ts
 /** The action's name in the record. */
 export const RELEASE_ACTION = 'iam-release';
 
-export const ReleaseInputSchema = z.looseObject({
-  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
-  executionArn: z.optional(z.string()),
-  dryRun: z.optional(z.boolean()),
-});
+export const ReleaseInputSchema = z.extend(ActionEventSchema, {});
 export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
 
 export interface ReleaseDeps {

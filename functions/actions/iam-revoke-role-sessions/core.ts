@@ -8,7 +8,7 @@
  */
 import { GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
-import type { ActionResult } from '#shared/action';
+import { ActionEventSchema, type ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
 import {
   assertNotProtected,
@@ -31,10 +31,7 @@ import {
 /** The action's name in the record. */
 export const REVOKE_ROLE_SESSIONS_ACTION = 'iam-revoke-role-sessions';
 
-export const RevokeRoleSessionsInputSchema = z.looseObject({
-  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
-  executionArn: z.optional(z.string()),
-  dryRun: z.optional(z.boolean()),
+export const RevokeRoleSessionsInputSchema = z.extend(ActionEventSchema, {
   /** The role whose sessions are revoked: the assumed role of the finding, or the instance profile's role. */
   roleName: IamNameSchema,
   /**

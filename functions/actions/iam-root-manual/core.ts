@@ -6,17 +6,14 @@
  * "manual action required" and returns the steps a person must take, for the approval email.
  */
 import * as z from 'zod/mini';
-import type { ActionResult } from '#shared/action';
+import { ActionEventSchema, type ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
 import { AccessKeyIdSchema } from '../iam-common/iam.ts';
 
 /** The action's name in the record. */
 export const ROOT_MANUAL_ACTION = 'iam-root-manual';
 
-export const RootManualInputSchema = z.looseObject({
-  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
-  executionArn: z.optional(z.string()),
-  dryRun: z.optional(z.boolean()),
+export const RootManualInputSchema = z.extend(ActionEventSchema, {
   /** The root access key the finding names, when it names one (a console session names none). */
   accessKeyId: z.optional(AccessKeyIdSchema),
   /** The account whose root user is compromised. */

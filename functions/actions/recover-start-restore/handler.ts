@@ -1,0 +1,26 @@
+/** `recover-start-restore`: restores the chosen recovery point where the configuration says (recovery, after approval). */
+import { BackupClient } from '@aws-sdk/client-backup';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import middy from '@middy/core';
+import type { ActionEvent, ActionResult } from '#shared/action';
+import { AuditRecorder } from '#shared/audit';
+import { auditStep } from '#shared/audit-middleware';
+import { makeClient } from '#shared/clients';
+import { readAuditConfig } from '#shared/config';
+import { makeDocumentClient } from '#shared/dynamo';
+import { createLogger } from '#shared/log';
+import { readRestoreDefaults } from '../recover-common/config.ts';
+import { startRestore } from './core.ts';
+
+const config = readAuditConfig();
+const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const logger = createLogger('recover-start-restore');
+const deps = {
+  backup: makeClient(BackupClient, { service: 'BACKUP' }),
+  ec2: makeClient(EC2Client, { service: 'EC2' }),
+  defaults: readRestoreDefaults(),
+};
+
+export const handler = middy<ActionEvent, ActionResult>()
+  .use(auditStep({ recorder, phase: 'recovery', action: 'recover-start-restore', logger }))
+  .handler(async (event) => startRestore(deps, event));
