@@ -48,6 +48,7 @@ export function refreshBackup(state: AccountState, now: number): void {
       continue;
     }
     const metadata = { ...point?.restoreMetadata, ...job.metadata };
+    const sourceId = point?.resourceArn.split('/').pop() ?? '';
     if (job.resourceType === 'EBS') {
       const volume = createVolume(state, end, {
         size: Number(metadata.volumeSize ?? 8),
@@ -63,13 +64,28 @@ export function refreshBackup(state: AccountState, now: number): void {
         subnetId: metadata.SubnetId ?? '',
         groups: parseGroups(metadata.SecurityGroupIds),
         ...(metadata.IamInstanceProfileName ? { profileName: metadata.IamInstanceProfileName } : {}),
-        tags: { 'aws:backup:source-resource': point?.resourceArn.split('/').pop() ?? '' },
+        tags: { ...copiedTags(state, job, point), 'aws:backup:source-resource': sourceId },
       });
       job.createdResourceArn = `arn:aws:ec2:${state.region}:${state.accountId}:instance/${instance.instanceId}`;
     }
     job.status = 'COMPLETED';
     job.statusMessage = 'Restore job completed';
   }
+}
+
+/**
+ * The tags a restore copies with `CopySourceTagsToRestoredResource`: the protected resource's, without
+ * AWS's reserved `aws:` ones (https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-a-backup.html#tag-on-restore).
+ * The sandbox keeps no tags with a recovery point, so the resource's current tags stand for those at backup.
+ */
+function copiedTags(
+  state: AccountState,
+  job: RestoreJobState,
+  point: RecoveryPointState | undefined,
+): Record<string, string> {
+  if (!job.copySourceTags || !point) return {};
+  const tags = state.ec2.tags[point.resourceArn.split('/').pop() ?? ''] ?? {};
+  return Object.fromEntries(Object.entries(tags).filter(([key]) => !key.startsWith('aws:')));
 }
 
 function pointOrFail(ctx: CallContext, arn: string | undefined, vault?: string): RecoveryPointState {
@@ -184,6 +200,7 @@ export const backupHandlers: HandlerMap = {
       resourceType: input.ResourceType ?? point.resourceType,
       metadata: { ...input.Metadata },
       ...(input.IdempotencyToken !== undefined ? { idempotencyToken: input.IdempotencyToken } : {}),
+      ...(input.CopySourceTagsToRestoredResource === true ? { copySourceTags: true } : {}),
       creationDate: ctx.now,
       status: 'PENDING',
     };

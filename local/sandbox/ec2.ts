@@ -31,6 +31,8 @@ import type {
   DescribeIamInstanceProfileAssociationsCommandOutput,
   DescribeInstanceAttributeCommandInput,
   DescribeInstanceAttributeCommandOutput,
+  DescribeInstanceStatusCommandInput,
+  DescribeInstanceStatusCommandOutput,
   DescribeInstancesCommandInput,
   DescribeInstancesCommandOutput,
   DescribeNetworkAclsCommandInput,
@@ -1216,6 +1218,40 @@ export const ec2Handlers: HandlerMap = {
         Groups: [],
         Instances: [instanceShape(state, i)],
       })),
+    };
+  },
+
+  /**
+   * Status checks: a running instance passes both (`ok`); the sandbox has no impaired hardware. Only
+   * running instances are listed unless `IncludeAllInstances`, and then the others are `not-applicable`
+   * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceStatus.html).
+   */
+  DescribeInstanceStatus: (
+    ctx,
+    input: DescribeInstanceStatusCommandInput,
+  ): Out<DescribeInstanceStatusCommandOutput> => {
+    const selected = input.InstanceIds?.length
+      ? instancesOrFail(ctx, input.InstanceIds)
+      : sortedValues(ctx.state.ec2.instances);
+    const listed = selected.filter((i) => input.IncludeAllInstances === true || i.state === 'running');
+    return {
+      InstanceStatuses: listed.map((i) => {
+        const running = i.state === 'running';
+        const summary = () =>
+          running
+            ? {
+                Status: 'ok' as const,
+                Details: [{ Name: 'reachability' as const, Status: 'passed' as const }],
+              }
+            : { Status: 'not-applicable' as const };
+        return {
+          InstanceId: i.instanceId,
+          AvailabilityZone: i.availabilityZone,
+          InstanceState: { Code: STATE_CODES[i.state], Name: i.state },
+          InstanceStatus: summary(),
+          SystemStatus: summary(),
+        };
+      }),
     };
   },
 

@@ -313,6 +313,8 @@ export interface RestoreJobState {
   resourceType: string;
   metadata: Record<string, string>;
   idempotencyToken?: string;
+  /** `CopySourceTagsToRestoredResource`: the protected resource's tags go onto the restored one. */
+  copySourceTags?: boolean;
   creationDate: number;
   status: RestoreJobStatus;
   statusMessage?: string;
