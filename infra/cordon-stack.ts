@@ -9,6 +9,12 @@ import { parseSettings, type Settings, type SettingsInput } from '#shared/settin
 import settingsFile from '../cordon.config.ts';
 import { EC2_PLAYBOOK, ec2Compromise } from '../playbooks/ec2-compromise.ts';
 import { IAM_PLAYBOOK, iamCredentialCompromise } from '../playbooks/iam-credential-compromise.ts';
+import {
+  RECOVER_PLAYBOOK,
+  type RecoveryFunctions,
+  recoverPlaybook,
+  recoveryChain,
+} from '../playbooks/recovery.ts';
 import { releasePlaybook } from '../playbooks/release.ts';
 import { ActionFunction } from './constructs/action-function.ts';
 import { ApprovalApi } from './constructs/approval-api.ts';
@@ -19,7 +25,13 @@ import { GRANTS } from './grants.ts';
 import { acknowledge, acknowledgeStack } from './nag.ts';
 
 /** The playbooks the stack deploys, by id; each state machine is named `cordon-<id>`. */
-export const PLAYBOOK_IDS: readonly string[] = [EC2_PLAYBOOK, 'ec2-release', IAM_PLAYBOOK, 'iam-release'];
+export const PLAYBOOK_IDS: readonly string[] = [
+  EC2_PLAYBOOK,
+  'ec2-release',
+  RECOVER_PLAYBOOK,
+  IAM_PLAYBOOK,
+  'iam-release',
+];
 
 export { stateMachineName };
 
@@ -41,6 +53,11 @@ const ACTION_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'iam-root-manual': 'Says what to do by hand for root credentials',
   'iam-delete-key': 'Deletes a compromised access key',
   'iam-release': 'Restores IAM to its recorded state before containment',
+  'recover-choose-point': 'Chooses the newest recovery point taken before the compromise',
+  'recover-start-restore': 'Starts the restore of a recovery point where the settings say',
+  'recover-check-restore': 'Checks a restore job',
+  'recover-validate': 'Validates a restored instance',
+  'recover-from-snapshots': "Creates volumes from an instance's last snapshots before the compromise",
   notify: 'Emails the approvers a failure or a step to take by hand',
   'mark-incident': "Records an incident's status and times",
 };
@@ -61,6 +78,8 @@ export class CordonStack extends Stack {
   readonly triggers: Triggers;
   readonly settings: Settings;
   readonly approvals: ApprovalApi;
+  /** The role AWS Backup restores with. */
+  readonly restoreRole: iam.Role;
   /** Every action function, by action name. */
   readonly actions: ReadonlyMap<string, ActionFunction>;
   readonly playbooks: ReadonlyMap<string, Playbook>;
@@ -111,6 +130,78 @@ export class CordonStack extends Stack {
       return found;
     };
 
+    // The role AWS Backup restores with: it launches the restored instance and nothing else.
+    this.restoreRole = new iam.Role(this, 'RestoreRole', {
+      roleName: `cordon-restore-${this.region}`,
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      description: "Lets AWS Backup restore an instance for Cordon's recovery",
+    });
+    this.restoreRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:RunInstances', 'ec2:CreateTags'],
+        resources: [
+          `arn:${this.partition}:ec2:${this.region}:${this.account}:*`,
+          `arn:${this.partition}:ec2:${this.region}::image/*`,
+          `arn:${this.partition}:ec2:${this.region}::snapshot/*`,
+        ],
+      }),
+    );
+    this.restoreRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:DescribeImages',
+          'ec2:DescribeInstances',
+          'ec2:DescribeSnapshots',
+          'ec2:DescribeVolumes',
+        ],
+        resources: ['*'],
+      }),
+    );
+    this.restoreRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      }),
+    );
+    const { partition, region, account } = this.shownEnvironment();
+    for (const resource of [
+      `ec2:${region}:${account}:*`,
+      `ec2:${region}::image/*`,
+      `ec2:${region}::snapshot/*`,
+      `iam::${account}:role/*`,
+      '*',
+    ]) {
+      acknowledge(
+        this.restoreRole,
+        resource === '*'
+          ? 'AwsSolutions-IAM5[Resource::*]'
+          : `AwsSolutions-IAM5[Resource::arn:${partition}:${resource}]`,
+        "A restore launches an instance from whichever recovery point the incident's resource has, in this account and region; EC2 Describe actions support no resource-level permissions; it passes roles only to EC2 (an instance profile's role).",
+      );
+    }
+    const restore = fn('recover-start-restore');
+    restore.addEnvironment('CORDON_RESTORE_ROLE_ARN', this.restoreRole.roleArn);
+    const { recovery } = this.settings;
+    if (recovery.subnetId) restore.addEnvironment('CORDON_RESTORE_SUBNET_ID', recovery.subnetId);
+    if (recovery.securityGroupIds?.length) {
+      restore.addEnvironment('CORDON_RESTORE_SECURITY_GROUP_IDS', recovery.securityGroupIds.join(','));
+    }
+    if (recovery.instanceProfileName)
+      restore.addEnvironment('CORDON_RESTORE_INSTANCE_PROFILE', recovery.instanceProfileName);
+    restore.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [this.restoreRole.roleArn] }),
+    );
+    const recoveryFns: RecoveryFunctions = {
+      choosePoint: fn('recover-choose-point'),
+      startRestore: restore,
+      checkRestore: fn('recover-check-restore'),
+      validate: fn('recover-validate'),
+      fromSnapshots: fn('recover-from-snapshots'),
+      markIncident: fn('mark-incident'),
+      notify: fn('notify'),
+    };
+
     this.approvals = new ApprovalApi(this, 'Approvals', {
       table: this.audit,
       approvers: this.settings.approvers,
@@ -150,7 +241,13 @@ export class CordonStack extends Stack {
           },
           this.approvals,
           this.settings,
+          (steps) => recoveryChain(scope, steps, recoveryFns, this.approvals, this.settings),
         ),
+    );
+    add(
+      RECOVER_PLAYBOOK,
+      'Restores an instance from its last backup before the compromise, after approval',
+      (scope) => recoverPlaybook(scope, recoveryFns, this.approvals, this.settings),
     );
     add('ec2-release', "Undoes an instance's containment exactly, after approval", (scope) =>
       releasePlaybook(
@@ -240,6 +337,8 @@ export class CordonStack extends Stack {
     scoped('ec2', writes(grants.ec2), [`${here('ec2')}:*`, ...snapshots]);
     scoped('autoscaling', reads(grants.autoscaling), ['*']);
     scoped('autoscaling', writes(grants.autoscaling), [`${here('autoscaling')}:autoScalingGroup:*`]);
+    // AWS Backup's recovery points and restore jobs are whatever the incident's resource has.
+    scoped('backup', grants.backup, ['*']);
     scoped('elasticloadbalancing', reads(grants.elasticloadbalancing), ['*']);
     scoped('elasticloadbalancing', writes(grants.elasticloadbalancing), [
       `${here('elasticloadbalancing')}:*`,
@@ -259,13 +358,7 @@ export class CordonStack extends Stack {
         }),
       );
     }
-    // cdk-nag names a finding by the resource as rendered: literals as they are, tokens as <AWS::X>.
-    const shown = (value: string, token: string) => (Token.isUnresolved(value) ? `<AWS::${token}>` : value);
-    const [partition, region, account] = [
-      shown(this.partition, 'Partition'),
-      shown(this.region, 'Region'),
-      shown(this.account, 'AccountId'),
-    ];
+    const { partition, region, account } = this.shownEnvironment();
     const scopedWrites = [
       ...(writes(grants.ec2)?.length ? [`ec2:${region}:${account}:*`] : []),
       ...(snapshots.length ? [`ec2:${region}::snapshot/*`] : []),
@@ -282,6 +375,16 @@ export class CordonStack extends Stack {
         `${name} acts on whichever instance, group, registration, user or role a finding names, in this account (and region) only; its actions are exactly those its code calls (infra/grants.ts).`,
       );
     }
+  }
+
+  /** The partition, region and account as cdk-nag renders them in a finding: literals, or `<AWS::X>`. */
+  private shownEnvironment(): { partition: string; region: string; account: string } {
+    const shown = (value: string, token: string) => (Token.isUnresolved(value) ? `<AWS::${token}>` : value);
+    return {
+      partition: shown(this.partition, 'Partition'),
+      region: shown(this.region, 'Region'),
+      account: shown(this.account, 'AccountId'),
+    };
   }
 
   /** The ARN of a playbook's state machine, formed from its fixed name. */

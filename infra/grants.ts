@@ -10,7 +10,10 @@ export interface FunctionGrants {
   readonly autoscaling?: readonly string[];
   readonly elasticloadbalancing?: readonly string[];
   readonly iam?: readonly string[];
+  readonly backup?: readonly string[];
   readonly ses?: boolean;
+  /** `iam:PassRole` on the restore role only. */
+  readonly passRestoreRole?: boolean;
 }
 
 export const GRANTS: Readonly<Record<string, FunctionGrants>> = {
@@ -117,6 +120,17 @@ export const GRANTS: Readonly<Record<string, FunctionGrants>> = {
       'PutRolePolicy',
       'DeleteRolePolicy',
     ],
+  },
+  'recover-choose-point': { backup: ['ListRecoveryPointsByResource'] },
+  'recover-start-restore': {
+    backup: ['GetRecoveryPointRestoreMetadata', 'StartRestoreJob', 'DescribeRestoreJob'],
+    ec2: ['DescribeSecurityGroups'],
+    passRestoreRole: true,
+  },
+  'recover-check-restore': { backup: ['DescribeRestoreJob'], ec2: ['CreateTags'] },
+  'recover-validate': { ec2: ['DescribeInstances', 'DescribeInstanceStatus'] },
+  'recover-from-snapshots': {
+    ec2: ['DescribeInstances', 'DescribeVolumes', 'DescribeSnapshots', 'CreateVolume', 'CreateTags'],
   },
   notify: { ses: true },
   'mark-incident': {},

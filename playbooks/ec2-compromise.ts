@@ -35,6 +35,9 @@ export interface Ec2PlaybookFunctions {
   readonly markIncident: lambda.IFunction;
 }
 
+/** Builds what follows eradication: the recovery chain, behind its own approval. */
+export type RecoveryBuilder = (steps: PlaybookSteps) => sfn.IChainable;
+
 const instance = {
   instanceId: sfn.JsonPath.stringAt('$.resource.id'),
   approved: sfn.JsonPath.stringAt('$.consent.approved'),
@@ -46,6 +49,7 @@ export function ec2Compromise(
   fns: Ec2PlaybookFunctions,
   approvals: ApprovalFunctions,
   settings: Settings,
+  recovery: RecoveryBuilder,
 ): (steps: PlaybookSteps) => sfn.IChainable {
   return (steps) => {
     const { ec2 } = settings;
@@ -166,7 +170,7 @@ export function ec2Compromise(
       },
       timeout: Duration.seconds(120),
     });
-    eradicate.next(new sfn.Succeed(scope, 'Eradicated'));
+    eradicate.next(recovery(steps));
     const eradication = new ApprovalGate(scope, 'Approve eradication', {
       functions: approvals,
       action: `${ec2.eradication}-instance`,
@@ -195,11 +199,11 @@ export function ec2Compromise(
       .when(sfn.Condition.booleanEquals('$.results.checkSnapshots.output.allCompleted', true), toEradication)
       .when(sfn.Condition.isPresent('$.results.checkSnapshots.output.failed[0]'), evidenceFailed)
       .when(sfn.Condition.numberGreaterThanEquals('$.checks.n', ec2.snapshotMaxChecks), evidenceTimedOut)
-      .otherwise(countCheck.next(wait));
+      .otherwise(wait);
     // A dry run takes no snapshot: nothing to wait for.
     const afterSnapshot = new sfn.Choice(scope, 'Dry run? (evidence)')
       .when(sfn.Condition.booleanEquals('$.dryRun', true), toEradication)
-      .otherwise(firstCheck.next(wait).next(check).next(evidenceReady));
+      .otherwise(firstCheck.next(wait).next(check).next(countCheck).next(evidenceReady));
 
     const main = sfn.Chain.start(contain)
       .next(markContained)

@@ -67,6 +67,7 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
       actor,
       before: result.before,
       changes: result.changes,
+      output: result.output,
       evidence: result.evidence,
       note: result.note,
       startedSeq: start.seq,

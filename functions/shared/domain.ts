@@ -119,6 +119,8 @@ export const StepInputSchema = z.object({
   before: z.optional(z.unknown()),
   /** What changed, or with `dryRun` what would have. */
   changes: z.optional(z.unknown()),
+  /** What the action handed to the next states (chosen recovery point, snapshot ids, times). */
+  output: z.optional(z.unknown()),
   /** Ids of evidence: snapshots, restore jobs, console output keys. */
   evidence: z.optional(z.array(z.string())),
   error: z.optional(z.object({ name: nonEmpty, message: z.string() })),

@@ -95,6 +95,21 @@ export const SettingsSchema = z.object({
       snapshotMaxChecks: 60,
     },
   ),
+  /** Where a restored instance lands, and how long the restore is waited for. */
+  recovery: z._default(
+    z.object({
+      /** Default: the recovery point's subnet. */
+      subnetId: z.optional(z.string().check(z.regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id'))),
+      /** Default: the recovery point's groups, without any isolation group. */
+      securityGroupIds: z.optional(z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'must be a security group id')))),
+      /** Default: the recovery point's. */
+      instanceProfileName: z.optional(z.string()),
+      /** Seconds between restore checks, and how many checks before giving up. Default 60 and 60. */
+      restoreCheckSeconds: z._default(z.number().check(z.int(), z.gte(1)), 60),
+      restoreMaxChecks: z._default(z.number().check(z.int(), z.gte(1)), 60),
+    }),
+    { restoreCheckSeconds: 60, restoreMaxChecks: 60 },
+  ),
   /** How the IAM playbook contains. */
   iam: z._default(
     z.object({

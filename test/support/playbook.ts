@@ -15,7 +15,11 @@ export interface StartedRun {
 }
 
 /** A finding for a resource, with the fields a playbook reads. */
-export function findingFor(resource: Resource, type = 'Backdoor:EC2/C&CActivity.B!DNS'): Finding {
+export function findingFor(
+  resource: Resource,
+  type = 'Backdoor:EC2/C&CActivity.B!DNS',
+  firstSeen = '2026-11-28T10:00:00.000Z',
+): Finding {
   return {
     id: `finding-${++runs}-${Date.now()}`,
     source: 'guardduty',
@@ -25,8 +29,8 @@ export function findingFor(resource: Resource, type = 'Backdoor:EC2/C&CActivity.
     resources: [resource],
     account: '123456789012',
     region: 'us-east-1',
-    firstSeen: '2026-11-28T10:00:00.000Z',
-    lastSeen: '2026-11-28T10:05:00.000Z',
+    firstSeen,
+    lastSeen: new Date(Date.parse(firstSeen) + 5 * 60_000).toISOString(),
     raw: {},
   };
 }
@@ -37,9 +41,9 @@ export async function startPlaybook(
   playbook: string,
   resource: Resource,
   mode: PlaybookMode = 'automatic',
-  options: { incidentId?: string; name?: string; type?: string } = {},
+  options: { incidentId?: string; name?: string; type?: string; firstSeen?: string } = {},
 ): Promise<StartedRun> {
-  const finding = findingFor(resource, options.type);
+  const finding = findingFor(resource, options.type, options.firstSeen);
   let incidentId = options.incidentId;
   if (!incidentId) {
     const incident = await runtime.recorder.openIncident({
@@ -84,4 +88,40 @@ export async function decide(link: string, decision: 'approve' | 'reject', reaso
   });
   await response.text();
   return response.status;
+}
+
+/**
+ * Answers an incident's approval emails as they arrive, in order, with `decisions` (an approver posting
+ * the page's form). Returns a function that stops waiting for more.
+ */
+export function answerApprovals(
+  runtime: LocalRuntime,
+  incidentId: string,
+  decisions: readonly ('approve' | 'reject')[],
+  emailsBefore = runtime.outbox?.emails.length ?? 0,
+): () => void {
+  let stopped = false;
+  let seen = emailsBefore;
+  void (async () => {
+    for (const decision of decisions) {
+      let link: string | undefined;
+      while (!stopped && link === undefined) {
+        const emails = runtime.outbox?.emails ?? [];
+        for (let i = seen; i < emails.length && link === undefined; i++) {
+          const email = emails[i];
+          const found = email?.links.find((l) => l.includes('/approvals/'));
+          if (email && found && (email.text ?? '').includes(incidentId)) {
+            link = found;
+            seen = i + 1;
+          }
+        }
+        if (link === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (stopped || link === undefined) return;
+      await decide(link, decision);
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
 }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Step } from '#shared/domain';
 import type { Sandbox } from '../../../local/sandbox/index.ts';
-import { approvalLink, decide, startPlaybook } from '../../support/playbook.ts';
+import { answerApprovals, approvalLink, decide, startPlaybook } from '../../support/playbook.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 import { comparable, GUARDED, groupsOf, seed, WEB, WEB_ENI_0, WEB_ENI_1 } from '../actions/ec2/helpers.ts';
 
@@ -25,13 +25,13 @@ const mutations = (sandbox: Sandbox, from = 0) =>
     .slice(from)
     .filter((c) => !READ.test(c.command) && c.service !== 'SESv2' && c.service !== 'SFN');
 
-/** Runs ec2-compromise to the eradication approval and answers it. */
+/** Runs ec2-compromise, answers the eradication approval with `decision`, and declines the recovery. */
 async function containAndDecide(decision: 'approve' | 'reject', options: { incidentId?: string } = {}) {
   const emailsBefore = t.runtime.outbox?.emails.length ?? 0;
   const run = await startPlaybook(t.runtime, 'ec2-compromise', web, 'automatic', options);
-  const link = await approvalLink(t.runtime, run.incidentId, emailsBefore);
-  expect(await decide(link, decision)).toBe(200);
+  const stop = answerApprovals(t.runtime, run.incidentId, [decision, 'reject'], emailsBefore);
   const result = await run.execution.done;
+  stop();
   return { ...run, result, steps: await t.runtime.recorder.steps(run.incidentId) };
 }
 
@@ -72,10 +72,14 @@ describe('ec2-compromise', () => {
     expect(waiting.ec2.instances[WEB]?.state).toBe('running');
     expect(waiting.ec2.instances[WEB]?.disableApiTermination).toBe(true);
 
+    const stop = answerApprovals(t.runtime, run.incidentId, ['reject'], t.runtime.outbox?.emails.length ?? 0);
     expect(await decide(link, 'approve')).toBe(200);
     const result = await run.execution.done;
+    stop();
     expect(result.status).toBe('SUCCEEDED');
     expect(sandbox.state().ec2.instances[WEB]?.state).toBe('stopped');
+    // Recovery waits for its own approval: declined here.
+    expect(result.history.some((e) => e.stateName === 'Not recovered')).toBe(true);
 
     const steps = await t.runtime.recorder.steps(run.incidentId);
     // Containment finished before the first evidence step started.
@@ -232,11 +236,9 @@ describe('ec2-compromise', () => {
       const emailsBefore = t.runtime.outbox?.emails.length ?? 0;
       const run = await startPlaybook(t.runtime, 'ec2-compromise', web);
       // A denial after the evidence is complete fails at eradication, after the approval.
-      void (async () => {
-        const link = await approvalLink(t.runtime, run.incidentId, emailsBefore).catch(() => undefined);
-        if (link) await decide(link, 'approve');
-      })();
+      const stop = answerApprovals(t.runtime, run.incidentId, ['approve', 'reject'], emailsBefore);
       const result = await run.execution.done;
+      stop();
       expect(result.status, command).toBe('FAILED');
       expect(result.error, command).toBe('AccessDeniedError');
       const denied = sandbox.calls.findIndex((c) => `${c.service}:${c.command}` === command);
