@@ -8,6 +8,7 @@ import { registerApprovalsCommands } from './commands/approvals.ts';
 import { runDemo } from './commands/demo.ts';
 import { runPlaybook } from './commands/run.ts';
 import { runTriage } from './commands/triage.ts';
+import { registerConsoleCommands } from './console.ts';
 
 function program(): Command {
   const cli = new Command('cordon')
@@ -89,6 +90,7 @@ function program(): Command {
     });
 
   registerApprovalsCommands(cli);
+  registerConsoleCommands(cli);
   return cli;
 }
 

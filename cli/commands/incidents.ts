@@ -1,0 +1,191 @@
+/**
+ * `cordon incidents list` and `cordon incidents show <id>`: what happened, newest first, and one
+ * incident's summary with its timeline of steps.
+ */
+import type { Command } from 'commander';
+import type { StoredIncident } from '#shared/audit';
+import type { Step } from '#shared/domain';
+import { IncidentNotFoundError, ValidationError } from '#shared/errors';
+import { withConnection } from '../connection.ts';
+import {
+  type CommonFlags,
+  type ConsoleContext,
+  connectionFlags,
+  formatOf,
+  parseIncidentId,
+  parseLimit,
+  parseStatus,
+  withCommonOptions,
+} from '../context.ts';
+import { timeline } from '../format.ts';
+import { type Column, csv, json, printList } from '../output.ts';
+import type { IncidentFilter } from '../queries.ts';
+import { parseTime } from '../time.ts';
+
+/** How far back `incidents list` looks when nothing else narrows it. */
+export const DEFAULT_LIST_SINCE = '365d';
+
+/** The columns of an incident list (JSON keeps every field). */
+export const INCIDENT_COLUMNS: readonly Column<StoredIncident>[] = [
+  { header: 'id', cell: (i) => i.id },
+  { header: 'opened', cell: (i) => i.openedAt },
+  { header: 'status', cell: (i) => i.status },
+  { header: 'severity', cell: (i) => i.severity },
+  { header: 'type', cell: (i) => i.findingType },
+  { header: 'resources', cell: (i) => i.resources.map((r) => r.id).join(' ') },
+  { header: 'account', cell: (i) => i.account },
+  { header: 'playbook', cell: (i) => i.playbook ?? '' },
+  { header: 'title', cell: (i) => i.title },
+];
+
+/** The columns of a list of steps. */
+export const STEP_COLUMNS: readonly Column<Step>[] = [
+  { header: 'incident', cell: (s) => s.incidentId },
+  { header: 'seq', cell: (s) => s.seq },
+  { header: 'started', cell: (s) => s.startedAt },
+  { header: 'recorded', cell: (s) => s.recordedAt },
+  { header: 'phase', cell: (s) => s.phase },
+  { header: 'action', cell: (s) => s.action },
+  { header: 'status', cell: (s) => (s.dryRun ? `${s.status} (dry run)` : s.status) },
+  { header: 'actor', cell: (s) => s.actor },
+  { header: 'detail', cell: (s) => (s.error ? `${s.error.name}: ${s.error.message}` : (s.note ?? '')) },
+];
+
+interface ListFlags extends CommonFlags {
+  status?: string;
+  since?: string;
+  until?: string;
+  resource?: string;
+  type?: string;
+  minSeverity?: string;
+  account?: string;
+  limit?: string;
+  nextToken?: string;
+  explain?: boolean;
+}
+
+/** Turns `incidents list` flags into a filter, or says which flag is wrong. */
+export function incidentFilter(flags: ListFlags, now: Date): IncidentFilter {
+  const narrowed = flags.status !== undefined || flags.type !== undefined || flags.resource !== undefined;
+  const since =
+    flags.since !== undefined
+      ? parseTime('--since', flags.since, now)
+      : narrowed
+        ? '0000'
+        : parseTime('--since', DEFAULT_LIST_SINCE, now);
+  const until = flags.until !== undefined ? parseTime('--until', flags.until, now, true) : now.toISOString();
+  if (since > until) throw new ValidationError('--since', [`${since} is after --until ${until}`]);
+  let minSeverity: number | undefined;
+  if (flags.minSeverity !== undefined) {
+    minSeverity = Number(flags.minSeverity);
+    if (
+      flags.minSeverity.trim() === '' ||
+      !Number.isFinite(minSeverity) ||
+      minSeverity < 0 ||
+      minSeverity > 10
+    ) {
+      throw new ValidationError('--min-severity', [
+        `must be a number from 0 to 10, got "${flags.minSeverity}"`,
+      ]);
+    }
+  }
+  if (flags.account !== undefined && !/^\d{12}$/.test(flags.account)) {
+    throw new ValidationError('--account', [`must be a 12-digit AWS account id, got "${flags.account}"`]);
+  }
+  const status = parseStatus(flags.status);
+  return {
+    since,
+    until,
+    ...(status ? { status } : {}),
+    ...(flags.type !== undefined ? { type: flags.type } : {}),
+    ...(flags.resource !== undefined ? { resource: flags.resource } : {}),
+    ...(minSeverity !== undefined ? { minSeverity } : {}),
+    ...(flags.account !== undefined ? { account: flags.account } : {}),
+  };
+}
+
+/** Prints an incident's summary (as `key: value` lines) and its timeline. */
+export function formatIncident(incident: StoredIncident, steps: readonly Step[]): string {
+  const lines = [
+    `Incident ${incident.id}: ${incident.title}`,
+    `  status     ${incident.status}`,
+    `  type       ${incident.findingType} (severity ${incident.severity})`,
+    `  account    ${incident.account} ${incident.region}`,
+    `  resources  ${incident.resources.map((r) => `${r.type} ${r.id}`).join(', ')}`,
+    `  playbook   ${incident.playbook ?? 'none'}`,
+    `  first seen ${incident.firstSeen}`,
+    `  opened     ${incident.openedAt}`,
+    ...(incident.containedAt ? [`  contained  ${incident.containedAt}`] : []),
+    ...(incident.recoveredAt ? [`  recovered  ${incident.recoveredAt}`] : []),
+    ...(incident.closedAt ? [`  closed     ${incident.closedAt}`] : []),
+    '',
+    steps.length === 0 ? 'No steps recorded.' : timeline(steps),
+  ];
+  return lines.join('\n');
+}
+
+/** Adds `incidents list|show` to the console. */
+export function registerIncidentsCommands(cli: Command, ctx: ConsoleContext): Command {
+  const incidents = cli
+    .command('incidents')
+    .description('Incidents in the audit record: list them, show one');
+  withCommonOptions(
+    incidents
+      .command('list')
+      .description(
+        'List incidents, newest first. The most selective of --resource, --type, --status (else the time range) picks the index; --min-severity and --account filter what it reads.',
+      ),
+  )
+    .option('--status <status>', 'open, contained, recovered or closed')
+    .option(
+      '--since <when>',
+      `a date or a duration back from now such as 7d (default: ${DEFAULT_LIST_SINCE}, or all time with --status, --type or --resource)`,
+    )
+    .option('--until <when>', 'a date or a duration back from now (default: now)')
+    .option('--resource <id>', 'incidents naming this instance id, access key, role or bucket')
+    .option('--type <finding-type>', 'incidents of this finding type, e.g. Backdoor:EC2/C&CActivity.B!DNS')
+    .option('--min-severity <n>', 'incidents of at least this severity (0-10)')
+    .option('--account <id>', 'incidents in this AWS account')
+    .option('--limit <n>', 'at most this many (1-1000)', '50')
+    .option('--next-token <token>', 'continue a list from where it stopped')
+    .option('--explain', 'print the index used and the items read against returned to stderr')
+    .action(async (flags: ListFlags) => {
+      const format = formatOf(ctx, flags);
+      const filter = incidentFilter(flags, ctx.now());
+      const limit = parseLimit(flags.limit, 50);
+      await withConnection(ctx.connect, connectionFlags(flags), async (c) => {
+        const page = await c.queries.listIncidents(filter, {
+          limit,
+          ...(flags.nextToken ? { nextToken: flags.nextToken } : {}),
+        });
+        printList(ctx.io, format, {
+          key: 'incidents',
+          rows: page.items,
+          columns: INCIDENT_COLUMNS,
+          ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+          empty: 'No incidents.',
+        });
+        if (flags.explain) {
+          const s = c.queries.stats;
+          ctx.io.err(
+            `plan: ${page.plan.index} ${page.plan.key}${page.plan.filters.length ? `, filtered on ${page.plan.filters.join(', ')}` : ''}; ${s.queries} queries read ${s.read} items and returned ${s.returned} (${s.got} by BatchGet)`,
+          );
+        }
+      });
+    });
+  withCommonOptions(
+    incidents.command('show <id>').description("An incident's summary and its timeline of steps"),
+  ).action(async (id: string, flags: CommonFlags) => {
+    const format = formatOf(ctx, flags);
+    const incidentId = parseIncidentId(id);
+    await withConnection(ctx.connect, connectionFlags(flags), async (c) => {
+      const incident = await c.recorder.findIncident(incidentId);
+      if (!incident) throw new IncidentNotFoundError(`incident ${incidentId} does not exist in ${c.where}`);
+      const steps = await c.queries.steps(incidentId);
+      if (format === 'json') ctx.io.out(json({ incident, steps }));
+      else if (format === 'csv') ctx.io.out(csv(steps, STEP_COLUMNS));
+      else ctx.io.out(formatIncident(incident, steps));
+    });
+  });
+  return incidents;
+}

@@ -1,0 +1,59 @@
+/** `cordon report <id>`: the post-incident report, in Markdown (default) or HTML, to stdout or a file. */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { IncidentNotFoundError } from '#shared/errors';
+import { type Connection, withConnection } from '../connection.ts';
+import {
+  type CommonFlags,
+  type ConsoleContext,
+  connectionFlags,
+  parseIncidentId,
+  withCommonOptions,
+} from '../context.ts';
+import { buildReport, renderHtml, renderMarkdown } from '../report.ts';
+
+/** Reads an incident and its steps and renders its report. */
+export async function incidentReport(
+  connection: Pick<Connection, 'recorder' | 'queries' | 'where'>,
+  incidentId: string,
+  format: 'md' | 'html' = 'md',
+): Promise<string> {
+  const incident = await connection.recorder.findIncident(incidentId);
+  if (!incident)
+    throw new IncidentNotFoundError(`incident ${incidentId} does not exist in ${connection.where}`);
+  const model = buildReport(incident, await connection.queries.steps(incidentId));
+  return format === 'html' ? renderHtml(model) : renderMarkdown(model);
+}
+
+interface ReportFlags extends CommonFlags {
+  format: 'md' | 'html';
+  out?: string;
+}
+
+/** Adds `report` to the console. */
+export function registerReportCommand(cli: Command, ctx: ConsoleContext): Command {
+  return withCommonOptions(
+    cli
+      .command('report <id>')
+      .description(
+        'The post-incident report: summary, timeline, time to detect/contain/recover, actions with the state before and after, approvals, evidence, failures and the questions for the review',
+      ),
+  )
+    .addOption(
+      new Option('--format <format>', 'md or html (with an SVG timeline)')
+        .choices(['md', 'html'])
+        .default('md'),
+    )
+    .option('--out <file>', 'write the report to this file (default: stdout)')
+    .action(async (id: string, flags: ReportFlags) => {
+      const incidentId = parseIncidentId(id);
+      await withConnection(ctx.connect, connectionFlags(flags), async (c) => {
+        const text = await incidentReport(c, incidentId, flags.format);
+        if (flags.out) {
+          writeFileSync(flags.out, text);
+          ctx.io.err(`Report written to ${flags.out}`);
+        } else ctx.io.out(text);
+      });
+    });
+}

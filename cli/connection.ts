@@ -1,0 +1,210 @@
+/**
+ * Where the console reads the record: `--local` (the project's state folder store, started when none
+ * runs), or AWS (`--region`, `--profile`, `--endpoint` and the standard settings), on `--table` or the
+ * table the deployed stack named. Errors reaching the record become named errors with a message that says
+ * what to fix.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AuditRecorder, type DocumentSender } from '#shared/audit';
+import { type ClientSettings, makeClient } from '#shared/clients';
+import { ENV } from '#shared/config';
+import { CordonError, ValidationError } from '#shared/errors';
+import { LOCAL_TABLE, openStateStore, stateDir } from '../local/state.ts';
+import { localClient } from '../local/store.ts';
+import {
+  EndpointUnreachableError,
+  NoCredentialsError,
+  ReadDeniedError,
+  TableNotFoundError,
+} from './errors.ts';
+import { ConsoleQueries } from './queries.ts';
+
+/** The connection flags every console command takes. */
+export interface ConnectionFlags {
+  readonly region?: string;
+  readonly profile?: string;
+  readonly table?: string;
+  readonly endpoint?: string;
+  readonly local?: boolean;
+  /** The state folder for `--local` (default `$CORDON_STATE_DIR` or `./.cordon`). */
+  readonly stateDir?: string;
+}
+
+/** An open connection to the audit table. */
+export interface Connection {
+  readonly tableName: string;
+  /** Where the table is, for messages: `table cordon-audit in us-east-1`. */
+  readonly where: string;
+  readonly documents: DocumentSender;
+  readonly recorder: AuditRecorder;
+  readonly queries: ConsoleQueries;
+  close(): Promise<void>;
+}
+
+/** Opens a connection; the console's default is {@link connect}, tests may pass their own. */
+export type Connect = (flags: ConnectionFlags) => Promise<Connection>;
+
+/** The stack name `cdk deploy --outputs-file cdk-outputs.json` writes under, and the output's key. */
+const STACK_OUTPUTS = { file: 'cdk-outputs.json', stack: 'Cordon', output: 'AuditTableName' } as const;
+
+/**
+ * The table to read: `--table`, else `$CORDON_TABLE_NAME`, else the `AuditTableName` output of the
+ * deployed stack as `cdk deploy --outputs-file cdk-outputs.json` saved it in the working directory,
+ * else `cordon-audit`.
+ */
+export function resolveTableName(flags: ConnectionFlags, env: NodeJS.ProcessEnv, cwd: string): string {
+  if (flags.table) return flags.table;
+  const fromEnv = env[ENV.tableName];
+  if (fromEnv) return fromEnv;
+  const file = join(cwd, STACK_OUTPUTS.file);
+  if (existsSync(file)) {
+    try {
+      const outputs = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
+      const name = outputs[STACK_OUTPUTS.stack]?.[STACK_OUTPUTS.output];
+      if (typeof name === 'string' && name !== '') return name;
+    } catch {
+      // Not the file cdk wrote: fall through to the default name.
+    }
+  }
+  return LOCAL_TABLE;
+}
+
+function documentsOf(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}
+
+function open(client: DynamoDBClient, tableName: string, where: string, close: () => Promise<void>) {
+  const documents = documentsOf(client);
+  return {
+    tableName,
+    where,
+    documents,
+    recorder: new AuditRecorder({ client: documents, tableName }),
+    queries: new ConsoleQueries(documents, tableName),
+    close: async () => {
+      client.destroy();
+      await close();
+    },
+  };
+}
+
+/** Opens the connection the flags describe (see {@link ConnectionFlags}). */
+export async function connect(
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Connection> {
+  if (flags.local) {
+    const clash = (['endpoint', 'profile', 'region'] as const).filter((f) => flags[f] !== undefined);
+    if (clash.length > 0) {
+      throw new ValidationError('--local', [
+        `reads the state folder's store; it cannot be combined with ${clash.map((f) => `--${f}`).join(', ')}`,
+      ]);
+    }
+    const dir = flags.stateDir ?? stateDir(env);
+    const store = await openStateStore(dir);
+    const tableName = flags.table ?? LOCAL_TABLE;
+    return open(
+      localClient(store.endpoint),
+      tableName,
+      `table ${tableName} in the local store of ${dir}`,
+      () => store.close(),
+    );
+  }
+  const profile = flags.profile;
+  // The client factory sets region, endpoint and retries; a profile is a client setting it does not know.
+  const Client = class extends DynamoDBClient {
+    constructor(settings: ClientSettings) {
+      super({ ...settings, ...(profile ? { profile } : {}) });
+    }
+  };
+  const client = makeClient(Client, {
+    service: 'DYNAMODB',
+    ...(flags.region ? { region: flags.region } : {}),
+    ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
+    env,
+  });
+  const tableName = resolveTableName(flags, env, process.cwd());
+  const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const endpoint = flags.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
+  const where = [
+    `table ${tableName}`,
+    region ? `in ${region}` : '',
+    endpoint ? `at ${endpoint}` : '',
+    profile ? `(profile ${profile})` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return open(client, tableName, where, async () => {});
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET']);
+const DENIED = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+]);
+
+function codeOf(error: Error): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') return code;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? codeOf(cause) : undefined;
+}
+
+/**
+ * Turns what can go wrong reaching the record into a named error that says what to fix: a missing table,
+ * no credentials, an endpoint that does not answer, a refused read, no region. Anything else is returned
+ * unchanged, to be rethrown.
+ */
+export function translateReadError(error: unknown, where: string): unknown {
+  if (!(error instanceof Error) || error instanceof CordonError) return error;
+  if (error.name === 'ResourceNotFoundException') {
+    return new TableNotFoundError(
+      `${where}: the table (or one of its indexes) does not exist; pass --table, set ${ENV.tableName}, or use --local after npm run demo`,
+      { cause: error },
+    );
+  }
+  if (error.name === 'CredentialsProviderError' || /could not load credentials/i.test(error.message)) {
+    return new NoCredentialsError(
+      `${where}: no AWS credentials found; pass --profile, set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or use --local`,
+      { cause: error },
+    );
+  }
+  if (DENIED.has(error.name)) {
+    return new ReadDeniedError(`${where}: AWS refused the read (${error.name}: ${error.message})`, {
+      cause: error,
+    });
+  }
+  if (/region is missing/i.test(error.message)) {
+    return new ValidationError('--region', ['no region: pass --region or set AWS_REGION'], { cause: error });
+  }
+  const code = codeOf(error);
+  if ((code && UNREACHABLE_CODES.has(code)) || error.name === 'TimeoutError') {
+    return new EndpointUnreachableError(`${where}: the endpoint did not answer (${code ?? error.name})`, {
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** Opens a connection, runs `work` on it, translates read errors, and always closes it. */
+export async function withConnection<T>(
+  connectTo: Connect,
+  flags: ConnectionFlags,
+  work: (connection: Connection) => Promise<T>,
+): Promise<T> {
+  const connection = await connectTo(flags);
+  try {
+    return await work(connection);
+  } catch (error) {
+    throw translateReadError(error, connection.where);
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The console's named errors: what went wrong reaching the record, said so that a person can fix it.
+ * Each is a {@link CordonError}, so `cordon` prints its message and exits with status 1.
+ */
+import { CordonError } from '#shared/errors';
+
+/** The audit table (or one of its indexes) does not exist where the console looked. */
+export class TableNotFoundError extends CordonError {}
+
+/** No AWS credentials were found for a connection that needs them. */
+export class NoCredentialsError extends CordonError {}
+
+/** The endpoint did not answer (refused, unknown host, timed out). */
+export class EndpointUnreachableError extends CordonError {}
+
+/** AWS refused the read for lack of permission. */
+export class ReadDeniedError extends CordonError {}

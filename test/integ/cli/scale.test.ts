@@ -1,0 +1,298 @@
+/**
+ * Read amplification on DynamoDB Local with 10,000 incidents and 100,000 steps (and 10,000 resource links):
+ * every query the console makes on a key reads at most 1.1 items for each item it returns, counted from
+ * each Query's ScannedCount and Count and from the items each get returns. Filters on fields that no key
+ * holds (severity, account, an action of an actor) read what their key selects: their figures are printed
+ * and bounded by the filter's selectivity, never more.
+ */
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditRecorder, type DocumentSender } from '#shared/audit';
+import { keys } from '#shared/audit-table';
+import type { IncidentStatus } from '#shared/domain';
+import { GENESIS_HASH, stepHash } from '#shared/hash-chain';
+import { ConsoleQueries, type IncidentFilter } from '../../../cli/queries.ts';
+import { createTestTable, type TestTable } from '../../support/store.ts';
+
+const INCIDENTS = 10_000;
+const STEPS_PER_INCIDENT = 10;
+const TYPES = Array.from({ length: 20 }, (_, i) => `Type:EC2/Finding${i}`);
+const ACCOUNTS = Array.from({ length: 10 }, (_, i) => String(100000000000 + i));
+const APPROVERS = Array.from({ length: 5 }, (_, i) => `approver${i}@example.com`);
+const START = Date.parse('2025-12-01T00:00:00.000Z');
+const SPAN = Date.parse('2026-11-28T00:00:00.000Z') - START;
+
+/** A deterministic generator (mulberry32), so that every run loads the same record. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function statusOf(r: number): IncidentStatus {
+  if (r < 0.1) return 'open';
+  if (r < 0.3) return 'contained';
+  if (r < 0.5) return 'recovered';
+  return 'closed';
+}
+
+/** The items of the record, keyed as the recorder writes them. */
+function records(): Record<string, unknown>[] {
+  const rnd = random(42);
+  const items: Record<string, unknown>[] = [];
+  for (let n = 0; n < INCIDENTS; n++) {
+    const id = `inc-${String(n).padStart(5, '0')}`;
+    const openedAt = new Date(START + Math.floor((n / INCIDENTS) * SPAN)).toISOString();
+    const status = statusOf(rnd());
+    const findingType = TYPES[Math.floor(rnd() * TYPES.length)] ?? '';
+    const resourceId = `i-${String(n % 3000).padStart(8, '0')}`;
+    const timeKey = `${openedAt}#${id}`;
+    const incident: Record<string, unknown> = {
+      ...keys.incident(id),
+      gsi1pk: keys.month(openedAt),
+      gsi1sk: timeKey,
+      gsi2pk: keys.status(status),
+      gsi2sk: timeKey,
+      gsi3pk: keys.type(findingType),
+      gsi3sk: timeKey,
+      id,
+      status,
+      title: `${findingType} on ${resourceId}`,
+      findingType,
+      severity: 1 + Math.floor(rnd() * 10),
+      account: ACCOUNTS[Math.floor(rnd() * ACCOUNTS.length)],
+      region: 'us-east-1',
+      resources: [{ type: 'instance', id: resourceId }],
+      playbook: 'ec2-compromise',
+      openedAt,
+      firstSeen: openedAt,
+      lastSeen: openedAt,
+      lastSeq: STEPS_PER_INCIDENT,
+    };
+    items.push(incident);
+    items.push({
+      ...keys.resource(id, resourceId),
+      gsi3pk: keys.resourceRef(resourceId),
+      gsi3sk: timeKey,
+      incidentId: id,
+      resourceId,
+      openedAt,
+    });
+    let prevHash = GENESIS_HASH;
+    for (let seq = 1; seq <= STEPS_PER_INCIDENT; seq++) {
+      const at = new Date(Date.parse(openedAt) + seq * 1000).toISOString();
+      const actor = seq === 6 ? (APPROVERS[n % APPROVERS.length] ?? '') : 'automation';
+      const step: Record<string, unknown> = {
+        ...keys.step(id, seq),
+        gsi3pk: keys.actor(actor),
+        gsi3sk: `${at}#${id}#${seq}`,
+        phase: seq < 6 ? 'containment' : 'eradication',
+        action: seq === 6 ? 'approval-decision' : seq === 2 ? 'ec2-isolate' : `action-${seq}`,
+        status: 'succeeded',
+        actor,
+        incidentId: id,
+        seq,
+        startedAt: at,
+        recordedAt: at,
+        prevHash,
+      };
+      step.hash = stepHash(step);
+      prevHash = String(step.hash);
+      items.push(step);
+    }
+    incident.lastHash = prevHash;
+  }
+  return items;
+}
+
+async function load(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  items: Record<string, unknown>[],
+): Promise<void> {
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  await Promise.all(
+    Array.from({ length: 24 }, async () => {
+      for (let batch = batches.shift(); batch; batch = batches.shift()) {
+        let pending = batch.map((Item) => ({ PutRequest: { Item } }));
+        while (pending.length > 0) {
+          const result = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+          pending = (result.UnprocessedItems?.[tableName] ?? []) as typeof pending;
+        }
+      }
+    }),
+  );
+}
+
+interface Meter {
+  commands: string[];
+  read: number;
+  returned: number;
+}
+
+/** A document client that counts what each read read and returned: ScannedCount and Count, or items got. */
+function metered(doc: DocumentSender): { client: DocumentSender; meter: Meter } {
+  const meter: Meter = { commands: [], read: 0, returned: 0 };
+  const client = {
+    send: async (command: { constructor: { name: string } }) => {
+      const result = (await doc.send(command as Parameters<DocumentSender['send']>[0])) as Record<
+        string,
+        unknown
+      >;
+      meter.commands.push(command.constructor.name);
+      if (typeof result.ScannedCount === 'number') {
+        meter.read += result.ScannedCount;
+        meter.returned += typeof result.Count === 'number' ? result.Count : 0;
+      } else if ('Item' in result || command.constructor.name === 'GetCommand') {
+        const n = result.Item ? 1 : 0;
+        meter.read += 1;
+        meter.returned += n;
+      } else if (result.Responses) {
+        const n = Object.values(result.Responses as Record<string, unknown[]>).reduce(
+          (s, r) => s + r.length,
+          0,
+        );
+        meter.read += n;
+        meter.returned += n;
+      }
+      return result;
+    },
+  } as DocumentSender;
+  return { client, meter };
+}
+
+let t: TestTable;
+const figures: string[] = [];
+
+beforeAll(async () => {
+  t = await createTestTable('cli-scale');
+  const started = Date.now();
+  const items = records();
+  await load(t.doc, t.tableName, items);
+  figures.push(`loaded ${items.length} items in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}, 240_000);
+
+afterAll(async () => {
+  // The figures the report quotes.
+  console.info(
+    `read amplification on ${INCIDENTS} incidents and ${INCIDENTS * STEPS_PER_INCIDENT} steps:\n  ${figures.join('\n  ')}`,
+  );
+  await t.drop();
+});
+
+/** Runs a read with fresh counters; returns the counters and what it returned. */
+type Work = (q: ConsoleQueries, recorder: AuditRecorder) => Promise<readonly unknown[]>;
+
+async function measure(name: string, work: Work) {
+  const { client, meter } = metered(t.doc);
+  const items = await work(
+    new ConsoleQueries(client, t.tableName),
+    new AuditRecorder({ client, tableName: t.tableName }),
+  );
+  const ratio = meter.read / Math.max(1, meter.returned);
+  figures.push(
+    `${name}: ${meter.read} read / ${meter.returned} returned = ${ratio.toFixed(3)} (${items.length} results, ${meter.commands.length} requests)`,
+  );
+  expect(meter.commands.filter((c) => c.includes('Scan'))).toEqual([]);
+  return { meter, items, ratio };
+}
+
+const ALL: IncidentFilter = { since: '2025-12-01T00:00:00.000Z', until: '2026-11-28T00:00:00.000Z' };
+const list =
+  (filter: Partial<IncidentFilter>, limit = 1000) =>
+  async (q: ConsoleQueries) =>
+    (await q.listIncidents({ ...ALL, ...filter }, { limit })).items;
+
+describe('console queries on 10,000 incidents and 100,000 steps', () => {
+  it.each<[string, Work]>([
+    ['incidents list (by-time, newest 50)', list({}, 50)],
+    [
+      'incidents list --since/--until over 3 months (by-time)',
+      list({ since: '2026-06-01T00:00:00.000Z', until: '2026-08-31T23:59:59.999Z' }),
+    ],
+    ['incidents list --status open (by-status)', list({ status: 'open' })],
+    [
+      'incidents list --status closed --since 30d (by-status, range on the key)',
+      list({ status: 'closed', since: '2026-10-29T00:00:00.000Z' }),
+    ],
+    ['incidents list --type (by-ref TYPE#)', list({ type: 'Type:EC2/Finding3' })],
+    ['incidents list --resource (by-ref RESOURCE#, then BatchGet)', list({ resource: 'i-00000042' })],
+    [
+      'steps --actor approver (by-ref ACTOR#)',
+      async (q: ConsoleQueries) =>
+        (await q.listSteps({ actor: 'approver1@example.com' }, { limit: 1000 })).items,
+    ],
+    [
+      'steps --actor approver --since (by-ref ACTOR#, range on the key)',
+      async (q: ConsoleQueries) =>
+        (
+          await q.listSteps(
+            { actor: 'approver1@example.com', since: '2026-11-01T00:00:00.000Z' },
+            { limit: 1000 },
+          )
+        ).items,
+    ],
+    [
+      'incidents show / report (Get, then the STEP# range of its partition)',
+      async (q: ConsoleQueries, r: AuditRecorder) => {
+        const incident = await r.findIncident('inc-04321');
+        return [incident, ...(await q.steps('inc-04321'))];
+      },
+    ],
+    [
+      'verify <id> (Get, then the STEP# range)',
+      async (_q: ConsoleQueries, r: AuditRecorder) => {
+        const result = await r.verify('inc-04321');
+        expect(result.ok).toBe(true);
+        return [result];
+      },
+    ],
+    [
+      'stats --since 7d (by-time, then each incident’s steps)',
+      async (q: ConsoleQueries) => {
+        const incidents = await q.allIncidents('2026-11-21T00:00:00.000Z', '2026-11-28T00:00:00.000Z');
+        const steps = await Promise.all(incidents.map((i) => q.steps(i.id)));
+        return [...incidents, ...steps.flat()];
+      },
+    ],
+  ])('%s reads at most 1.1 items per item returned', async (name, work) => {
+    const { ratio, items } = await measure(name, work);
+    expect(items.length).toBeGreaterThan(0);
+    expect(ratio).toBeLessThanOrEqual(1.1);
+  });
+
+  it('incidents list --resource gets exactly the incidents it prints (one link read per incident)', async () => {
+    const { meter, items } = await measure(
+      'incidents list --resource, per incident printed',
+      list({ resource: 'i-00000042' }),
+    );
+    // Each incident costs its link (the index entry) and its item: 2 reads per incident printed, none wasted.
+    expect(meter.read).toBe(2 * items.length);
+  });
+
+  it.each<[string, Work, number]>([
+    ['incidents list --min-severity 8 (by-time, severity filtered)', list({ minSeverity: 8 }, 200), 0.3],
+    ['incidents list --account (by-time, account filtered)', list({ account: '100000000003' }, 200), 0.1],
+    [
+      'incidents list --type --status open (by-ref TYPE#, status filtered)',
+      list({ type: 'Type:EC2/Finding3', status: 'open' }),
+      0.1,
+    ],
+    [
+      'steps --actor automation --action ec2-isolate (by-ref ACTOR#, action filtered)',
+      async (q: ConsoleQueries) =>
+        (await q.listSteps({ actor: 'automation', action: 'ec2-isolate' }, { limit: 200 })).items,
+      1 / 9,
+    ],
+  ])('%s reads no more than its filter’s selectivity implies', async (name, work, selectivity) => {
+    const { ratio, items } = await measure(name, work);
+    expect(items.length).toBeGreaterThan(0);
+    // A filter reads 1/selectivity items per match on average; allow 25 % for the sample's spread.
+    expect(ratio).toBeLessThanOrEqual((1 / selectivity) * 1.25);
+  });
+});
