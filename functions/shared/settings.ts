@@ -101,7 +101,9 @@ export const SettingsSchema = z.object({
       /** Default: the recovery point's subnet. */
       subnetId: z.optional(z.string().check(z.regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id'))),
       /** Default: the recovery point's groups, without any isolation group. */
-      securityGroupIds: z.optional(z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'must be a security group id')))),
+      securityGroupIds: z.optional(
+        z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'must be a security group id'))),
+      ),
       /** Default: the recovery point's. */
       instanceProfileName: z.optional(z.string()),
       /** Seconds between restore checks, and how many checks before giving up. Default 60 and 60. */
