@@ -348,6 +348,15 @@ export class CordonStack extends Stack {
       `arn:${this.partition}:iam::${this.account}:role/*`,
       `arn:${this.partition}:iam::${this.account}:instance-profile/*`,
     ]);
+    if (grants.passRoleToEc2) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
+          conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+        }),
+      );
+    }
     if (grants.ses) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({

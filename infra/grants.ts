@@ -14,6 +14,8 @@ export interface FunctionGrants {
   readonly ses?: boolean;
   /** `iam:PassRole` on the restore role only. */
   readonly passRestoreRole?: boolean;
+  /** `iam:PassRole` on this account's roles, passed to EC2 only (re-associating an instance profile). */
+  readonly passRoleToEc2?: boolean;
 }
 
 export const GRANTS: Readonly<Record<string, FunctionGrants>> = {
@@ -88,7 +90,9 @@ export const GRANTS: Readonly<Record<string, FunctionGrants>> = {
       'DescribeLoadBalancers',
       'RegisterInstancesWithLoadBalancer',
     ],
-    iam: ['GetInstanceProfile', 'GetRolePolicy', 'PutRolePolicy', 'DeleteRolePolicy', 'PassRole'],
+    iam: ['GetInstanceProfile', 'GetRolePolicy', 'PutRolePolicy', 'DeleteRolePolicy'],
+    // AssociateIamInstanceProfile passes the profile's role to EC2.
+    passRoleToEc2: true,
   },
   'iam-contain-user-key': {
     iam: [

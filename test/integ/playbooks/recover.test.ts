@@ -2,9 +2,13 @@
  * The recover playbook of Cordon's own stack (the same chain ec2-compromise runs after eradication), on
  * the local engine and sandbox: restore from the newest backup taken before the compromise.
  */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClient } from '#shared/clients';
+import { startRecovery } from '../../../cli/commands/recover.ts';
 import type { AccountSeed } from '../../../local/sandbox/index.ts';
-import { approvalLink, decide, startPlaybook } from '../../support/playbook.ts';
+import { answerApprovals, approvalLink, decide, startPlaybook } from '../../support/playbook.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 import {
   FAILING,
@@ -147,5 +151,41 @@ describe('recover', () => {
     expect(checks).toHaveLength(4);
     const email = t.runtime.outbox?.emails.slice(run.emailsBefore).find((e) => e.subject.includes('FAILED'));
     expect(email?.text).toContain('RestoreTimedOutError');
+  });
+
+  it('is started for an incident by cordon recover, as the operator, and waits for approval', async () => {
+    const sandbox = t.runtime.useAccount(account());
+    const incident = await t.runtime.recorder.openIncident({
+      title: 'restore after compromise',
+      findingType: 'Backdoor:EC2/C&CActivity.B!DNS',
+      severity: 8,
+      account: '123456789012',
+      region: 'us-east-1',
+      resources: [{ type: 'instance', id: WEB }],
+      firstSeen: FIRST_SEEN,
+      lastSeen: FIRST_SEEN,
+    });
+    const emailsBefore = t.runtime.outbox?.emails.length ?? 0;
+    const { executionArn } = await startRecovery(
+      {
+        recorder: t.runtime.recorder,
+        sfn: makeClient(SFNClient, { service: 'SFN' }),
+        sts: makeClient(STSClient, { service: 'STS' }),
+        region: 'us-east-1',
+      },
+      incident.id,
+    );
+    const execution = t.runtime.engine.executionList().find((e) => e.arn === executionArn);
+    expect(execution?.playbookId).toBe('recover');
+    expect(Object.values(sandbox.state().backup.restoreJobs)).toHaveLength(0);
+    const stop = answerApprovals(t.runtime, incident.id, ['approve'], emailsBefore);
+    expect((await execution?.done)?.status).toBe('SUCCEEDED');
+    stop();
+    expect(Object.values(sandbox.state().backup.restoreJobs)).toHaveLength(1);
+    const steps = await t.runtime.recorder.steps(incident.id);
+    expect(steps[0]).toMatchObject({
+      action: 'start-recovery',
+      actor: expect.stringMatching(/^arn:aws:sts::123456789012:/),
+    });
   });
 });
