@@ -46,7 +46,6 @@ export function recoveryChain(
     payload: {
       instanceId,
       firstSeen: sfn.JsonPath.stringAt('$.finding.firstSeen'),
-      account: sfn.JsonPath.stringAt('$.finding.account'),
       region: sfn.JsonPath.stringAt('$.finding.region'),
     },
   });
@@ -161,7 +160,6 @@ export function recoveryChain(
     payload: {
       instanceId,
       firstSeen: sfn.JsonPath.stringAt('$.finding.firstSeen'),
-      account: sfn.JsonPath.stringAt('$.finding.account'),
       region: sfn.JsonPath.stringAt('$.finding.region'),
     },
   });

@@ -8,6 +8,7 @@
  * Everything stays in the state folder (`./.cordon`).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { AuditQueries } from '#shared/audit-queries';
@@ -24,6 +25,7 @@ import type { AccountSeed } from '../../local/sandbox/index.ts';
 import { seedForEvent } from '../../local/seed-from-finding.ts';
 import { LOCAL_TABLE, openStateStore, stateDir } from '../../local/state.ts';
 import { timeline } from '../format.ts';
+import { main } from '../main.ts';
 import { decideByLink, nextApprovalLink } from './approve-locally.ts';
 
 const fixture = (name: string): unknown =>
@@ -36,7 +38,8 @@ const SCENARIOS = [
   {
     title: 'A compromised EC2 instance (GuardDuty Backdoor:EC2/C&CActivity.B!DNS)',
     event: 'guardduty/ec2-backdoor-c2-dns.eventbridge.json',
-    decisions: ['approve', 'approve'] as const,
+    // Containment (the instance is only the target of this sample finding), eradication, recovery.
+    decisions: ['approve', 'approve', 'approve'] as const,
   },
   {
     title: "An IAM user's key used from a Tor exit node (GuardDuty UnauthorizedAccess:IAMUser/TorIPCaller)",
@@ -45,14 +48,30 @@ const SCENARIOS = [
   },
 ];
 
-function mergeSeeds(seeds: AccountSeed[]): AccountSeed {
+/**
+ * One account for both findings, with a daily backup of each instance (the newest taken a day before the
+ * finding was first seen, one after it: the recovery must pick the first) and the restore role.
+ */
+function demoAccount(seeds: AccountSeed[], firstSeen: Map<string, string>): AccountSeed {
   const vpcs = seeds.flatMap((s) => s.vpcs ?? []);
+  const instances = seeds.flatMap((s) => s.instances ?? []);
+  const day = 86_400_000;
   return {
-    instances: seeds.flatMap((s) => s.instances ?? []),
+    instances,
     ...(vpcs.length ? { vpcs } : {}),
     iam: {
       users: seeds.flatMap((s) => s.iam?.users ?? []),
-      roles: seeds.flatMap((s) => s.iam?.roles ?? []),
+      roles: [...seeds.flatMap((s) => s.iam?.roles ?? []), { name: 'cordon-restore-us-east-1' }],
+    },
+    backup: {
+      recoveryPoints: instances.flatMap((instance) => {
+        const seen = Date.parse(firstSeen.get(instance.id) ?? new Date().toISOString());
+        return [2, 1, -1].map((days) => ({
+          resource: instance.id,
+          created: new Date(seen - days * day).toISOString(),
+          vault: 'daily',
+        }));
+      }),
     },
   };
 }
@@ -73,17 +92,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   out("Starting the local store (DynamoDB Local) and the local engine with Cordon's own stack...");
   const store = await openStateStore(dir);
   const events = SCENARIOS.map((s) => fixture(s.event));
-  const seed = mergeSeeds(
+  const firstSeen = new Map<string, string>();
+  const seed = demoAccount(
     events.map((event) => {
       const normalized = normalizeEvent(event, settings);
+      const findings = normalized.kind === 'findings' ? normalized.findings : [];
+      for (const f of findings) for (const r of f.resources) firstSeen.set(r.id, f.firstSeen);
       return seedForEvent(
         event,
-        normalized.kind === 'findings' ? normalized.findings.flatMap((f) => f.resources) : [],
+        findings.flatMap((f) => f.resources),
       );
     }),
+    firstSeen,
   );
   let runtime: LocalRuntime | undefined;
   let failures = 0;
+  let reported: string | undefined;
   try {
     runtime = await LocalRuntime.start({
       store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
@@ -143,6 +167,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
         `Incident ${incident.id}: ${incident.status}${incident.containedAt ? `, contained at ${incident.containedAt}` : ''}`,
       );
       out(timeline(await runtime.recorder.steps(outcome.incidentId)));
+      reported ??= outcome.incidentId;
       const verified = await runtime.recorder.verify(outcome.incidentId);
       if (verified.ok)
         out(`Chain verified: ${verified.steps} steps, head ${verified.lastHash.slice(0, 16)}...`);
@@ -152,7 +177,24 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       }
     }
     out('');
-    out(`Emails are in ${runtime.outbox?.dir ?? '(none)'}; the record is in ${dir}.`);
+    out(`Emails are in ${runtime.outbox?.dir ?? '(none)'}.`);
+    out('');
+    out('The record, through the console (the same commands work on the deployed table without --local):');
+    const console = async (...args: string[]) => {
+      out(`$ cordon ${args.join(' ')}`);
+      const status = await main(['node', 'cordon', ...args, '--local', '--state-dir', dir]);
+      if (status !== 0) failures++;
+    };
+    await console('incidents', 'list', '--output', 'table');
+    if (reported) {
+      await console('incidents', 'show', reported, '--output', 'table');
+      await console('verify', '--all', '--output', 'table');
+      await console('report', reported, '--out', join(dir, `report-${reported}.md`));
+    }
+    out('');
+    out(
+      `Explore it in a new shell: npx cordon incidents list --local${options.stateDir ? ` --state-dir ${dir}` : ''}`,
+    );
     return failures === 0 ? 0 : 1;
   } finally {
     await runtime?.close();
