@@ -5,7 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startLocalStore } from '../local/store.ts';
+import { type BundleFigures, bundleTable, measureBundles } from './bundles.ts';
 import { measurePlaybook, type PlaybookFigures, type Scenario } from './playbooks.ts';
+import { measureRouter, type RouterFigures, routerTable } from './router.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.CORDON_LOG_LEVEL = 'silent';
@@ -74,14 +76,23 @@ const SCENARIOS: Scenario[] = [
 
 const store = await startLocalStore();
 const results: PlaybookFigures[] = [];
+let router: RouterFigures;
 try {
   for (const scenario of SCENARIOS) {
     process.stderr.write(`measuring ${scenario.name}...\n`);
     results.push(await measurePlaybook(store, scenario));
   }
+  process.stderr.write('measuring the router...\n');
+  router = await measureRouter(store);
 } finally {
   await store.stop();
 }
+// Last, with the store stopped, so that nothing else competes for the CPU while load times are taken.
+const runs = Number(process.env.BENCH_LOAD_RUNS ?? 9);
+const bundles: BundleFigures[] = await measureBundles({
+  runs: Number.isInteger(runs) ? runs : 9,
+  log: (line) => process.stderr.write(`${line}\n`),
+});
 
 const row = (f: PlaybookFigures) =>
   [
@@ -104,7 +115,15 @@ console.log(
   "(transitions / Lambda invocations / AWS calls; record calls: the audit record's DynamoDB calls until contained / in total)",
 );
 for (const f of results) console.log(row(f));
+console.log('');
+for (const line of routerTable(router)) console.log(line);
+console.log('');
+for (const line of bundleTable(bundles)) console.log(line);
 writeFileSync(
   fileURLToPath(new URL('./results.json', import.meta.url)),
-  `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, playbooks: results }, null, 2)}\n`,
+  `${JSON.stringify(
+    { measuredAt: new Date().toISOString(), node: process.version, playbooks: results, router, bundles },
+    null,
+    2,
+  )}\n`,
 );

@@ -19,6 +19,7 @@ import { releasePlaybook } from '../playbooks/release.ts';
 import { ActionFunction } from './constructs/action-function.ts';
 import { ApprovalApi } from './constructs/approval-api.ts';
 import { AuditTable } from './constructs/audit-table.ts';
+import { Operations } from './constructs/operations.ts';
 import { Playbook, type PlaybookProps, stateMachineName } from './constructs/playbook.ts';
 import { Triggers } from './constructs/triggers.ts';
 import { GRANTS } from './grants.ts';
@@ -80,6 +81,8 @@ export class CordonStack extends Stack {
   readonly approvals: ApprovalApi;
   /** The role AWS Backup restores with. */
   readonly restoreRole: iam.Role;
+  /** The dashboard, the alarms and the topic that emails the approvers. */
+  readonly operations: Operations;
   /** Every action function, by action name. */
   readonly actions: ReadonlyMap<string, ActionFunction>;
   readonly playbooks: ReadonlyMap<string, Playbook>;
@@ -124,6 +127,7 @@ export class CordonStack extends Stack {
       actions.set(name, fn);
     }
     this.actions = actions;
+    this.audit.grantReleaseOpen(actions.get('mark-incident') as ActionFunction);
     const fn = (name: string): ActionFunction => {
       const found = actions.get(name);
       if (!found) throw new Error(`CordonStack: no action function ${name}`);
@@ -302,6 +306,14 @@ export class CordonStack extends Stack {
         );
       }
     }
+    this.operations = new Operations(this, 'Operations', {
+      stateMachines: Object.fromEntries([...playbooks].map(([id, p]) => [id, p.stateMachine])),
+      router: this.router,
+      deadLetterQueue: this.triggers.deadLetterQueue,
+      deadLetterAlarm: this.triggers.deadLetterAlarm,
+      auditTableName: this.audit.tableName,
+      approvers: this.settings.approvers,
+    });
     new CfnOutput(this, 'ApprovalUrl', {
       value: this.approvals.url,
       description: 'The approval links point here',

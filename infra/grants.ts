@@ -90,7 +90,7 @@ export const GRANTS: Readonly<Record<string, FunctionGrants>> = {
       'DescribeLoadBalancers',
       'RegisterInstancesWithLoadBalancer',
     ],
-    iam: ['GetInstanceProfile', 'GetRolePolicy', 'PutRolePolicy', 'DeleteRolePolicy'],
+    iam: ['GetRolePolicy', 'PutRolePolicy', 'DeleteRolePolicy'],
     // AssociateIamInstanceProfile passes the profile's role to EC2.
     passRoleToEc2: true,
   },

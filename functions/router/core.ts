@@ -17,6 +17,7 @@ import type { Finding } from '#shared/domain';
 import { IncidentNotFoundError, ValidationError } from '#shared/errors';
 import type { Logger } from '#shared/log';
 import { describeError } from '#shared/log';
+import { emitMetrics, METRICS } from '#shared/metrics';
 import { executionName, playbookInput } from '#shared/playbook-input';
 import type { PlaybookMode, Settings } from '#shared/settings';
 import { normalizeEvent } from './normalize.ts';
@@ -71,17 +72,9 @@ export async function routeEvent(deps: RouterDeps, event: unknown): Promise<Rout
 
 async function reject(deps: RouterDeps, event: unknown, reason: string): Promise<void> {
   await deps.queries.recordRejection(deps.ids(), deps.now().toISOString(), reason, event);
-  // CloudWatch embedded metric format: counted without a PutMetricData call.
-  deps.logger.warn('event rejected', {
-    reason,
-    _aws: {
-      Timestamp: deps.now().getTime(),
-      CloudWatchMetrics: [
-        { Namespace: 'Cordon', Dimensions: [[]], Metrics: [{ Name: 'RejectedEvents', Unit: 'Count' }] },
-      ],
-    },
-    RejectedEvents: 1,
-  });
+  deps.logger.warn('event rejected', { reason });
+  // CloudWatch embedded metric format: counted without a PutMetricData call, whatever the log level.
+  emitMetrics({ [METRICS.rejectedEvents]: { value: 1, unit: 'Count' } }, { timestamp: deps.now() });
 }
 
 /** Routes one finding. */
@@ -191,6 +184,7 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
       firstSeen: finding.firstSeen,
       lastSeen: finding.lastSeen,
     });
+    emitMetrics({ [METRICS.incidentsOpened]: { value: 1, unit: 'Count' } }, { timestamp: now });
   } catch (error) {
     // A take-over finds the incident an earlier delivery opened: carry on with it.
     if (!(error instanceof ValidationError && /already exists/.test(error.message))) throw error;

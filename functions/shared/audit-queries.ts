@@ -3,7 +3,7 @@
  * conditional writes that correlation and de-duplication rely on.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit.ts';
 import { INDEX, keys } from './audit-table.ts';
 import type { Incident, IncidentStatus, Step } from './domain.ts';
@@ -183,22 +183,6 @@ export class AuditQueries {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const holder = await this.openIncidentFor(resourceId);
       return holder ?? (await this.claimOpen(resourceId, incidentId));
-    }
-  }
-
-  /** Removes a resource's open marker when its incident closes. */
-  async releaseOpen(resourceId: string, incidentId: string): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.openMarker(resourceId),
-          ConditionExpression: 'incidentId = :id',
-          ExpressionAttributeValues: { ':id': incidentId },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 

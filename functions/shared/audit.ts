@@ -335,8 +335,8 @@ export class AuditRecorder {
   /**
    * Walks an incident's chain and names the first broken step: a changed field (its hash no longer
    * matches), a deleted or reordered step (a gap, or a `prevHash` that is not the previous step's hash),
-   * a moved step (its key does not match its content), or a deleted last step (the incident's head is
-   * further on than the last stored step).
+   * a moved step (its key does not match its content), a deleted last step (the incident's head is
+   * further on than the last stored step), or a step appended past the head (not confirmed by it).
    */
   async verify(incidentId: string): Promise<VerifyResult> {
     const incident = await this.getIncident(incidentId);
@@ -372,10 +372,19 @@ export class AuditRecorder {
       expectedSeq++;
     }
     const head = incident.lastSeq ?? 0;
-    if (head >= expectedSeq) {
+    const last = expectedSeq - 1;
+    if (head > last) {
       return broken(expectedSeq, `step ${expectedSeq} is missing (the incident's head is at step ${head})`);
     }
-    if (head > 0 && head === expectedSeq - 1 && incident.lastHash !== prevHash) {
+    if (last > head) {
+      // Every append moves the head right after its put, so a step past the head was either forged, or
+      // written by a writer that stopped before it could confirm it. Either way it is not confirmed.
+      return broken(
+        head + 1,
+        `step ${head + 1} is past the incident's head (step ${head}): not confirmed, appended without the recorder or by a writer that stopped`,
+      );
+    }
+    if (head > 0 && incident.lastHash !== prevHash) {
       return broken(head, `step ${head} does not match the hash the incident recorded for it`);
     }
     return { ok: true, incidentId, steps: items.length, lastHash: prevHash };

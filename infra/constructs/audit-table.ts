@@ -21,14 +21,7 @@ const attribute = (key: KeyAttribute): dynamodb.Attribute => ({
 });
 
 /** What a function may do to the record: read, append and update, never delete. */
-const RECORD_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:ConditionCheckItem',
-];
+const RECORD_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 export class AuditTable extends Construct {
   readonly table: dynamodb.Table;
@@ -72,5 +65,18 @@ export class AuditTable extends Construct {
   /** Lets a principal read and append to the record. Deleting is never granted. */
   grantRecord(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({ grantee, actions: RECORD_ACTIONS, resourceArns: this.resourceArns });
+  }
+
+  /**
+   * Lets a principal delete open-resource markers, the one kind of item that is removed: when an incident
+   * ends. Steps and incidents are never deleted: the condition limits deletes to `OPEN#` keys.
+   */
+  grantReleaseOpen(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:DeleteItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['OPEN#*'] } },
+    });
   }
 }

@@ -49,8 +49,6 @@ describe('the record-note action function', () => {
       ]);
     }
     expect([...byAction.keys()].filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
-      'dynamodb:BatchGetItem',
-      'dynamodb:ConditionCheckItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',

@@ -22,7 +22,11 @@ export const MarkIncidentInputSchema = z.looseObject({
 
 export interface MarkIncidentDeps {
   readonly recorder: Pick<AuditRecorder, 'getIncident' | 'updateIncident'>;
+  /** Releases the incident's open-resource markers (when it is recovered or closed). */
+  readonly releaseOpen: (incidentId: string, resourceIds: readonly string[]) => Promise<string[]>;
   readonly now: () => Date;
+  /** Emits the time to contain, in seconds from the incident's opening (a CloudWatch metric when deployed). */
+  readonly emitTimeToContain?: (seconds: number) => void;
 }
 
 /** Sets the status (and the time that goes with it); in a dry run, reports it and changes nothing. */
@@ -52,5 +56,22 @@ export async function markIncident(deps: MarkIncidentDeps, input: unknown): Prom
   if (dryRun)
     return { status: 'succeeded', dryRun: true, before, changes: fields, note: `would mark ${status}` };
   await deps.recorder.updateIncident(incidentId, fields);
-  return { status: 'succeeded', before, changes: fields, note: `incident ${status}` };
+  if (status === 'contained') {
+    const seconds = (Date.parse(containedAt ?? now) - Date.parse(incident.openedAt)) / 1000;
+    if (Number.isFinite(seconds) && seconds >= 0) deps.emitTimeToContain?.(seconds);
+  }
+  // A finished incident no longer collects new findings on its resources: they open a new one.
+  const released =
+    status === 'recovered' || status === 'closed'
+      ? await deps.releaseOpen(
+          incidentId,
+          incident.resources.map((r) => r.id),
+        )
+      : [];
+  return {
+    status: 'succeeded',
+    before,
+    changes: { ...fields, ...(released.length ? { releasedOpenMarkers: released } : {}) },
+    note: `incident ${status}`,
+  };
 }

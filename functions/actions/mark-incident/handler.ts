@@ -6,12 +6,27 @@ import { auditStep } from '#shared/audit-middleware';
 import { readAuditConfig } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
+import { emitMetrics, METRICS } from '#shared/metrics';
+import { releaseOpenMarkers } from '#shared/open-markers';
 import { markIncident } from './core.ts';
 
 const config = readAuditConfig();
-const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const documents = makeDocumentClient();
+const recorder = new AuditRecorder({ client: documents, tableName: config.tableName });
 const logger = createLogger('mark-incident');
 
 export const handler = middy<ActionEvent, ActionResult>()
   .use(auditStep({ recorder, phase: 'lessons-learned', action: 'mark-incident', logger }))
-  .handler(async (event) => markIncident({ recorder, now: () => new Date() }, event));
+  .handler(async (event) =>
+    markIncident(
+      {
+        recorder,
+        releaseOpen: (incidentId, resourceIds) =>
+          releaseOpenMarkers(documents, config.tableName, incidentId, resourceIds),
+        now: () => new Date(),
+        emitTimeToContain: (seconds) =>
+          emitMetrics({ [METRICS.timeToContainSeconds]: { value: seconds, unit: 'Seconds' } }),
+      },
+      event,
+    ),
+  );

@@ -1,0 +1,227 @@
+/**
+ * The router's figures against DynamoDB Local: findings a second through `routeEvent` (distinct GuardDuty
+ * findings on distinct instances, 8 at a time, each starting a playbook on the local engine), and what
+ * 1,000 concurrent deliveries of one finding come to (the goal: exactly one incident and one execution).
+ *
+ * The playbooks are stand-ins named as Cordon's whose only state waits, so that an execution shows it was
+ * started and acts on nothing: what is measured is the router and its record.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { AuditQueries } from '#shared/audit-queries';
+import { makeClient } from '#shared/clients';
+import { randomIds } from '#shared/clock';
+import { makeDocumentClient } from '#shared/dynamo';
+import { createLogger } from '#shared/log';
+import { parseSettings, type SettingsInput } from '#shared/settings';
+import settingsFile from '../cordon.config.ts';
+import { type RouteOutcome, type RouterDeps, routeEvent } from '../functions/router/core.ts';
+import { fromRoot } from '../infra/paths.ts';
+import { LocalRuntime } from '../local/runtime.ts';
+import { createAuditTable, type LocalStore } from '../local/store.ts';
+
+export interface RouterFigures {
+  readonly throughput: {
+    readonly findings: number;
+    readonly concurrency: number;
+    readonly seconds: number;
+    readonly findingsPerSecond: number;
+    /** Milliseconds per finding. */
+    readonly latency: { readonly p50: number; readonly p95: number; readonly max: number };
+    /** Outcomes by kind: every finding should be `started`. */
+    readonly outcomes: Readonly<Record<string, number>>;
+    readonly executions: number;
+  };
+  readonly duplicates: {
+    readonly deliveries: number;
+    readonly seconds: number;
+    readonly outcomes: Readonly<Record<string, number>>;
+    /** Incidents recorded for the instance: the goal is 1. */
+    readonly incidents: number;
+    /** Executions started for them: the goal is 1. */
+    readonly executions: number;
+    /** Deliveries the finding's record counted. */
+    readonly recordedDeliveries: number;
+    readonly exactlyOne: boolean;
+  };
+}
+
+export interface RouterBenchOptions {
+  /** Distinct findings routed for the throughput. Default 400. */
+  readonly findings?: number;
+  /** Findings in flight at once. Default 8. */
+  readonly concurrency?: number;
+  /** Concurrent deliveries of one finding. Default 1,000. */
+  readonly duplicates?: number;
+}
+
+/** Stand-in playbooks: state machines named as Cordon's whose only state waits an hour. */
+function stubPlaybooks(ids: readonly string[]): Stack {
+  const stack = new Stack(new App(), 'BenchStubs');
+  for (const id of ids) {
+    const machine = new sfn.StateMachine(stack, id, {
+      stateMachineName: `cordon-${id}`,
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        new sfn.Wait(stack, `${id}-hold`, { time: sfn.WaitTime.duration(Duration.hours(1)) }),
+      ),
+    });
+    (machine.node.defaultChild as sfn.CfnStateMachine).addMetadata('cordon:playbook', id);
+  }
+  return stack;
+}
+
+interface GuardDutyEc2Finding {
+  id: string;
+  accountId: string;
+  resource: { instanceDetails: { instanceId: string } };
+  service: { resourceRole: string };
+}
+
+const FIXTURE = readFileSync(
+  fromRoot('test/fixtures/events/guardduty/ec2-canary-stateless.detail.json'),
+  'utf8',
+);
+
+/** The real GuardDuty EC2 finding, the instance its actor, with the id and instance given. */
+function ec2Finding(id: string, instanceId: string): GuardDutyEc2Finding {
+  const finding = JSON.parse(FIXTURE) as GuardDutyEc2Finding;
+  finding.id = id;
+  finding.accountId = '123456789012';
+  finding.resource.instanceDetails.instanceId = instanceId;
+  finding.service.resourceRole = 'ACTOR';
+  return finding;
+}
+
+const instanceId = () => `i-0b${randomBytes(8).toString('hex').slice(0, 15)}`;
+
+function countBy(outcomes: readonly RouteOutcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) counts[o.outcome] = (counts[o.outcome] ?? 0) + 1;
+  return counts;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Runs both measurements on a fresh table of `store`. */
+export async function measureRouter(
+  store: LocalStore,
+  options: RouterBenchOptions = {},
+): Promise<RouterFigures> {
+  const findings = options.findings ?? 400;
+  const concurrency = options.concurrency ?? 8;
+  const duplicates = options.duplicates ?? 1000;
+  const tableName = `bench-router-${randomBytes(4).toString('hex')}`;
+  const raw = store.client();
+  await createAuditTable(raw, tableName);
+  raw.destroy();
+  const runtime = await LocalRuntime.start({
+    store: { endpoint: store.endpoint, tableName },
+    scope: stubPlaybooks(['ec2-compromise', 'iam-credential-compromise']),
+    waitScale: 0.001,
+  });
+  try {
+    const arns = new Map(runtime.engine.playbooks().map((p) => [p.id, p.arn]));
+    const settings = parseSettings({
+      ...(settingsFile as SettingsInput),
+      // Every finding is on its own instance: the blast-radius limit is not what is measured.
+      maxAutomaticContainmentsPerHour: findings + duplicates,
+    });
+    const deps: RouterDeps = {
+      recorder: runtime.recorder,
+      queries: new AuditQueries(makeDocumentClient(), tableName),
+      sfn: makeClient(SFNClient, { service: 'SFN' }),
+      settings,
+      playbookArn: (id) => arns.get(id),
+      runtime: 'aws',
+      now: () => new Date(),
+      ids: randomIds,
+      logger: createLogger('bench-router', { level: 'silent' }),
+    };
+
+    // Warm up the clients and the table: a few findings, not counted.
+    for (let i = 0; i < 8; i++) await routeEvent(deps, ec2Finding(`warm-${i}-${randomIds()}`, instanceId()));
+
+    const events = Array.from({ length: findings }, (_, i) =>
+      ec2Finding(`bench-${i}-${randomIds()}`, instanceId()),
+    );
+    const latencies: number[] = [];
+    const outcomes: RouteOutcome[] = [];
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < events.length; i = next++) {
+          const t0 = performance.now();
+          outcomes.push(...(await routeEvent(deps, events[i])));
+          latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    const seconds = (performance.now() - start) / 1000;
+    latencies.sort((a, b) => a - b);
+    const routed = new Set(outcomes.flatMap((o) => (o.outcome === 'started' ? [o.incidentId] : [])));
+    const executionsOf = (incidents: ReadonlySet<string>) =>
+      runtime.engine
+        .executionList()
+        .filter((e) => incidents.has(String((e.input as { incidentId?: string }).incidentId))).length;
+
+    const duplicateId = `bench-dup-${randomIds()}`;
+    const duplicateInstance = instanceId();
+    const event = ec2Finding(duplicateId, duplicateInstance);
+    const dupStart = performance.now();
+    const dupOutcomes = (
+      await Promise.all(Array.from({ length: duplicates }, () => routeEvent(deps, structuredClone(event))))
+    ).flat();
+    const dupSeconds = (performance.now() - dupStart) / 1000;
+    const incidents = (await deps.queries.incidentIdsByResource(duplicateInstance)).items;
+    const executions = executionsOf(new Set(incidents));
+    const record = await deps.queries.finding(duplicateId);
+    const started = dupOutcomes.filter((o) => o.outcome === 'started').length;
+    return {
+      throughput: {
+        findings,
+        concurrency,
+        seconds,
+        findingsPerSecond: findings / seconds,
+        latency: {
+          p50: percentile(latencies, 50),
+          p95: percentile(latencies, 95),
+          max: latencies.at(-1) ?? 0,
+        },
+        outcomes: countBy(outcomes),
+        executions: executionsOf(routed),
+      },
+      duplicates: {
+        deliveries: duplicates,
+        seconds: dupSeconds,
+        outcomes: countBy(dupOutcomes),
+        incidents: incidents.length,
+        executions,
+        recordedDeliveries: record?.deliveries ?? 0,
+        exactlyOne: incidents.length === 1 && executions === 1 && started === 1,
+      },
+    };
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** The lines `npm run bench` prints. */
+export function routerTable(f: RouterFigures): string[] {
+  const t = f.throughput;
+  const d = f.duplicates;
+  const counts = (o: Readonly<Record<string, number>>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ');
+  return [
+    `router throughput: ${t.findingsPerSecond.toFixed(1)} findings/s (${t.findings} distinct findings, ${t.concurrency} at a time, ${t.seconds.toFixed(1)} s; per finding p50 ${t.latency.p50.toFixed(0)} ms, p95 ${t.latency.p95.toFixed(0)} ms, max ${t.latency.max.toFixed(0)} ms)`,
+    `  outcomes: ${counts(t.outcomes)}; executions started: ${t.executions}`,
+    `duplicates: ${d.deliveries} concurrent deliveries of one finding in ${d.seconds.toFixed(1)} s → ${counts(d.outcomes)}; ${d.incidents} incident, ${d.executions} execution, ${d.recordedDeliveries} deliveries recorded: ${d.exactlyOne ? 'exactly one (goal met)' : 'NOT exactly one (goal missed)'}`,
+  ];
+}

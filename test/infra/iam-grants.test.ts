@@ -1,0 +1,403 @@
+/**
+ * Security review of the stack's IAM: for every Lambda function, the AWS actions its code can call (from
+ * its own esbuild bundle: the project modules that end up in it, scanned for `new XxxCommand(` of each SDK
+ * client they import) against the actions its role's policies grant in the synthesized template.
+ *
+ * Nothing may be granted that no code calls (Lambda's logging and X-Ray tracing apart), and nothing may be
+ * called that is not granted. The comparison is static and errs towards "can call": a module that is in
+ * the bundle counts whole, so a class with one unused method that sends a command still counts it.
+ */
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { build, type Metafile } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/cordon-app.ts';
+import { fromRoot, REPO_ROOT } from '../../infra/paths.ts';
+import { synthStack } from '../support/app.ts';
+
+/** The IAM service prefix of each SDK package the functions may import. */
+const SERVICE_OF_PACKAGE: Readonly<Record<string, string>> = {
+  '@aws-sdk/client-ec2': 'ec2',
+  '@aws-sdk/client-iam': 'iam',
+  '@aws-sdk/client-auto-scaling': 'autoscaling',
+  '@aws-sdk/client-elastic-load-balancing': 'elasticloadbalancing',
+  '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  '@aws-sdk/client-sesv2': 'ses',
+  '@aws-sdk/client-sfn': 'states',
+  '@aws-sdk/client-sts': 'sts',
+  '@aws-sdk/client-backup': 'backup',
+  '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/lib-dynamodb': 'dynamodb',
+};
+
+/**
+ * Commands whose IAM action is not their name without `Command`. `null`: needs no permission
+ * (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+ */
+const ACTION_OF_COMMAND: Readonly<Record<string, Readonly<Record<string, string | null>>>> = {
+  dynamodb: {
+    GetCommand: 'GetItem',
+    PutCommand: 'PutItem',
+    UpdateCommand: 'UpdateItem',
+    DeleteCommand: 'DeleteItem',
+    QueryCommand: 'Query',
+    ScanCommand: 'Scan',
+    BatchGetCommand: 'BatchGetItem',
+    BatchWriteCommand: 'BatchWriteItem',
+    BatchGetItemCommand: 'BatchGetItem',
+    BatchWriteItemCommand: 'BatchWriteItem',
+    // The items of a transaction decide its actions (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+    TransactWriteCommand: 'transact-write',
+    TransactWriteItemsCommand: 'transact-write',
+    TransactGetCommand: 'GetItem',
+    TransactGetItemsCommand: 'GetItem',
+  },
+  sts: { GetCallerIdentityCommand: null },
+};
+
+/** What a transaction item kind needs. */
+const TRANSACT_ITEM_ACTIONS: Readonly<Record<string, string>> = {
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  ConditionCheck: 'ConditionCheckItem',
+};
+
+/**
+ * Actions an API call needs besides its own, because it passes a role: associating an instance profile
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html, "Dependent
+ * actions") and starting a Backup job with a role (https://docs.aws.amazon.com/aws-backup/latest/devguide/access-control.html).
+ */
+const DEPENDENT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  'ec2:AssociateIamInstanceProfile': ['iam:PassRole'],
+  'ec2:ReplaceIamInstanceProfileAssociation': ['iam:PassRole'],
+  'backup:StartRestoreJob': ['iam:PassRole'],
+  'backup:StartBackupJob': ['iam:PassRole'],
+};
+
+/** Granted to every function by the Lambda runtime's needs, not by its code: logs and active tracing. */
+const PLATFORM_ACTIONS = new Set([
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+]);
+
+/** The text of a call's argument list, from just after its `(` to its matching `)`. */
+function argumentsAt(source: string, open: number): string {
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    const c = source[i];
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return source.slice(open + 1, i);
+  }
+  return source.slice(open + 1);
+}
+
+/** The SDK command classes a module imports, by local name, with the package each comes from. */
+function sdkImports(source: string): { named: Map<string, string>; namespaces: Map<string, string> } {
+  const named = new Map<string, string>();
+  const namespaces = new Map<string, string>();
+  for (const m of source.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/g)) {
+    if (m[1] !== undefined) continue;
+    for (const raw of (m[2] ?? '').split(',')) {
+      const spec = raw.trim();
+      if (spec === '' || spec.startsWith('type ')) continue;
+      const [imported = '', local = imported] = spec.split(/\s+as\s+/);
+      if (imported.endsWith('Command')) named.set(local.trim(), `${m[3]}#${imported.trim()}`);
+    }
+  }
+  for (const m of source.matchAll(/import\s+\*\s+as\s+(\w+)\s+from\s*'(@aws-sdk\/[^']+)'/g)) {
+    namespaces.set(m[1] ?? '', m[2] ?? '');
+  }
+  return { named, namespaces };
+}
+
+/**
+ * The IAM actions (`service:Action`) one project module can call, with where each is sent from. `source`
+ * is the module as written (for its imports and line numbers); `code` is what of it is in the bundle
+ * (esbuild drops unused functions, and renames an import on a clash by adding a digit: `QueryCommand2`).
+ */
+function callsInModule(source: string, code: string, file: string): Map<string, string> {
+  const calls = new Map<string, string>();
+  const { named, namespaces } = sdkImports(source);
+  // esbuild turns `ns.XxxCommand` into a bare `XxxCommand`: a bare name may come from a namespace import.
+  const onlyNamespace = namespaces.size === 1 ? [...namespaces.values()][0] : undefined;
+  for (const m of code.matchAll(/new\s+(?:(\w+)\.)?(\w+Command)\d*\s*\(/g)) {
+    const local = m[2] ?? '';
+    let pkg: string | undefined;
+    let command = local;
+    if (m[1] !== undefined) pkg = namespaces.get(m[1]);
+    else {
+      const found = named.get(local);
+      if (found !== undefined) [pkg = '', command = local] = found.split('#');
+      else pkg = onlyNamespace;
+    }
+    if (pkg === undefined) continue;
+    const service = SERVICE_OF_PACKAGE[pkg];
+    if (service === undefined) throw new Error(`${file}: no IAM service known for ${pkg} (${command})`);
+    const mapped = ACTION_OF_COMMAND[service]?.[command];
+    if (mapped === null) continue;
+    const at = source.search(new RegExp(`new\\s+(\\w+\\.)?${local}\\s*\\(`));
+    const where = `${file}:${at < 0 ? '?' : source.slice(0, at).split('\n').length}`;
+    const args = argumentsAt(code, (m.index ?? 0) + m[0].length - 1);
+    if (mapped === 'transact-write') {
+      const kinds = [...args.matchAll(/\b(Put|Update|Delete|ConditionCheck)\s*:/g)].map((k) => k[1] ?? '');
+      if (kinds.length === 0) throw new Error(`${where}: a transaction whose items cannot be read`);
+      for (const kind of kinds) calls.set(`${service}:${TRANSACT_ITEM_ACTIONS[kind]}`, where);
+      continue;
+    }
+    const action = `${service}:${mapped ?? command.replace(/Command$/, '')}`;
+    calls.set(action, where);
+    const dependents = [...(DEPENDENT_ACTIONS[action] ?? [])];
+    // Tagging on creation needs ec2:CreateTags (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html).
+    if (service === 'ec2' && /\bTagSpecifications\b/.test(args)) dependents.push('ec2:CreateTags');
+    for (const dependent of dependents) {
+      if (!calls.has(dependent)) calls.set(dependent, `${where} (needed by ${action})`);
+    }
+  }
+  return calls;
+}
+
+/**
+ * Bundles entries as the stack does (unminified, so that module boundaries and names stay readable) and
+ * returns, per entry, each project module's code that made it into its bundle.
+ */
+async function projectModules(entries: readonly string[]): Promise<Map<string, Map<string, string>>> {
+  const result = await build({
+    entryPoints: entries.map(fromRoot),
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    external: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)],
+    metafile: true,
+    write: false,
+    outdir: 'iam-grants-out',
+    outbase: REPO_ROOT,
+    logLevel: 'silent',
+  });
+  const metafile: Metafile = result.metafile;
+  const modules = new Map<string, Map<string, string>>();
+  for (const [outputPath, output] of Object.entries(metafile.outputs)) {
+    if (output.entryPoint === undefined) continue;
+    const file = result.outputFiles.find((f) => f.path === fromRoot(outputPath));
+    if (file === undefined) throw new Error(`esbuild wrote no ${outputPath}`);
+    const project = new Set(
+      Object.entries(output.inputs)
+        .filter(([path, input]) => path.startsWith('functions/') && input.bytesInOutput > 0)
+        .map(([path]) => path),
+    );
+    // Each module's code follows a `// <path>` line in an unminified bundle.
+    const sections = new Map<string, string>();
+    let current: string | undefined;
+    let lines: string[] = [];
+    const flush = () => {
+      if (current !== undefined && project.has(current)) sections.set(current, lines.join('\n'));
+    };
+    for (const line of file.text.split('\n')) {
+      const header = /^\/\/ (\S+\.(?:[cm]?[jt]s|json))$/.exec(line);
+      if (header) {
+        flush();
+        current = header[1];
+        lines = [];
+      } else lines.push(line);
+    }
+    flush();
+    const missing = [...project].filter((p) => !sections.has(p));
+    if (missing.length > 0)
+      throw new Error(`no code found in the bundle of ${output.entryPoint} for ${missing.join(', ')}`);
+    modules.set(output.entryPoint, sections);
+  }
+  return modules;
+}
+
+/** The actions an entry's bundle can call, each with one place it is sent from. */
+async function callsOfEntries(entries: readonly string[]): Promise<Map<string, Map<string, string>>> {
+  const modules = await projectModules(entries);
+  const byEntry = new Map<string, Map<string, string>>();
+  for (const entry of entries) {
+    const sections = modules.get(entry);
+    if (sections === undefined) throw new Error(`esbuild made no bundle for ${entry}`);
+    const calls = new Map<string, string>();
+    for (const [file, code] of sections) {
+      for (const [action, where] of callsInModule(readFileSync(fromRoot(file), 'utf8'), code, file)) {
+        if (!calls.has(action)) calls.set(action, where);
+      }
+    }
+    byEntry.set(entry, calls);
+  }
+  return byEntry;
+}
+
+interface CfnResource {
+  readonly Type: string;
+  readonly Metadata?: Record<string, unknown>;
+  readonly Properties?: Record<string, unknown>;
+}
+interface PolicyStatementJson {
+  readonly Effect: string;
+  readonly Action?: string | string[];
+  readonly NotAction?: unknown;
+}
+interface PolicyDocumentJson {
+  readonly Statement: PolicyStatementJson[];
+}
+
+/** A Lambda function of a template, its handler module and the logical id of its role. */
+interface TemplateFunction {
+  readonly logicalId: string;
+  readonly entry: string | undefined;
+  readonly roleId: string | undefined;
+}
+
+function templateFunctions(resources: Record<string, CfnResource>): TemplateFunction[] {
+  return Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .map(([logicalId, r]) => {
+      const role = r.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      const entry = r.Metadata?.['cordon:entry'];
+      return {
+        logicalId,
+        entry: typeof entry === 'string' ? entry : undefined,
+        roleId: role?.['Fn::GetAtt']?.[0],
+      };
+    });
+}
+
+/** Every action a role's policies (attached policies and its own inline ones) allow. */
+function grantedActions(resources: Record<string, CfnResource>, roleId: string): Set<string> {
+  const documents: PolicyDocumentJson[] = [];
+  for (const resource of Object.values(resources)) {
+    const roles = resource.Properties?.Roles as { Ref?: string }[] | undefined;
+    if (resource.Type === 'AWS::IAM::Policy' && roles?.some((r) => r.Ref === roleId)) {
+      documents.push(resource.Properties?.PolicyDocument as PolicyDocumentJson);
+    }
+  }
+  const inline = resources[roleId]?.Properties?.Policies as
+    | { PolicyDocument: PolicyDocumentJson }[]
+    | undefined;
+  for (const policy of inline ?? []) documents.push(policy.PolicyDocument);
+  const actions = new Set<string>();
+  for (const statement of documents.flatMap((d) => d.Statement)) {
+    if (statement.Effect !== 'Allow') continue;
+    if (statement.NotAction !== undefined) throw new Error(`role ${roleId} has a NotAction statement`);
+    for (const action of [statement.Action ?? []].flat()) actions.add(action);
+  }
+  return actions;
+}
+
+/** What one function is granted that no code calls, and calls without a grant. */
+interface GrantComparison {
+  readonly function: string;
+  readonly entry: string;
+  readonly unused: readonly string[];
+  readonly ungranted: readonly string[];
+}
+
+/** Compares each function's grants with its calls; `calls` by entry as {@link callsOfEntries} gives them. */
+function compareGrants(
+  resources: Record<string, CfnResource>,
+  calls: ReadonlyMap<string, ReadonlyMap<string, string>>,
+): GrantComparison[] {
+  return templateFunctions(resources).map((fn) => {
+    if (fn.entry === undefined || fn.roleId === undefined) {
+      throw new Error(`function ${fn.logicalId} has no cordon:entry metadata or no role of its own`);
+    }
+    const called = calls.get(fn.entry);
+    if (called === undefined) throw new Error(`no calls computed for ${fn.entry}`);
+    const granted = grantedActions(resources, fn.roleId);
+    return {
+      function: fn.logicalId,
+      entry: fn.entry,
+      unused: [...granted].filter((a) => !called.has(a) && !PLATFORM_ACTIONS.has(a)).sort(),
+      ungranted: [...called.keys()]
+        .filter((a) => !granted.has(a))
+        .map((a) => `${a} (${called.get(a)})`)
+        .sort(),
+    };
+  });
+}
+
+/** The findings of a comparison, one line each, for a failure message. */
+function findings(comparisons: readonly GrantComparison[]): string[] {
+  return comparisons.flatMap((c) => [
+    ...c.unused.map((a) => `${c.entry}: granted ${a}, which no code calls`),
+    ...c.ungranted.map((a) => `${c.entry}: calls ${a} with no grant`),
+  ]);
+}
+
+describe('IAM grants against the calls each function makes', () => {
+  let calls: Map<string, Map<string, string>>;
+  let resources: Record<string, CfnResource>;
+
+  beforeAll(async () => {
+    resources = synthStack().template.toJSON().Resources;
+    const entries = templateFunctions(resources).flatMap((f) => (f.entry === undefined ? [] : [f.entry]));
+    calls = await callsOfEntries([...new Set(entries)]);
+  }, 120_000);
+
+  it('finds the handler module of every function of the stack, and the calls in its bundle', () => {
+    const functions = templateFunctions(resources);
+    expect(functions.length).toBeGreaterThanOrEqual(20);
+    expect(functions.filter((f) => f.entry === undefined || f.roleId === undefined)).toEqual([]);
+    // Every function records: its bundle reaches the audit table.
+    for (const [entry, called] of calls) expect(called.has('dynamodb:PutItem'), entry).toBe(true);
+    expect(
+      calls.get('functions/actions/ec2-isolate/handler.ts')?.has('ec2:ModifyNetworkInterfaceAttribute'),
+    ).toBe(true);
+  });
+
+  it('grants no function an action its code does not call, and every call it makes', () => {
+    expect(findings(compareGrants(resources, calls))).toEqual([]);
+  });
+
+  it('reports an extra grant given to one function of a freshly built stack', () => {
+    const { stack } = buildApp({ nag: false, app: { context: { 'aws:cdk:bundling-stacks': [] } } });
+    const tag = stack.actions.get('ec2-tag');
+    if (!tag) throw new Error('the stack has no ec2-tag function');
+    tag.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:RebootInstances'], resources: ['*'] }));
+    const comparisons = compareGrants(Template.fromStack(stack).toJSON().Resources, calls);
+    expect(findings(comparisons)).toContain(
+      'functions/actions/ec2-tag/handler.ts: granted ec2:RebootInstances, which no code calls',
+    );
+  });
+
+  it('reports a call whose grant was taken away', () => {
+    const edited = structuredClone(resources);
+    for (const resource of Object.values(edited)) {
+      const document = resource.Properties?.PolicyDocument as PolicyDocumentJson | undefined;
+      for (const statement of document?.Statement ?? []) {
+        const actions = [statement.Action ?? []].flat().filter((a) => a !== 'ec2:StopInstances');
+        (statement as { Action?: string[] }).Action = actions;
+      }
+    }
+    const reported = findings(compareGrants(edited, calls));
+    expect(
+      reported.some((f) => /ec2-eradicate\/handler\.ts: calls ec2:StopInstances \(functions\//.test(f)),
+    ).toBe(true);
+  });
+
+  it('reads the actions of a transaction from its items, and needs no grant for GetCallerIdentity', () => {
+    const source = [
+      "import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';",
+      "import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';",
+      "import * as ec2 from '@aws-sdk/client-ec2';",
+      "import type { GetCommand } from '@aws-sdk/lib-dynamodb';",
+      'await c.send(new TransactWriteCommand({ TransactItems: [{ Put: {} }, { ConditionCheck: {} }] }));',
+      'await c.send(new GetCallerIdentityCommand({}));',
+      'await c.send(new ec2.AssociateIamInstanceProfileCommand({}));',
+      'const x: GetCommand | undefined = undefined; new Other.ThingCommand();',
+    ].join('\n');
+    expect([...callsInModule(source, source, 'x.ts').keys()].sort()).toEqual([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:PutItem',
+      'ec2:AssociateIamInstanceProfile',
+      'iam:PassRole',
+    ]);
+  });
+});
