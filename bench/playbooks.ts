@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { InitializeMiddleware } from '@smithy/types';
+import { incidentFrom } from '#shared/audit';
 import { registerClientPlugin } from '#shared/clients';
 import type { Resource } from '#shared/domain';
 import { playbookInput } from '#shared/playbook-input';
@@ -86,20 +87,11 @@ export async function measurePlaybook(store: LocalStore, scenario: Scenario): Pr
     },
   });
   try {
-    const incident = await runtime.recorder.openIncident({
-      title: scenario.name,
-      findingType: 'Bench',
-      severity: 8,
-      account: '123456789012',
-      region: 'us-east-1',
-      resources: [scenario.resource],
-      firstSeen: '2026-11-28T10:00:00.000Z',
-      lastSeen: '2026-11-28T10:00:00.000Z',
-    });
     const finding = {
-      id: `bench-${incident.id}`,
+      id: `bench-${scenario.name}`,
       source: 'guardduty' as const,
       type: 'Bench',
+      title: scenario.name,
       severity: 8,
       resources: [scenario.resource],
       account: '123456789012',
@@ -107,6 +99,7 @@ export async function measurePlaybook(store: LocalStore, scenario: Scenario): Pr
       firstSeen: '2026-11-28T10:00:00.000Z',
       lastSeen: '2026-11-28T10:00:00.000Z',
     };
+    const incident = await runtime.recorder.openIncident(incidentFrom(finding, scenario.playbook));
     recordCalls = 0;
     transitions = 0;
     invocations = 0;

@@ -9,8 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AuditQueries } from '#shared/audit-queries';
 import { makeClient } from '#shared/clients';
 import { randomIds } from '#shared/clock';
@@ -22,6 +20,7 @@ import { type RouteOutcome, type RouterDeps, routeEvent } from '../functions/rou
 import { fromRoot } from '../infra/paths.ts';
 import { LocalRuntime } from '../local/runtime.ts';
 import { createAuditTable, type LocalStore } from '../local/store.ts';
+import { stubPlaybooksStack } from '../local/stub-playbooks.ts';
 
 export interface RouterFigures {
   readonly throughput: {
@@ -56,21 +55,6 @@ export interface RouterBenchOptions {
   readonly concurrency?: number;
   /** Concurrent deliveries of one finding. Default 1,000. */
   readonly duplicates?: number;
-}
-
-/** Stand-in playbooks: state machines named as Cordon's whose only state waits an hour. */
-function stubPlaybooks(ids: readonly string[]): Stack {
-  const stack = new Stack(new App(), 'BenchStubs');
-  for (const id of ids) {
-    const machine = new sfn.StateMachine(stack, id, {
-      stateMachineName: `cordon-${id}`,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        new sfn.Wait(stack, `${id}-hold`, { time: sfn.WaitTime.duration(Duration.hours(1)) }),
-      ),
-    });
-    (machine.node.defaultChild as sfn.CfnStateMachine).addMetadata('cordon:playbook', id);
-  }
-  return stack;
 }
 
 interface GuardDutyEc2Finding {
@@ -121,7 +105,7 @@ export async function measureRouter(
   raw.destroy();
   const runtime = await LocalRuntime.start({
     store: { endpoint: store.endpoint, tableName },
-    scope: stubPlaybooks(['ec2-compromise', 'iam-credential-compromise']),
+    scope: stubPlaybooksStack(['ec2-compromise', 'iam-credential-compromise']),
     waitScale: 0.001,
   });
   try {

@@ -123,13 +123,6 @@ export function ec2Compromise(
       },
       timeout: Duration.seconds(120),
     });
-    const firstCheck = new sfn.Pass(scope, 'Count snapshot checks', {
-      result: sfn.Result.fromObject({ n: 0 }),
-      resultPath: '$.checks',
-    });
-    const wait = new sfn.Wait(scope, 'Wait for snapshots', {
-      time: sfn.WaitTime.duration(Duration.seconds(ec2.snapshotCheckSeconds)),
-    });
     const check = steps.action('Check snapshots', fns.checkSnapshots, {
       comment: 'Reads the snapshots: all completed, some pending, or failed.',
       resultKey: 'checkSnapshots',
@@ -138,27 +131,6 @@ export function ec2Compromise(
         snapshotIds: sfn.JsonPath.listAt('$.results.snapshot.output.snapshotIds'),
       },
     });
-    const countCheck = new sfn.Pass(scope, 'Count a check', {
-      parameters: { 'n.$': 'States.MathAdd($.checks.n, 1)' },
-      resultPath: '$.checks',
-    });
-    const evidenceFailed = new sfn.Pass(scope, 'Evidence failed', {
-      parameters: {
-        Error: 'EvidenceFailedError',
-        'Cause.$':
-          "States.Format('snapshots failed: {}', States.JsonToString($.results.checkSnapshots.output.failed))",
-      },
-      resultPath: '$.failure',
-    });
-    const evidenceTimedOut = new sfn.Pass(scope, 'Evidence timed out', {
-      parameters: {
-        Error: 'EvidenceTimedOutError',
-        Cause: `snapshots not complete after ${ec2.snapshotMaxChecks} checks ${ec2.snapshotCheckSeconds} s apart`,
-      },
-      resultPath: '$.failure',
-    });
-    evidenceFailed.next(steps.failure);
-    evidenceTimedOut.next(steps.failure);
 
     // 4. Eradicate after approval, only with complete evidence.
     const eradicate = steps.action('Eradicate', fns.eradicate, {
@@ -195,15 +167,27 @@ export function ec2Compromise(
       .when(sfn.Condition.booleanEquals('$.dryRun', true), eradicate)
       .otherwise(eradication);
 
-    const evidenceReady = new sfn.Choice(scope, 'Snapshots complete?')
-      .when(sfn.Condition.booleanEquals('$.results.checkSnapshots.output.allCompleted', true), toEradication)
-      .when(sfn.Condition.isPresent('$.results.checkSnapshots.output.failed[0]'), evidenceFailed)
-      .when(sfn.Condition.numberGreaterThanEquals('$.checks.n', ec2.snapshotMaxChecks), evidenceTimedOut)
-      .otherwise(wait);
+    const evidenceReady = steps.poll({
+      name: 'snapshots',
+      every: Duration.seconds(ec2.snapshotCheckSeconds),
+      maxChecks: ec2.snapshotMaxChecks,
+      check,
+      done: sfn.Condition.booleanEquals('$.results.checkSnapshots.output.allCompleted', true),
+      whenDone: toEradication,
+      failures: [
+        {
+          condition: sfn.Condition.isPresent('$.results.checkSnapshots.output.failed[0]'),
+          error: 'EvidenceFailedError',
+          cause:
+            "States.Format('snapshots failed: {}', States.JsonToString($.results.checkSnapshots.output.failed))",
+        },
+      ],
+      timeoutError: 'EvidenceTimedOutError',
+    });
     // A dry run takes no snapshot: nothing to wait for.
     const afterSnapshot = new sfn.Choice(scope, 'Dry run? (evidence)')
       .when(sfn.Condition.booleanEquals('$.dryRun', true), toEradication)
-      .otherwise(firstCheck.next(wait).next(check).next(countCheck).next(evidenceReady));
+      .otherwise(evidenceReady);
 
     const main = sfn.Chain.start(contain)
       .next(markContained)

@@ -59,13 +59,6 @@ export function recoveryChain(
       vaultName: sfn.JsonPath.stringAt('$.results.choosePoint.output.vaultName'),
     },
   });
-  const firstCheck = new sfn.Pass(scope, 'Count restore checks', {
-    result: sfn.Result.fromObject({ n: 0 }),
-    resultPath: '$.restoreChecks',
-  });
-  const wait = new sfn.Wait(scope, 'Wait for the restore', {
-    time: sfn.WaitTime.duration(Duration.seconds(recovery.restoreCheckSeconds)),
-  });
   const check = steps.action('Check restore', fns.checkRestore, {
     comment: 'Reads the restore job; FAILED or ABORTED fail the playbook with RestoreFailedError.',
     resultKey: 'checkRestore',
@@ -75,18 +68,6 @@ export function recoveryChain(
       tags: sfn.JsonPath.objectAt('$.results.startRestore.output.tags'),
     },
   });
-  const count = new sfn.Pass(scope, 'Count a restore check', {
-    parameters: { 'n.$': 'States.MathAdd($.restoreChecks.n, 1)' },
-    resultPath: '$.restoreChecks',
-  });
-  const timedOut = new sfn.Pass(scope, 'Restore timed out', {
-    parameters: {
-      Error: 'RestoreTimedOutError',
-      Cause: `the restore job did not finish after ${recovery.restoreMaxChecks} checks ${recovery.restoreCheckSeconds} s apart`,
-    },
-    resultPath: '$.failure',
-  });
-  timedOut.next(steps.failure);
   const validate = steps.action('Validate restored instance', fns.validate, {
     comment: 'The restored instance is running, passes its status checks and has its volumes attached.',
     resultKey: 'validate',
@@ -107,11 +88,17 @@ export function recoveryChain(
     payload: { status: 'recovered' },
   });
   validate.next(recovered).next(new sfn.Succeed(scope, 'Recovered'));
-  const done = new sfn.Choice(scope, 'Restore finished?')
-    .when(sfn.Condition.booleanEquals('$.results.checkRestore.output.done', true), validate)
-    .when(sfn.Condition.numberGreaterThanEquals('$.restoreChecks.n', recovery.restoreMaxChecks), timedOut)
-    .otherwise(wait);
-  start.next(firstCheck).next(wait).next(check).next(count).next(done);
+  start.next(
+    steps.poll({
+      name: 'the restore',
+      every: Duration.seconds(recovery.restoreCheckSeconds),
+      maxChecks: recovery.restoreMaxChecks,
+      check,
+      done: sfn.Condition.booleanEquals('$.results.checkRestore.output.done', true),
+      whenDone: validate,
+      timeoutError: 'RestoreTimedOutError',
+    }),
+  );
 
   const fallback = steps.action('Volumes from snapshots', fns.fromSnapshots, {
     comment:

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
+import { incidentFrom } from '#shared/audit';
 import { makeClient } from '#shared/clients';
 import type { Finding } from '#shared/domain';
 import { makeDocumentClient } from '#shared/dynamo';
@@ -121,17 +122,7 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
       ]);
     }
     const mode: PlaybookMode = options.dryRun ? 'dry-run' : 'automatic';
-    const incident = await runtime.recorder.openIncident({
-      title: finding.title ?? `${finding.type} on ${resource.id}`,
-      findingType: finding.type,
-      severity: finding.severity,
-      account: finding.account,
-      region: finding.region,
-      resources: finding.resources,
-      playbook: options.playbook,
-      firstSeen: finding.firstSeen,
-      lastSeen: finding.lastSeen,
-    });
+    const incident = await runtime.recorder.openIncident(incidentFrom(finding, options.playbook));
     out(`Incident ${incident.id}`);
     const reasons = [`started by cordon run --playbook ${options.playbook}`];
     await runtime.recorder.appendStep(incident.id, {

@@ -9,7 +9,7 @@
  * counter is taken with a conditional update, so the blast-radius limit holds under a storm.
  */
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { AuditRecorder } from '#shared/audit';
+import { type AuditRecorder, incidentFrom } from '#shared/audit';
 import type { AuditQueries } from '#shared/audit-queries';
 import { awsCall } from '#shared/aws';
 import type { IdSource } from '#shared/clock';
@@ -172,18 +172,7 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
 
   const incidentId = candidateId;
   try {
-    await recorder.openIncident({
-      id: incidentId,
-      title: finding.title ?? `${finding.type} on ${resource.id}`,
-      findingType: finding.type,
-      severity: finding.severity,
-      account: finding.account,
-      region: finding.region,
-      resources: finding.resources,
-      playbook,
-      firstSeen: finding.firstSeen,
-      lastSeen: finding.lastSeen,
-    });
+    await recorder.openIncident(incidentFrom(finding, playbook, incidentId));
     emitMetrics({ [METRICS.incidentsOpened]: { value: 1, unit: 'Count' } }, { timestamp: now });
   } catch (error) {
     // A take-over finds the incident an earlier delivery opened: carry on with it.

@@ -93,6 +93,51 @@ export class PlaybookSteps {
     this.failure = notifyTask.next(failed);
   }
 
+  /**
+   * A bounded Wait-and-check loop: wait, check, count; done goes on, a reported failure or running out
+   * of checks fails the playbook with a named error (recorded, approvers emailed). Returns its first state.
+   */
+  poll(props: PollProps): sfn.IChainable {
+    const { name } = props;
+    const counter = `$.polls.${camel(name)}`;
+    const start = new sfn.Pass(this.scope, `Count ${name} checks`, {
+      result: sfn.Result.fromObject({ n: 0 }),
+      resultPath: counter,
+    });
+    const wait = new sfn.Wait(this.scope, `Wait for ${name}`, { time: sfn.WaitTime.duration(props.every) });
+    const count = new sfn.Pass(this.scope, `Count a ${name} check`, {
+      parameters: { 'n.$': `States.MathAdd(${counter}.n, 1)` },
+      resultPath: counter,
+    });
+    const failWith = (id: string, error: string, cause: string) => {
+      const intrinsic = cause.startsWith('States.');
+      return new sfn.Pass(this.scope, id, {
+        parameters: { Error: error, [intrinsic ? 'Cause.$' : 'Cause']: cause },
+        resultPath: '$.failure',
+      }).next(this.failure);
+    };
+    let decide = new sfn.Choice(this.scope, `${name} done?`).when(props.done, props.whenDone);
+    for (const failure of props.failures ?? []) {
+      decide = decide.when(
+        failure.condition,
+        failWith(`${name}: ${failure.error}`, failure.error, failure.cause),
+      );
+    }
+    const seconds = props.every.toSeconds();
+    decide
+      .when(
+        sfn.Condition.numberGreaterThanEquals(`${counter}.n`, props.maxChecks),
+        failWith(
+          `${name} timed out`,
+          props.timeoutError,
+          `${name} not done after ${props.maxChecks} checks ${seconds} s apart`,
+        ),
+      )
+      .otherwise(wait);
+    start.next(wait).next(props.check).next(count).next(decide);
+    return start;
+  }
+
   /** An action task: invokes `fn` with the common fields and `payload`, retries, and catches to the failure. */
   action(id: string, fn: lambda.IFunction, props: ActionTaskProps): tasks.LambdaInvoke {
     const task = new tasks.LambdaInvoke(this.scope, id, {
@@ -118,6 +163,33 @@ export class PlaybookSteps {
     task.addCatch(this.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
     return task;
   }
+}
+
+/** A failure a poll's check can report: its condition, and the named error the playbook fails with. */
+export interface PollFailure {
+  readonly condition: sfn.Condition;
+  readonly error: string;
+  /** An intrinsic (`States.Format(...)`) or plain text. */
+  readonly cause: string;
+}
+
+/** A bounded Wait-and-check loop. */
+export interface PollProps {
+  /** Names the loop's states, e.g. `snapshots`. */
+  readonly name: string;
+  /** The time between checks (a Wait state: never a sleep in a Lambda). */
+  readonly every: Duration;
+  /** Checks before giving up with `timeoutError`. */
+  readonly maxChecks: number;
+  /** The check: an action task made with {@link PlaybookSteps.action}. */
+  readonly check: tasks.LambdaInvoke;
+  /** True when the awaited thing is done. */
+  readonly done: sfn.Condition;
+  /** Where the loop goes when done. */
+  readonly whenDone: sfn.IChainable;
+  readonly failures?: readonly PollFailure[];
+  /** The named error when the checks run out. */
+  readonly timeoutError: string;
 }
 
 export class Playbook extends Construct {

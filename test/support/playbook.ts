@@ -2,6 +2,7 @@
  * Running a real playbook of Cordon's stack on the local runtime: opens the incident as the router does,
  * starts the execution, and answers approval emails through the local decision server, as a person does.
  */
+import { incidentFrom } from '#shared/audit';
 import type { Finding, Resource } from '#shared/domain';
 import { playbookInput } from '#shared/playbook-input';
 import type { PlaybookMode } from '#shared/settings';
@@ -46,17 +47,7 @@ export async function startPlaybook(
   const finding = findingFor(resource, options.type, options.firstSeen);
   let incidentId = options.incidentId;
   if (!incidentId) {
-    const incident = await runtime.recorder.openIncident({
-      title: finding.title ?? finding.type,
-      findingType: finding.type,
-      severity: finding.severity,
-      account: finding.account,
-      region: finding.region,
-      resources: finding.resources,
-      playbook,
-      firstSeen: finding.firstSeen,
-      lastSeen: finding.lastSeen,
-    });
+    const incident = await runtime.recorder.openIncident(incidentFrom(finding, playbook));
     incidentId = incident.id;
   }
   const input = playbookInput(incidentId, finding, resource, mode, ['test']);

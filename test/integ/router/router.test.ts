@@ -6,9 +6,9 @@ import { randomIds } from '#shared/clock';
 import { createLogger } from '#shared/log';
 import type { SettingsInput } from '#shared/settings';
 import { type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
+import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
 import { fixture, testSettings } from '../../support/fixtures.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
-import { stubPlaybooksStack } from './playbook-stubs.ts';
 
 let t: TestRuntime;
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 /**
- * Stand-in playbooks for router tests: state machines named as Cordon's, whose only state waits for a
- * token, so that an execution shows it was started and acts on nothing.
+ * Stand-in playbooks for exercising the router on the local runtime (tests, the router benchmark): state
+ * machines named and tagged as Cordon's, whose only state waits an hour, so that an execution shows it
+ * was started and acts on nothing.
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
