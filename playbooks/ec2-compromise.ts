@@ -61,15 +61,14 @@ export function ec2Compromise(
     });
 
     // 1. Contain.
-    const isolate = steps.action('Isolate', fns.isolate, {
-      comment: `Puts the isolation group on every network interface (${ec2.isolation}).`,
+    const markContained = steps.action('Mark contained', fns.markIncident, {
+      comment: 'Records the time the isolation group took effect on the last interface.',
       payload: {
-        ...instance,
-        strategy: ec2.isolation,
-        ...(ec2.isolation === 'two-step' ? { stage: 'isolate' } : {}),
+        status: 'contained',
+        result: sfn.JsonPath.objectAt('$.results.isolate'),
       },
     });
-    let contain: sfn.IChainable = isolate;
+    let contain: sfn.IChainable;
     if (ec2.isolation === 'two-step') {
       // A security group change does not end connections already tracked; flows allowed by an allow-all
       // rule in both directions are untracked, so the isolation group then cuts them at once
@@ -84,15 +83,26 @@ export function ec2Compromise(
         comment: 'Lets the flows become untracked; kept as short as the settings allow.',
         time: sfn.WaitTime.duration(Duration.seconds(ec2.swapWindowSeconds)),
       });
+      // If the isolation after the swap fails, the instance must not stay behind the allow-all group:
+      // isolate it directly (one more try, recorded), and only then give up.
+      const fallback = steps.action('Isolate directly', fns.isolate, {
+        comment: 'After a failed isolation following the swap: the isolation group alone.',
+        resultKey: 'isolate',
+        payload: { ...instance, strategy: 'direct' },
+      });
+      fallback.next(markContained);
+      const isolate = steps.action('Isolate', fns.isolate, {
+        comment: 'Puts the isolation group on every network interface (two-step).',
+        payload: { ...instance, strategy: 'two-step', stage: 'isolate' },
+        onFailure: fallback,
+      });
       contain = swap.next(window).next(isolate);
+    } else {
+      contain = steps.action('Isolate', fns.isolate, {
+        comment: `Puts the isolation group on every network interface (${ec2.isolation}).`,
+        payload: { ...instance, strategy: ec2.isolation },
+      });
     }
-    const markContained = steps.action('Mark contained', fns.markIncident, {
-      comment: 'Records the time the isolation group took effect on the last interface.',
-      payload: {
-        status: 'contained',
-        result: sfn.JsonPath.objectAt('$.results.isolate'),
-      },
-    });
 
     // 2. Keep the instance and its credentials from doing more.
     const protect = steps.action('Protect evidence', fns.protectEvidence, {

@@ -44,6 +44,8 @@ export interface ActionTaskProps {
   readonly resultKey?: string;
   /** Default 60 seconds. */
   readonly timeout?: Duration;
+  /** Where a failure past the retries goes, with the error in `$.failure`. Default the recorded failure. */
+  readonly onFailure?: sfn.IChainable;
 }
 
 function camel(id: string): string {
@@ -160,7 +162,7 @@ export class PlaybookSteps {
       backoffRate: 2,
       jitterStrategy: sfn.JitterType.FULL,
     });
-    task.addCatch(this.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    task.addCatch(props.onFailure ?? this.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
     return task;
   }
 }

@@ -427,7 +427,10 @@ export async function isolateInstance(deps: IsolateDeps, event: unknown): Promis
         from: nic.groups,
         to: target ? [target] : [],
       });
-      if (!plan.dryRun) {
+      const onAllowAll = sameIds(nic.groups, [idOf(found, 'untrack', nic.vpcId) ?? '']);
+      // A failed isolation never puts the allow-all group of the two-step swap back: an interface
+      // already isolated stays isolated, the others keep what they have, and the error says so.
+      if (!plan.dryRun && !(kind === 'isolation' && onAllowAll)) {
         undo.push({
           what: `groups of ${nic.networkInterfaceId}`,
           run: () =>
