@@ -3,6 +3,8 @@
  * the action functions, the approval API and the playbooks.
  */
 import { ArnFormat, type CfnElement, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { parseSettings, type Settings, type SettingsInput } from '#shared/settings';
@@ -83,6 +85,8 @@ export class CordonStack extends Stack {
   readonly restoreRole: iam.Role;
   /** The dashboard, the alarms and the topic that emails the approvers. */
   readonly operations: Operations;
+  /** Records each playbook's end and releases its incident's open markers. */
+  readonly playbookEnded: ActionFunction;
   /** Every action function, by action name. */
   readonly actions: ReadonlyMap<string, ActionFunction>;
   readonly playbooks: ReadonlyMap<string, Playbook>;
@@ -306,6 +310,31 @@ export class CordonStack extends Stack {
         );
       }
     }
+    // When a playbook's execution ends, its incident's record says so and its open markers are released.
+    this.playbookEnded = new ActionFunction(this, 'PlaybookEnded', {
+      entry: 'functions/playbook-ended/handler.ts',
+      description: "Records a playbook's end and frees its incident's resources for new findings",
+    }).recordsTo(this.audit);
+    this.audit.grantReleaseOpen(this.playbookEnded);
+    new events.Rule(this, 'PlaybookEndedRule', {
+      description: "Cordon: a playbook's execution ended",
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: PLAYBOOK_IDS.map((id) => this.stateMachineArn(id)),
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(this.playbookEnded, {
+          retryAttempts: this.triggers.retryAttempts,
+          maxEventAge: this.triggers.maxEventAge,
+          deadLetterQueue: this.triggers.deadLetterQueue,
+        }),
+      ],
+    });
+
     this.operations = new Operations(this, 'Operations', {
       stateMachines: Object.fromEntries([...playbooks].map(([id, p]) => [id, p.stateMachine])),
       router: this.router,

@@ -17,8 +17,10 @@ import { makeClient, registerClientPlugin } from '#shared/clients';
 import { ENV } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { CordonError } from '#shared/errors';
+import { releaseOpenMarkers } from '#shared/open-markers';
 import { APPROVAL_ENV } from '../functions/approval/config.ts';
 import { ApprovalStore } from '../functions/approval/store.ts';
+import { playbookEnded } from '../functions/playbook-ended/core.ts';
 import { buildApp } from '../infra/cordon-app.ts';
 import type { CordonStackProps } from '../infra/cordon-stack.ts';
 import { type ApprovalServer, serveDecisions } from './approval-server.ts';
@@ -101,6 +103,8 @@ export class LocalRuntime {
   /** Emails the sandbox accepted, when approvals are served. */
   readonly outbox: Outbox | undefined;
   #sandbox: Sandbox | undefined;
+  readonly #ended: Promise<unknown>[] = [];
+  readonly #documents = makeDocumentClient();
 
   private constructor(options: LocalRuntimeOptions, served?: { server: ApprovalServer; outbox: Outbox }) {
     this.approvalServer = served?.server;
@@ -118,7 +122,12 @@ export class LocalRuntime {
       waitScale: options.waitScale ?? 1,
       ...(this.aws ? {} : { accountId: LOCAL_ACCOUNT, region: LOCAL_REGION }),
       onWait: (seconds) => this.#sandbox?.advance(seconds * 1000),
-      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      onEvent: (event) => {
+        options.onEvent?.(event);
+        // As EventBridge does when deployed: the end of an execution reaches the playbook-ended function.
+        const ended = /^Execution(Succeeded|Failed|TimedOut|Aborted)$/.exec(event.type);
+        if (ended?.[1]) this.#ended.push(this.executionEnded(event.executionArn, ended[1]));
+      },
       ...(options.onTask ? { onTask: options.onTask } : {}),
     });
     this.recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: options.store.tableName });
@@ -177,6 +186,34 @@ export class LocalRuntime {
     return this.#sandbox;
   }
 
+  private async executionEnded(executionArn: string, ended: string): Promise<void> {
+    const execution = this.engine.execution(executionArn);
+    const status = { Succeeded: 'SUCCEEDED', Failed: 'FAILED', TimedOut: 'TIMED_OUT', Aborted: 'ABORTED' }[
+      ended
+    ];
+    const { tableName } = this.recorder;
+    await playbookEnded(
+      {
+        recorder: this.recorder,
+        releaseOpen: (incidentId, resourceIds) =>
+          releaseOpenMarkers(this.#documents, tableName, incidentId, resourceIds),
+      },
+      {
+        detail: {
+          executionArn,
+          stateMachineArn: execution?.stateMachineArn ?? '',
+          status,
+          input: JSON.stringify(execution?.input ?? {}),
+        },
+      },
+    ).catch(() => undefined);
+  }
+
+  /** Waits until every execution end seen so far is recorded (what EventBridge delivers when deployed). */
+  async settled(): Promise<void> {
+    await Promise.all(this.#ended);
+  }
+
   /** Runs a playbook to its end and returns the result with its history. */
   run(playbook: string, input: unknown, options: { name?: string } = {}) {
     return this.engine.run(playbook, input, options);
@@ -189,6 +226,7 @@ export class LocalRuntime {
 
   /** Stops what runs and detaches the sandbox. */
   async close(): Promise<void> {
+    await this.settled();
     await this.approvalServer?.close();
     await this.engine.close();
     if (current === this.#sandbox) current = undefined;

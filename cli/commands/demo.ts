@@ -159,6 +159,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
         }
       })();
       const result = await execution.done;
+      await runtime.settled();
       await decider;
       out(`Playbook ${outcome.playbook}: ${result.status}${result.error ? ` (${result.error})` : ''}`);
       if (result.status !== 'SUCCEEDED') failures++;

@@ -178,6 +178,7 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
       name: executionName(incident.id, options.playbook),
     });
     out(`${since()}  execution ${result.status}${result.error ? `: ${result.error}` : ''}`);
+    await active.settled();
     out('');
     out(timeline(await runtime.recorder.steps(incident.id)));
     return result.status === 'SUCCEEDED' ? 0 : 1;

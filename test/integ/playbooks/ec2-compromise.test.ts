@@ -93,6 +93,7 @@ describe('ec2-compromise', () => {
     const incident = await t.runtime.recorder.getIncident(run.incidentId);
     expect(incident.status).toBe('contained');
     expect(incident.containedAt).toBeDefined();
+    await t.runtime.settled();
     expect((await t.runtime.recorder.verify(run.incidentId)).ok).toBe(true);
   });
 
