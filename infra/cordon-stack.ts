@@ -4,6 +4,7 @@
  */
 import { ArnFormat, type CfnElement, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -118,6 +119,12 @@ export class CordonStack extends Stack {
       );
     }
     this.triggers = new Triggers(this, 'Triggers', { settings: this.settings, target: this.router });
+    // EventBridge invokes the router asynchronously: its own dead-letter queue only takes events it could
+    // not deliver. An invocation that fails past Lambda's retries goes to the same queue, never lost.
+    this.router.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new destinations.SqsDestination(this.triggers.deadLetterQueue),
+    });
 
     const actions = new Map<string, ActionFunction>();
     for (const [name, description] of Object.entries(ACTION_DESCRIPTIONS)) {

@@ -34,7 +34,11 @@ export interface RouterDeps {
   readonly now: () => Date;
   readonly ids: IdSource;
   readonly logger: Logger;
-  /** A delivery still `routing` after this long is taken to have died, and is taken over. Default 5 minutes. */
+  /**
+   * A delivery still `routing` after this long is taken to have died, and is taken over. Default 45 s:
+   * longer than the router's 30 s timeout, shorter than Lambda's first asynchronous retry (about 1 minute),
+   * so that the retry of a delivery that died finishes its work instead of being taken for a duplicate.
+   */
   readonly staleAfterMs?: number;
 }
 
@@ -90,7 +94,7 @@ export async function routeFinding(deps: RouterDeps, finding: Finding): Promise<
     now.toISOString(),
   );
   if (!first) {
-    const staleBefore = new Date(now.getTime() - (deps.staleAfterMs ?? 5 * 60_000)).toISOString();
+    const staleBefore = new Date(now.getTime() - (deps.staleAfterMs ?? 45_000)).toISOString();
     const record = await queries.recordRepeat(finding.id, finding.count ?? 1, finding.lastSeen);
     if (!(await queries.takeOverFinding(finding.id, staleBefore, now.toISOString()))) {
       await deps.recorder.raiseLastSeen(record.incidentId, record.lastSeen).catch(() => undefined);

@@ -10,6 +10,7 @@ import { type ActionEvent, ActionEventSchema, type ActionResult } from './action
 import type { AuditRecorder } from './audit.ts';
 import type { Phase } from './domain.ts';
 import { parseOrThrow } from './domain.ts';
+import { translateAwsError } from './errors.ts';
 import { describeError, type Logger } from './log.ts';
 
 export interface AuditStepOptions {
@@ -35,18 +36,22 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
   const { recorder, phase, action, logger } = options;
   const actor = options.actor ?? 'automation';
   const started = new WeakMap<object, Started>();
+  /** Requests whose action succeeded but whose final step could not be written. */
+  const unrecorded = new WeakSet<object>();
 
   const before = async (request: Request<E, R>): Promise<void> => {
     const event = parseOrThrow(ActionEventSchema, request.event, `${action} event`);
-    const step = await recorder.appendStep(event.incidentId, {
-      phase,
-      action,
-      status: 'started',
-      actor,
-      input: request.event,
-      executionArn: event.executionArn,
-      dryRun: event.dryRun,
-    });
+    const step = await recordOrRetry(() =>
+      recorder.appendStep(event.incidentId, {
+        phase,
+        action,
+        status: 'started',
+        actor,
+        input: request.event,
+        executionArn: event.executionArn,
+        dryRun: event.dryRun,
+      }),
+    );
     started.set(request, {
       incidentId: event.incidentId,
       seq: step.seq,
@@ -60,28 +65,38 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
     const start = started.get(request);
     const result = request.response;
     if (!start || !result) return;
-    await recorder.appendStep(start.incidentId, {
-      phase,
-      action,
-      status: result.status,
-      actor,
-      before: result.before,
-      changes: result.changes,
-      output: result.output,
-      evidence: result.evidence,
-      note: result.note,
-      startedSeq: start.seq,
-      startedAt: start.startedAt,
-      executionArn: start.executionArn,
-      dryRun: result.dryRun ?? start.dryRun,
-    });
+    try {
+      await recorder.appendStep(start.incidentId, {
+        phase,
+        action,
+        status: result.status,
+        actor,
+        before: result.before,
+        changes: result.changes,
+        output: result.output,
+        evidence: result.evidence,
+        note: result.note,
+        startedSeq: start.seq,
+        startedAt: start.startedAt,
+        executionArn: start.executionArn,
+        dryRun: result.dryRun ?? start.dryRun,
+      });
+    } catch (error) {
+      // The action did its work but the record could not say so: the invocation fails with a retryable
+      // error, the state machine runs the idempotent action again, and that run records it
+      // (`already-done`). Never record this as the action failing.
+      unrecorded.add(request);
+      logger?.error('could not record the outcome', { action, recordError: describeError(error) });
+      throw translateAwsError(error, `recording ${action}`);
+    }
   };
 
   const onError = async (request: Request<E, R>): Promise<void> => {
     const start = started.get(request);
     const error = describeError(request.error);
     // Nothing started (the event was invalid, or the started step could not be written): nothing to finish.
-    if (!start) return;
+    // An action that succeeded unrecorded is not a failed action: the retry will record it.
+    if (!start || unrecorded.has(request)) return;
     try {
       await recorder.appendStep(start.incidentId, {
         phase,
@@ -105,4 +120,13 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
   };
 
   return { before, after, onError };
+}
+
+/** Runs a write of the record, turning DynamoDB's throttling and 5xx into the retryable named errors. */
+async function recordOrRetry<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw translateAwsError(error, 'recording the step');
+  }
 }

@@ -102,6 +102,7 @@ export function translateAwsError(error: unknown, doing: string): unknown {
 export const RETRYABLE_ERRORS: readonly string[] = [
   'ThrottlingError',
   'AwsServiceError',
+  'WriteConflictError',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',

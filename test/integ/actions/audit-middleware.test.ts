@@ -119,4 +119,27 @@ describe('the audit middleware', () => {
     ]);
     expect(await recorder.verify(incident.id)).toMatchObject({ ok: true, steps: 4 });
   });
+
+  it('never records a failure for an action that succeeded when its final step cannot be written, and asks for a retry', async () => {
+    const incident = await openIncident();
+    const { ProvisionedThroughputExceededException } = await import('@aws-sdk/client-dynamodb');
+    let appends = 0;
+    const flaky = table.recorder();
+    const original = flaky.appendStep.bind(flaky);
+    flaky.appendStep = async (id, step) => {
+      appends++;
+      if (appends === 2) {
+        throw new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+      }
+      return original(id, step);
+    };
+    const handler = middy<ActionEvent, ActionResult>()
+      .use(auditStep({ recorder: flaky, phase: 'containment', action: 'isolate-instance' }))
+      .handler(async () => ({ status: 'succeeded' }));
+    await expect(handler({ incidentId: incident.id }, context)).rejects.toMatchObject({
+      name: 'ThrottlingError',
+    });
+    const steps = await recorder.steps(incident.id);
+    expect(steps.map((s) => s.status)).toEqual(['started']);
+  });
 });
