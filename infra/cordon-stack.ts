@@ -4,9 +4,9 @@
  */
 import { ArnFormat, type CfnElement, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 import { parseSettings, type Settings, type SettingsInput } from '#shared/settings';
 import settingsFile from '../cordon.config.ts';

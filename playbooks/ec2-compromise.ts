@@ -169,6 +169,7 @@ export function ec2Compromise(
       },
     });
     eradication.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    eradication.applyTimeout.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
     eradication.approved.next(eradicate);
     eradication.rejected.next(
       new sfn.Succeed(scope, 'Kept contained', { comment: 'The approvers chose to keep the instance.' }),
@@ -225,6 +226,10 @@ export function ec2Compromise(
       },
     });
     approveContainment.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    approveContainment.applyTimeout.addCatch(steps.failure, {
+      errors: ['States.ALL'],
+      resultPath: '$.failure',
+    });
     approveContainment.approved
       .next(
         new sfn.Pass(scope, 'Approved', {

@@ -72,6 +72,7 @@ export function iamCredentialCompromise(
         },
       });
       g.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
+      g.applyTimeout.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
       return g;
     };
     const markContained = steps.action('Mark contained', fns.markIncident, {

@@ -139,6 +139,7 @@ export function recoveryChain(
     },
   });
   gate.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
+  gate.applyTimeout.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
   gate.approved.next(choose);
   gate.rejected.next(new sfn.Succeed(scope, 'Not recovered'));
   const dryRunChoose = steps.action('Choose recovery point (dry run)', fns.choosePoint, {

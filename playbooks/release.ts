@@ -41,6 +41,7 @@ export function releasePlaybook(
       },
     });
     gate.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    gate.applyTimeout.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
     const release = steps.action('Release', props.release, {
       comment: 'Restores exactly the state the record holds from before containment.',
       timeout: Duration.seconds(120),

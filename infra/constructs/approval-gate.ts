@@ -20,6 +20,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { Phase } from '#shared/domain';
+import { RETRYABLE_ERRORS } from '#shared/errors';
 import { APPROVAL_REJECTED } from '../../functions/approval/errors.ts';
 import type { Decision } from '../../functions/approval/model.ts';
 import type { ApprovalFunctions } from './approval-api.ts';
@@ -59,6 +60,8 @@ export class ApprovalGate extends sfn.StateMachineFragment {
   readonly endStates: sfn.INextable[];
   /** The waiting task; add a `Catch` for `ApprovalEmailError` and other failures. */
   readonly task: tasks.LambdaInvoke;
+  /** The task that applies the default decision on a timeout; add the same `Catch`. */
+  readonly applyTimeout: tasks.LambdaInvoke;
   /** Reached when approved (by a person, or by a timeout whose default is `approve`). */
   readonly approved: sfn.Pass;
   /** Reached when rejected (by a person, or by a timeout whose default is `reject`). */
@@ -134,6 +137,15 @@ export class ApprovalGate extends sfn.StateMachineFragment {
       taskTimeout: sfn.Timeout.duration(Duration.seconds(90)),
       resultPath,
     });
+    // The timeout's own record and email are retried like any action; `applyTimeout` is exposed so that a
+    // playbook catches its failure into its recorded failure as well.
+    applyTimeout.addRetry({
+      errors: [...RETRYABLE_ERRORS],
+      interval: Duration.seconds(2),
+      maxAttempts: 5,
+      backoffRate: 2,
+    });
+    this.applyTimeout = applyTimeout;
     // A person may have decided just before the timeout: the function returns the decision that stands.
     const which = new sfn.Choice(this, 'DecisionAfterTimeout', { stateName: `${id}: decision after timeout` })
       .when(sfn.Condition.stringEquals(`${resultPath}.decision`, 'approve'), this.approved)
