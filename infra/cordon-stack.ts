@@ -110,6 +110,7 @@ export class CordonStack extends Stack {
       .recordsTo(this.audit)
       .withSettings(this.settings);
     this.router.addEnvironment('CORDON_PLAYBOOK_ARNS', JSON.stringify(playbookArns));
+    this.router.addEnvironment('CORDON_ACCOUNT', this.account);
     if (PLAYBOOK_IDS.length > 0) {
       this.router.addToRolePolicy(
         new iam.PolicyStatement({
@@ -396,6 +397,19 @@ export class CordonStack extends Stack {
       `arn:${this.partition}:iam::${this.account}:role/*`,
       `arn:${this.partition}:iam::${this.account}:instance-profile/*`,
     ]);
+    if (grants.iam?.length) {
+      // Whatever a finding names, an action never changes Cordon's own roles: no escalation through them.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: grants.iam.map((a) => `iam:${a}`),
+          resources: [
+            `arn:${this.partition}:iam::${this.account}:role/${this.stackName}-*`,
+            `arn:${this.partition}:iam::${this.account}:role/cordon-*`,
+          ],
+        }),
+      );
+    }
     if (grants.passRoleToEc2) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({

@@ -31,6 +31,11 @@ export interface RouterDeps {
   /** The state machine ARN of a playbook, or undefined when the stack has none by that id. */
   readonly playbookArn: (playbook: string) => string | undefined;
   readonly runtime: 'aws' | 'local';
+  /**
+   * The account and region Cordon's actions run in. A finding elsewhere (a member account, another region
+   * through aggregation) is not acted on: the actions would change same-named resources here.
+   */
+  readonly home?: { readonly account: string; readonly region: string };
   readonly now: () => Date;
   readonly ids: IdSource;
   readonly logger: Logger;
@@ -138,6 +143,20 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
     { automaticContainmentsLastHour: automaticCount, runtime: deps.runtime },
     settings,
   );
+  if (
+    deps.home &&
+    decision.mode !== 'none' &&
+    (finding.account !== deps.home.account || finding.region !== deps.home.region)
+  ) {
+    decision = {
+      playbook: null,
+      mode: 'none',
+      reasons: [
+        ...decision.reasons,
+        `the finding is in ${finding.account}/${finding.region}; Cordon acts only in ${deps.home.account}/${deps.home.region} (no responder role in other accounts yet): a person must respond`,
+      ],
+    };
+  }
   if (countError !== undefined && decision.mode === 'automatic') {
     // Fail closed: without the count the blast-radius limit cannot be enforced.
     decision = {

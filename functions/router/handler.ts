@@ -47,6 +47,7 @@ const deps = {
   settings,
   playbookArn: (playbook: string) => playbookArns[playbook],
   runtime: 'aws' as const,
+  home: { account: requireEnv('CORDON_ACCOUNT'), region: requireEnv('AWS_REGION') },
   now: () => new Date(),
   ids: randomIds,
   logger,

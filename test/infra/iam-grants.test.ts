@@ -85,6 +85,14 @@ const PLATFORM_ACTIONS = new Set([
   'xray:PutTelemetryRecords',
 ]);
 
+/**
+ * Granted for the Lambda service's own use by the functions with an on-failure destination (the router's
+ * failed asynchronous invocations go to the dead-letter queue), not by their code.
+ */
+const DESTINATION_ACTIONS: Readonly<Record<string, ReadonlySet<string>>> = {
+  'functions/router/handler.ts': new Set(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']),
+};
+
 /** The text of a call's argument list, from just after its `(` to its matching `)`. */
 function argumentsAt(source: string, open: number): string {
   let depth = 0;
@@ -314,7 +322,14 @@ function compareGrants(
     return {
       function: fn.logicalId,
       entry: fn.entry,
-      unused: [...granted].filter((a) => !called.has(a) && !PLATFORM_ACTIONS.has(a)).sort(),
+      unused: [...granted]
+        .filter(
+          (a) =>
+            !called.has(a) &&
+            !PLATFORM_ACTIONS.has(a) &&
+            !(fn.entry !== undefined && DESTINATION_ACTIONS[fn.entry]?.has(a)),
+        )
+        .sort(),
       ungranted: [...called.keys()]
         .filter((a) => !granted.has(a))
         .map((a) => `${a} (${called.get(a)})`)

@@ -152,4 +152,14 @@ describe('the router on DynamoDB Local and the engine', () => {
     const mine = kept.find((r) => r.reason.includes('configuration change'));
     expect(mine?.event).toEqual(event);
   });
+
+  it('does not act on a finding from another account: a person must respond', async () => {
+    const d = { ...deps(), home: { account: '123456789012', region: 'us-east-1' } };
+    const [outcome] = await routeEvent(d, ec2Finding('other-account-1', 'i-elsewhere', '999999999999'));
+    expect(outcome).toMatchObject({ outcome: 'no-action' });
+    expect(outcome?.outcome === 'no-action' && outcome.reasons.join(' ')).toMatch(
+      /acts only in 123456789012/,
+    );
+    expect(await d.queries.openIncidentFor('i-elsewhere')).toBeUndefined();
+  });
 });
