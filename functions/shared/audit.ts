@@ -155,7 +155,9 @@ export class AuditRecorder {
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException || isConditionFailure(error)) {
+      // Only a failed condition means the id is taken; a cancellation for throttling or a conflict is not.
+      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed') || isConditionFailure(error)) {
         throw new ValidationError('incident', [`id: incident ${incident.id} already exists`], {
           cause: error,
         });
@@ -283,7 +285,17 @@ export class AuditRecorder {
         }
         throw error;
       }
-      await this.advanceHead(incidentId, seq, item.hash as string);
+      // The step is written: from here nothing may throw, or a caller would take a recorded step for a
+      // missing one. The head is moved with a few tries; if it still lags, the next append moves it, and
+      // until then verify reports the step as unconfirmed, which is true.
+      for (let tries = 1; tries <= 3; tries++) {
+        try {
+          await this.advanceHead(incidentId, seq, item.hash as string);
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, tries * 50));
+        }
+      }
       return strip<Step>(item, STEP_KEY_FIELDS);
     }
     throw new WriteConflictError(
