@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startLocalStore } from '../local/store.ts';
 import { type BundleFigures, bundleTable, measureBundles } from './bundles.ts';
+import { type ConsoleFigures, measureConsole } from './console.ts';
 import { measurePlaybook, type PlaybookFigures, type Scenario } from './playbooks.ts';
 import { measureRouter, type RouterFigures, routerTable } from './router.ts';
 
@@ -77,6 +78,7 @@ const SCENARIOS: Scenario[] = [
 const store = await startLocalStore();
 const results: PlaybookFigures[] = [];
 let router: RouterFigures;
+let console_: ConsoleFigures;
 try {
   for (const scenario of SCENARIOS) {
     process.stderr.write(`measuring ${scenario.name}...\n`);
@@ -84,6 +86,8 @@ try {
   }
   process.stderr.write('measuring the router...\n');
   router = await measureRouter(store);
+  process.stderr.write('loading 10,000 incidents and 100,000 steps for the console...\n');
+  console_ = await measureConsole(store);
 } finally {
   await store.stop();
 }
@@ -119,10 +123,26 @@ console.log('');
 for (const line of routerTable(router)) console.log(line);
 console.log('');
 for (const line of bundleTable(bundles)) console.log(line);
+console.log('');
+console.log(
+  `console read amplification at ${console_.incidents} incidents and ${console_.steps} steps (loaded in ${console_.loadSeconds.toFixed(1)} s; goal: at most 1.1 items read per item returned):`,
+);
+for (const q of console_.queries) {
+  console.log(
+    `  ${q.query.padEnd(32)} ${String(q.read).padStart(6)} read / ${String(q.returned).padStart(6)} returned = ${q.perReturned.toFixed(3)}`,
+  );
+}
 writeFileSync(
   fileURLToPath(new URL('./results.json', import.meta.url)),
   `${JSON.stringify(
-    { measuredAt: new Date().toISOString(), node: process.version, playbooks: results, router, bundles },
+    {
+      measuredAt: new Date().toISOString(),
+      node: process.version,
+      playbooks: results,
+      router,
+      bundles,
+      console: console_,
+    },
     null,
     2,
   )}\n`,
