@@ -81,6 +81,7 @@ function localEnv(options: LocalRuntimeOptions, approvalUrl?: string): Record<st
     [ENV.tableName]: options.store.tableName,
     AWS_ENDPOINT_URL_DYNAMODB: options.store.endpoint,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    CORDON_METRICS: 'off',
     ...(approvalUrl ? { [APPROVAL_ENV.baseUrl]: approvalUrl } : {}),
   };
   if (!options.aws) {

@@ -97,6 +97,8 @@ export function emitMetrics(
   metrics: Readonly<Record<string, MetricDatum>>,
   options: MetricOptions & { readonly write?: (line: string) => void } = {},
 ): void {
+  // The local runtime turns metrics off: there is no CloudWatch to read these lines, only a terminal.
+  if (process.env.CORDON_METRICS === 'off') return;
   try {
     const line = metricLine(metrics, options);
     if (line === undefined) return;
