@@ -19,7 +19,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+          // The property-based suites run hundreds of cases each; on a loaded 2-core machine that can take
+          // more than vitest's default 5 s.
+          testTimeout: 30_000,
+        },
       },
       {
         extends: true,

@@ -71,8 +71,9 @@ export function metricLine(
       throw new RangeError(`"${name}" cannot name a metric or dimension`);
   }
   if (entries.length === 0) return undefined;
-  const line: Record<string, unknown> = {
-    ...options.properties,
+  // A prototype-free object: a metric, dimension or property named `__proto__` is a field like any other.
+  const line: Record<string, unknown> = Object.create(null);
+  Object.assign(line, options.properties, {
     _aws: {
       Timestamp: (options.timestamp ?? new Date()).getTime(),
       CloudWatchMetrics: [
@@ -83,8 +84,8 @@ export function metricLine(
         },
       ],
     },
-    ...dimensions,
-  };
+  });
+  for (const [name, value] of Object.entries(dimensions)) line[name] = value;
   for (const [name, datum] of entries) line[name] = datum.value;
   return JSON.stringify(line);
 }

@@ -97,6 +97,11 @@ describe('embedded metric format lines', () => {
     expect(written[0]).toMatch(/^\{.*"PendingApprovals":3\}\n$/);
   });
 
+  it('keeps a metric named __proto__ as a field of the line', () => {
+    const line = metricLine({ ['__proto__']: { value: 0, unit: 'Count' } }, { timestamp: AT });
+    expect(Object.keys(JSON.parse(line ?? '{}'))).toContain('__proto__');
+  });
+
   it('for any metrics, dimensions and properties, writes one parseable line CloudWatch can extract, or nothing', () => {
     const name = fc.string({ minLength: 1, maxLength: 20 }).filter((n) => n.trim() !== '' && n !== '_aws');
     const datum = fc.record({
