@@ -3,10 +3,10 @@
  * of two for a link: the link is used and the request decided, together), so of concurrent deciders
  * exactly one wins.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from '#shared/audit';
 import { INDEX } from '#shared/audit-table';
+import { isConditionFailure } from '#shared/dynamo';
 import { approvalKeys } from './keys.ts';
 import type { ApprovalRequest, ApprovalStatus, Decision, DecisionSource } from './model.ts';
 
@@ -58,15 +58,6 @@ function strip<T>(item: Record<string, unknown>): T {
 export function publicView(request: StoredApproval): ApprovalRequest {
   const { taskToken: _token, ...rest } = request;
   return rest;
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    error instanceof TransactionCanceledException ||
-    (error instanceof Error &&
-      (error.name === 'ConditionalCheckFailedException' || error.name === 'TransactionCanceledException'))
-  );
 }
 
 const statusFor = (decision: Decision): ApprovalStatus => (decision === 'approve' ? 'approved' : 'rejected');

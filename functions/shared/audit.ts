@@ -6,7 +6,6 @@
  * needed for steps. After each append the incident's head (`lastSeq`, `lastHash`) is moved forward with
  * a conditional update that only ever raises it, so that `verify` also catches a deleted last step.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -28,6 +27,7 @@ import {
   type StepInput,
   StepInputSchema,
 } from './domain.ts';
+import { isConditionFailure } from './dynamo.ts';
 import { IncidentNotFoundError, ValidationError, WriteConflictError } from './errors.ts';
 import { GENESIS_HASH, normalize, stepHash } from './hash-chain.ts';
 
@@ -80,13 +80,6 @@ function strip<T>(item: Record<string, unknown>, fields: Set<string>): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item)) if (!fields.has(k)) out[k] = v;
   return out as T;
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-  );
 }
 
 export class AuditRecorder {
@@ -156,8 +149,7 @@ export class AuditRecorder {
       );
     } catch (error) {
       // Only a failed condition means the id is taken; a cancellation for throttling or a conflict is not.
-      const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed') || isConditionFailure(error)) {
+      if (isConditionFailure(error)) {
         throw new ValidationError('incident', [`id: incident ${incident.id} already exists`], {
           cause: error,
         });
