@@ -18,7 +18,6 @@ import {
 import { keys } from './audit-table.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from './clock.ts';
 import {
-  type Finding,
   type Incident,
   IncidentSchema,
   type IncidentStatus,
@@ -46,22 +45,7 @@ export interface AuditRecorderOptions {
 /** What a caller gives to open an incident; the recorder sets the id (unless given), status and time. */
 export type NewIncident = Omit<Incident, 'id' | 'status' | 'openedAt'> & { id?: string };
 
-/** The incident a finding opens, handled by `playbook`: the router, `cordon run` and the tests all use it. */
-export function incidentFrom(finding: Finding, playbook: string, id?: string): NewIncident {
-  const resource = finding.resources[0];
-  return {
-    ...(id === undefined ? {} : { id }),
-    title: finding.title ?? `${finding.type} on ${resource?.id ?? 'no resource'}`,
-    findingType: finding.type,
-    severity: finding.severity,
-    account: finding.account,
-    region: finding.region,
-    resources: finding.resources,
-    playbook,
-    firstSeen: finding.firstSeen,
-    lastSeen: finding.lastSeen,
-  };
-}
+export { incidentFrom } from './incident-from.ts';
 
 /** An incident as stored, with its chain head. */
 export interface StoredIncident extends Incident {
