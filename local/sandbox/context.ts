@@ -59,3 +59,37 @@ export function wildcardMatch(pattern: string, value: string): boolean {
     .replace(/\?/g, '.');
   return new RegExp(`^${source}$`).test(value);
 }
+
+/**
+ * A change to a journaled service (KMS, S3): everything it needs, random ids and key material included,
+ * so that applying the same events in the same order gives every process the same state.
+ */
+export interface JournalEvent {
+  readonly op: string;
+  /** Sandbox time of the change, epoch milliseconds: what time-dependent checks (retention) use. */
+  readonly at: number;
+}
+
+/** The context of a call to a journaled service, whose handlers change the state only through `commit`. */
+export interface JournalContext<E extends JournalEvent> extends CallContext {
+  /**
+   * Applies the change (after appending it to the service's journal, when the service is persisted) and
+   * returns what it returned; throws the AWS error when the change no longer holds (another process won).
+   */
+  commit(event: E): unknown;
+}
+
+/** A simulated command of a journaled service. */
+export type JournalHandler<E extends JournalEvent> = (ctx: JournalContext<E>, input: never) => unknown;
+
+/** A journaled service: its commands, and how one of its changes applies to the state. */
+export interface JournaledService<E extends JournalEvent> {
+  readonly handlers: Readonly<Record<string, JournalHandler<E>>>;
+  /**
+   * Checks the change against the state and returns the function that makes it, which cannot fail; throws
+   * the AWS error when the change does not apply. Checking never changes the state.
+   */
+  prepare(state: AccountState, event: E): () => unknown;
+  /** The change a journal line holds, or a message saying what is wrong with it. */
+  parse(value: unknown): { event: E } | { problem: string };
+}

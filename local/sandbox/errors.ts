@@ -10,6 +10,8 @@ import * as ec2 from '@aws-sdk/client-ec2';
 import * as elb from '@aws-sdk/client-elastic-load-balancing';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
 import * as iam from '@aws-sdk/client-iam';
+import * as kms from '@aws-sdk/client-kms';
+import * as s3 from '@aws-sdk/client-s3';
 import * as sesv2 from '@aws-sdk/client-sesv2';
 import * as sfn from '@aws-sdk/client-sfn';
 import * as sts from '@aws-sdk/client-sts';
@@ -24,7 +26,9 @@ export type ServiceName =
   | 'Backup'
   | 'SESv2'
   | 'STS'
-  | 'SFN';
+  | 'SFN'
+  | 'KMS'
+  | 'S3';
 
 interface ServiceInfo {
   readonly clientName: string;
@@ -54,6 +58,8 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceInfo>> = {
   SESv2: info('SESv2Client', sesv2.SESv2ServiceException, sesv2),
   STS: info('STSClient', sts.STSServiceException, sts),
   SFN: info('SFNClient', sfn.SFNServiceException, sfn),
+  KMS: info('KMSClient', kms.KMSServiceException, kms),
+  S3: info('S3Client', s3.S3ServiceException, s3),
 };
 
 /** The short service name for an SDK client name such as `EC2Client`, or undefined. */
@@ -88,6 +94,20 @@ const STATUS: Record<string, number> = {
   InternalError: 500,
   InternalFailure: 500,
   ServiceUnavailable: 503,
+  // KMS answers every error with 400, except DryRun's.
+  DryRunOperationException: 412,
+  // S3's codes: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList
+  NoSuchBucket: 404,
+  NoSuchKey: 404,
+  NoSuchVersion: 404,
+  NotFound: 404,
+  ObjectLockConfigurationNotFoundError: 404,
+  MethodNotAllowed: 405,
+  BucketAlreadyOwnedByYou: 409,
+  BucketNotEmpty: 409,
+  InvalidBucketState: 409,
+  PreconditionFailed: 412,
+  NotImplemented: 501,
 };
 
 /** Options of {@link awsError}. */
@@ -152,9 +172,32 @@ export class SandboxSeedError extends Error {
   override readonly name = 'SandboxSeedError';
 }
 
+/** Thrown when a persisted service's journal cannot be read: it names the file and what is wrong. */
+export class SandboxJournalError extends Error {
+  override readonly name = 'SandboxJournalError';
+  constructor(
+    readonly file: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Sandbox journal ${file}: ${problem}`, options);
+  }
+}
+
+/** S3 commands whose IAM action has another name (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html). */
+const S3_ACTIONS: Record<string, string> = {
+  HeadBucket: 'ListBucket',
+  HeadObject: 'GetObject',
+  ListObjectsV2: 'ListBucket',
+  ListObjectVersions: 'ListBucketVersions',
+  PutObjectLockConfiguration: 'PutBucketObjectLockConfiguration',
+  GetObjectLockConfiguration: 'GetBucketObjectLockConfiguration',
+};
+
 /** The access-denied error each service returns. */
 export function accessDenied(service: ServiceName, command: string, callerArn: string): Error {
-  const action = `${service.toLowerCase()}:${command}`;
+  const action =
+    service === 'S3' ? `s3:${S3_ACTIONS[command] ?? command}` : `${service.toLowerCase()}:${command}`;
   if (service === 'EC2')
     return awsError(service, 'UnauthorizedOperation', 'You are not authorized to perform this operation.');
   if (
@@ -162,7 +205,8 @@ export function accessDenied(service: ServiceName, command: string, callerArn: s
     service === 'STS' ||
     service === 'AutoScaling' ||
     service === 'ELB' ||
-    service === 'ELBv2'
+    service === 'ELBv2' ||
+    service === 'S3'
   ) {
     return awsError(service, 'AccessDenied', `User: ${callerArn} is not authorized to perform: ${action}`);
   }
@@ -170,5 +214,7 @@ export function accessDenied(service: ServiceName, command: string, callerArn: s
     service,
     'AccessDeniedException',
     `User: ${callerArn} is not authorized to perform: ${action}`,
+    // KMS answers every client error with 400.
+    service === 'KMS' ? { httpStatusCode: 400 } : {},
   );
 }

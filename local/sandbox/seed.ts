@@ -5,15 +5,17 @@
  * a subnet) is created with defaults.
  */
 import { SandboxSeedError } from './errors.ts';
+import { emptyKms, keyFromSeed } from './kms.ts';
 import type {
   AccountState,
   InstanceState,
+  KmsKeySpec,
   NetworkAclEntryState,
   SecurityGroupRuleState,
   TagMap,
   Timings,
 } from './state.ts';
-import { newId } from './state.ts';
+import { emptyRecord, newId } from './state.ts';
 
 /** A time in a seed: ISO 8601 text or epoch milliseconds. Default: the sandbox's start time. */
 export type SeedTime = string | number;
@@ -264,6 +266,21 @@ export interface RecoveryPointSeed {
   restoreFailure?: string;
 }
 
+/** A KMS key, for a run that needs one before any `CreateKey`. */
+export interface KmsKeySeed {
+  /** Key id (AWS's are UUIDs). */
+  id: string;
+  /** An alias of the key: `alias/<name>`. */
+  alias?: string;
+  /** Default `HMAC_256`. `SYMMETRIC_DEFAULT` makes an encryption key, which MAC operations refuse. */
+  spec?: KmsKeySpec;
+  /** Key material, base64, for MACs that are the same on every run. Default: random bytes of the spec's length. */
+  material?: string;
+  /** Default true. */
+  enabled?: boolean;
+  description?: string;
+}
+
 /** A simulated account. Every field is optional. */
 export interface AccountSeed {
   /** Default `123456789012`. */
@@ -291,6 +308,7 @@ export interface AccountSeed {
   sesVerifiedIdentities?: string[];
   /** Role ARNs of other accounts that `AssumeRole` accepts. */
   externalRoleArns?: string[];
+  kms?: { keys?: KmsKeySeed[] };
 }
 
 /** Sandbox timings when the seed does not set them. */
@@ -351,6 +369,8 @@ export function buildState(seed: AccountSeed, options: BuildOptions): AccountSta
     iam: { users: {}, roles: {}, instanceProfiles: {}, accessKeys: {} },
     backup: { vaults: {}, recoveryPoints: {}, restoreJobs: {} },
     ses: { sent: [] },
+    kms: emptyKms(),
+    s3: { buckets: emptyRecord() },
   };
   const ec2 = state.ec2;
   const setTags = (id: string, tags: TagMap | undefined): void => {
@@ -750,6 +770,15 @@ export function buildState(seed: AccountSeed, options: BuildOptions): AccountSta
       restoreMetadata: { ...defaultRestoreMetadata(state, resourceId, isVolume), ...point.metadata },
       ...(point.restoreFailure ? { restoreFailure: point.restoreFailure } : {}),
     };
+  }
+  for (const key of seed.kms?.keys ?? []) {
+    if (state.kms.keys[key.id]) throw new SandboxSeedError(`KMS key ${key.id} is declared twice`);
+    state.kms.keys[key.id] = keyFromSeed(state, key, now);
+    if (key.alias === undefined) continue;
+    if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(key.alias) || key.alias.startsWith('alias/aws/'))
+      throw new SandboxSeedError(`KMS key ${key.id}: alias must be alias/<name>, got ${key.alias}`);
+    if (state.kms.aliases[key.alias]) throw new SandboxSeedError(`KMS alias ${key.alias} is declared twice`);
+    state.kms.aliases[key.alias] = { aliasName: key.alias, targetKeyId: key.id, creationDate: now };
   }
   return state;
 }

@@ -344,6 +344,77 @@ export interface SentEmail {
   at: number;
 }
 
+/** The HMAC key specs KMS offers, and its symmetric encryption spec. */
+export type KmsKeySpec = 'SYMMETRIC_DEFAULT' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512';
+
+export interface KmsKeyState {
+  keyId: string;
+  keySpec: KmsKeySpec;
+  keyUsage: 'ENCRYPT_DECRYPT' | 'GENERATE_VERIFY_MAC';
+  description: string;
+  creationDate: number;
+  /** False once disabled, and while pending deletion. */
+  enabled: boolean;
+  /** Set by `ScheduleKeyDeletion`: the key is `PendingDeletion` until then, and gone after. */
+  deletionDate?: number;
+  pendingWindowInDays?: number;
+  /** The key policy (JSON text): AWS's default policy when `CreateKey` names none. */
+  policy: string;
+  tags: TagMap;
+  /** The secret key material, base64. No command returns it; `GenerateMac` uses it for a real HMAC. */
+  material: string;
+}
+
+export interface KmsAliasState {
+  /** `alias/<name>`. */
+  aliasName: string;
+  targetKeyId: string;
+  creationDate: number;
+}
+
+export interface KmsState {
+  /** By key id. */
+  keys: Record<string, KmsKeyState>;
+  /** By alias name (`alias/<name>`). */
+  aliases: Record<string, KmsAliasState>;
+}
+
+export type ObjectLockMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+/** One version of an S3 object, or a delete marker. */
+export interface S3ObjectVersionState {
+  /** `null` (the text) for the version written while versioning was off or suspended. */
+  versionId: string;
+  deleteMarker: boolean;
+  lastModified: number;
+  /** The bytes, base64; empty for a delete marker. */
+  body: string;
+  size: number;
+  /** The quoted MD5 of the body, as S3 returns it for a single-part upload; empty for a delete marker. */
+  etag: string;
+  contentType?: string;
+  /** User metadata (`x-amz-meta-*`), keys lower-cased. */
+  metadata?: Record<string, string>;
+  lockMode?: ObjectLockMode;
+  retainUntil?: number;
+}
+
+export interface S3BucketState {
+  name: string;
+  creationDate: number;
+  /** Absent until versioning is first turned on: a bucket can never go back to unversioned. */
+  versioning?: 'Enabled' | 'Suspended';
+  objectLock: boolean;
+  /** The default retention of an Object Lock bucket: exactly one of `days` and `years`. */
+  defaultRetention?: { mode: ObjectLockMode; days?: number; years?: number };
+  /** Each key's versions and delete markers, oldest first: the last one is the current one. */
+  objects: Record<string, S3ObjectVersionState[]>;
+}
+
+export interface S3State {
+  buckets: Record<string, S3BucketState>;
+}
+
 export interface AccountState {
   accountId: string;
   region: string;
@@ -365,6 +436,16 @@ export interface AccountState {
   iam: IamState;
   backup: BackupState;
   ses: { sent: SentEmail[] };
+  kms: KmsState;
+  s3: S3State;
+}
+
+/**
+ * An empty record without a prototype, for records keyed by names that callers choose (S3 keys, KMS
+ * aliases): a key such as `__proto__` is then an ordinary entry.
+ */
+export function emptyRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
 /** Makes a fresh id such as `i-00000000000000001`, deterministic for a given state. */
@@ -384,7 +465,14 @@ function sortValue(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
       const item = (value as Record<string, unknown>)[key];
-      if (item !== undefined) out[key] = sortValue(item);
+      // defineProperty, not assignment: an S3 key named `__proto__` must stay an entry.
+      if (item !== undefined)
+        Object.defineProperty(out, key, {
+          value: sortValue(item),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
     }
     return out;
   }

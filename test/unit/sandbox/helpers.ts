@@ -4,6 +4,8 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -30,6 +32,8 @@ export function setup(seed: AccountSeed = {}, options: SandboxOptions = {}) {
     ses: sandbox.attach(new SESv2Client(config)),
     sts: sandbox.attach(new STSClient(config)),
     sfn: sandbox.attach(new SFNClient(config)),
+    kms: sandbox.attach(new KMSClient(config)),
+    s3: sandbox.attach(new S3Client(config)),
   };
 }
 
