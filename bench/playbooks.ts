@@ -11,6 +11,7 @@ import type { Resource } from '#shared/domain';
 import { playbookInput } from '#shared/playbook-input';
 import type { SettingsInput } from '#shared/settings';
 import settingsFile from '../cordon.config.ts';
+import { resourceForPlaybook } from '../functions/router/policy.ts';
 import { LocalRuntime } from '../local/runtime.ts';
 import type { AccountSeed } from '../local/sandbox/index.ts';
 import { createAuditTable, type LocalStore } from '../local/store.ts';
@@ -99,7 +100,9 @@ export async function measurePlaybook(store: LocalStore, scenario: Scenario): Pr
       firstSeen: '2026-11-28T10:00:00.000Z',
       lastSeen: '2026-11-28T10:00:00.000Z',
     };
-    const incident = await runtime.recorder.openIncident(incidentFrom(finding, scenario.playbook));
+    const incident = await runtime.recorder.openIncident(
+      incidentFrom(finding, scenario.playbook, resourceForPlaybook(finding, scenario.playbook)),
+    );
     recordCalls = 0;
     transitions = 0;
     invocations = 0;

@@ -1,10 +1,10 @@
 /**
  * `cordon triage <file>`: reads an EventBridge event or a bare GuardDuty finding object from a file and
- * prints, as JSON, the normalized findings and what the policy would decide for each (playbook, mode,
- * reasons). It touches nothing: no AWS call, no store, no playbook started.
+ * prints, as JSON, the normalized findings and what the policy would decide for each (playbook, the
+ * resource it acts on, mode, reasons). It touches nothing: no AWS call, no store, no playbook started.
  *
- * The decision is the one a deployed Cordon would make with no automatic containment yet this hour and
- * only the tags the finding itself carries (a deployment looks the resource's tags up).
+ * The decision is the one a deployed Cordon would make with no automatic containment in the last 60
+ * minutes and only the tags the finding itself carries (a deployment looks the resource's tags up).
  */
 import { readFile } from 'node:fs/promises';
 import type { Finding } from '#shared/domain';
@@ -16,10 +16,13 @@ import {
 } from '../../functions/router/normalize.ts';
 import { type Decision, decide, type PolicyContext } from '../../functions/router/policy.ts';
 
-/** What the policy is told beyond the finding. Defaults: deployed (`aws`), none this hour, no looked-up tags. */
+/**
+ * What the policy is told beyond the finding. Defaults: deployed (`aws`), no automatic containment in the
+ * last 60 minutes, no looked-up tags.
+ */
 export interface TriageOptions {
   readonly runtime?: PolicyContext['runtime'];
-  readonly automaticContainmentsLastHour?: number;
+  readonly automaticContainmentsLast60Minutes?: number;
   readonly tags?: Readonly<Record<string, string>>;
 }
 
@@ -29,6 +32,7 @@ export type TriageResult =
       readonly ok: true;
       /** Without `raw`: the event is the file itself. */
       readonly findings: Omit<Finding, 'raw'>[];
+      /** Each names the resource its playbook would act on (`resource`), null when nothing would start. */
       readonly decisions: Decision[];
       /** Findings of a multi-finding event that were refused. */
       readonly rejections: PartialRejection[];
@@ -51,7 +55,7 @@ export function triage(fileContents: string, settings: Settings, options: Triage
   if (result.kind === 'rejected') return { ok: false, reason: `rejected: ${result.reason}` };
   const context: PolicyContext = {
     runtime: options.runtime ?? 'aws',
-    automaticContainmentsLastHour: options.automaticContainmentsLastHour ?? 0,
+    automaticContainmentsLast60Minutes: options.automaticContainmentsLast60Minutes ?? 0,
     ...(options.tags === undefined ? {} : { tags: options.tags }),
   };
   return {

@@ -4,13 +4,18 @@
  * and its playbook started with an execution name derived from the incident, so that a repeat start is
  * idempotent. Every outcome is recorded; an event that cannot be read is kept whole with its reason.
  *
+ * One resource flows from the policy's decision to everything that follows: the open-resource marker, the
+ * incident (listed first), the triage step and the playbook's input. A finding that lists several (an ASFF
+ * finding's `Resources`) is acted on where the policy chose, never on whichever it listed first.
+ *
  * Concurrency: the finding item is the lock (one conditional put wins among any number of deliveries),
- * the open-resource marker decides correlation (one conditional put wins), and the automatic-containment
- * counter is taken with a conditional update, so the blast-radius limit holds under a storm.
+ * the open-resource marker decides correlation (one conditional put wins), and each automatic containment
+ * takes one of its account's blast-radius slots with a conditional update, so the limit (a sliding window
+ * of 60 minutes, see `AuditQueries.reserveAutomatic`) holds under a storm.
  */
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { type AuditRecorder, incidentFrom } from '#shared/audit';
-import type { AuditQueries } from '#shared/audit-queries';
+import type { AuditQueries, AutomaticContainment } from '#shared/audit-queries';
 import { awsCall } from '#shared/aws';
 import type { IdSource } from '#shared/clock';
 import type { Finding } from '#shared/domain';
@@ -21,7 +26,7 @@ import { emitMetrics, METRICS } from '#shared/metrics';
 import { executionName, playbookInput } from '#shared/playbook-input';
 import type { PlaybookMode, Settings } from '#shared/settings';
 import { normalizeEvent } from './normalize.ts';
-import { type Decision, decide } from './policy.ts';
+import { blastRadiusReason, type Decision, decide } from './policy.ts';
 
 export interface RouterDeps {
   readonly recorder: AuditRecorder;
@@ -36,6 +41,7 @@ export interface RouterDeps {
    * through aggregation) is not acted on: the actions would change same-named resources here.
    */
   readonly home?: { readonly account: string; readonly region: string };
+  /** The time of each decision, the blast-radius window included. */
   readonly now: () => Date;
   readonly ids: IdSource;
   readonly logger: Logger;
@@ -123,24 +129,25 @@ export async function routeFinding(deps: RouterDeps, finding: Finding): Promise<
   }
 }
 
-function hourOf(date: Date): string {
-  return date.toISOString().slice(0, 13);
-}
-
 async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: string): Promise<RouteOutcome> {
   const { queries, recorder, settings } = deps;
   const now = deps.now();
-  const hour = hourOf(now);
-  let automaticCount = 0;
+  let automatic: AutomaticContainment[] | undefined;
   let countError: string | undefined;
   try {
-    automaticCount = await queries.automaticCount(finding.account, hour);
+    automatic = await queries.automaticContainments(finding.account, now);
   } catch (error) {
     countError = describeError(error).message;
   }
+  // A take-over finishes the work of a delivery that may have taken a slot already: that slot is its own.
+  const others = automatic?.filter((holder) => holder.incidentId !== candidateId);
   let decision: Decision = decide(
     finding,
-    { automaticContainmentsLastHour: automaticCount, runtime: deps.runtime },
+    {
+      automaticContainmentsLast60Minutes: others?.length ?? 0,
+      ...(others === undefined ? {} : { automaticContainments: others }),
+      runtime: deps.runtime,
+    },
     settings,
   );
   if (
@@ -150,6 +157,7 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
   ) {
     decision = {
       playbook: null,
+      resource: null,
       mode: 'none',
       reasons: [
         ...decision.reasons,
@@ -165,7 +173,7 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
       reasons: [...decision.reasons, `blast-radius count unavailable: ${countError}`],
     };
   }
-  if (decision.mode === 'none' || decision.playbook === null) {
+  if (decision.mode === 'none' || decision.playbook === null || decision.resource === null) {
     await queries.setFindingStatus(finding.id, 'routed', {
       playbook: decision.playbook,
       mode: decision.mode,
@@ -173,9 +181,8 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
     });
     return { outcome: 'no-action', findingId: finding.id, reasons: decision.reasons };
   }
-  const playbook = decision.playbook;
-  const resource = finding.resources[0];
-  if (!resource) throw new ValidationError('finding', ['resources: names no resource']);
+  const { playbook, resource } = decision;
+  const target = { type: resource.type, id: resource.id };
 
   const holder = await queries.claimOpen(resource.id, candidateId);
   if (holder !== candidateId) {
@@ -195,7 +202,7 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
 
   const incidentId = candidateId;
   try {
-    await recorder.openIncident(incidentFrom(finding, playbook, incidentId));
+    await recorder.openIncident(incidentFrom(finding, playbook, resource, incidentId));
     emitMetrics({ [METRICS.incidentsOpened]: { value: 1, unit: 'Count' } }, { timestamp: now });
   } catch (error) {
     // A take-over finds the incident an earlier delivery opened: carry on with it.
@@ -208,10 +215,18 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
     const limit = settings.maxAutomaticContainmentsPerHour;
     let reserved = false;
     try {
-      reserved = await queries.reserveAutomatic(finding.account, hour, limit);
-      if (!reserved)
+      const reservation = await queries.reserveAutomatic({
+        account: finding.account,
+        incidentId,
+        resourceId: resource.id,
+        limit,
+        now,
+        ...(automatic === undefined ? {} : { known: automatic }),
+      });
+      reserved = reservation.reserved;
+      if (!reservation.reserved)
         reasons.push(
-          `blast-radius limit reached: ${limit} automatic containments in ${finding.account} this hour`,
+          blastRadiusReason(finding.account, limit, reservation.holders.length, reservation.holders),
         );
     } catch (error) {
       reasons.push(`blast-radius counter unavailable (${describeError(error).message}): sent to a person`);
@@ -224,7 +239,7 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
     status: 'succeeded',
     actor: 'automation',
     input: { findingId: finding.id, source: finding.source, type: finding.type, severity: finding.severity },
-    changes: { playbook, mode },
+    changes: { playbook, mode, resource: target },
     note: reasons.join('; '),
   });
 
@@ -238,7 +253,12 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
       actor: 'automation',
       note,
     });
-    await queries.setFindingStatus(finding.id, 'routed', { playbook, mode, reasons: [...reasons, note] });
+    await queries.setFindingStatus(finding.id, 'routed', {
+      playbook,
+      resource: target,
+      mode,
+      reasons: [...reasons, note],
+    });
     return { outcome: 'no-action', findingId: finding.id, reasons: [...reasons, note] };
   }
   const name = executionName(incidentId, playbook);
@@ -271,7 +291,7 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
     executionArn,
     note: `${playbook} started in ${mode} mode`,
   });
-  await queries.setFindingStatus(finding.id, 'routed', { playbook, mode, reasons });
+  await queries.setFindingStatus(finding.id, 'routed', { playbook, resource: target, mode, reasons });
   return { outcome: 'started', findingId: finding.id, incidentId, playbook, mode, executionArn, reasons };
 }
 

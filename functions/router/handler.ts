@@ -5,7 +5,6 @@
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
-import { AuditRecorder } from '#shared/audit';
 import { AuditQueries } from '#shared/audit-queries';
 import { makeClient } from '#shared/clients';
 import { randomIds } from '#shared/clock';
@@ -13,6 +12,7 @@ import { readAuditConfig, requireEnv } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { ConfigError } from '#shared/errors';
 import { createLogger } from '#shared/log';
+import { makeRecorder } from '#shared/record';
 import { readSettingsFromEnv } from '#shared/settings';
 import { type RouteOutcome, routeEvent } from './core.ts';
 
@@ -41,7 +41,7 @@ const playbookArns = readPlaybookArns();
 const documents = makeDocumentClient();
 const logger = createLogger('router');
 const deps = {
-  recorder: new AuditRecorder({ client: documents, tableName: config.tableName }),
+  recorder: makeRecorder(config, { client: documents }),
   queries: new AuditQueries(documents, config.tableName),
   sfn: makeClient(SFNClient, { service: 'SFN' }),
   settings,

@@ -7,7 +7,10 @@
  * Facts relied on are in ../shared/FINDINGS.md, each with its documentation link where it is read
  * (guardduty.ts, cloudwatch.ts, securityhub.ts).
  */
-import { type Finding, FindingSchema, parseOrThrow, type Resource } from '#shared/domain';
+import * as z from 'zod/mini';
+import { AUTOMATIC_WINDOW_MINUTES, type AutomaticContainment } from '#shared/audit-queries';
+import { type Finding, FindingSchema, parseOrThrow, type Resource, ResourceSchema } from '#shared/domain';
+import { ValidationError } from '#shared/errors';
 import type { PlaybookMode, Settings } from '#shared/settings';
 import { findAlarmMapping } from './cloudwatch.ts';
 import { booleanFact, resourceTags, stringFact } from './facts.ts';
@@ -20,6 +23,13 @@ export type DecisionMode = PlaybookMode | 'none';
 export interface Decision {
   /** The playbook to start, or null when there is none for this finding. */
   readonly playbook: string | null;
+  /**
+   * The resource the playbook acts on, null exactly when `playbook` is. A finding may list several (an
+   * ASFF finding's `Resources`): this one, not the first listed, is what the router marks open, records
+   * first in the incident and hands to the playbook, so that the approvers are asked about the resource
+   * the policy chose and later findings on it correlate.
+   */
+  readonly resource: Resource | null;
   readonly mode: DecisionMode;
   /** One line per rule that fired, in the order they fired. */
   readonly reasons: string[];
@@ -29,8 +39,13 @@ export interface Decision {
 export interface PolicyContext {
   /** The resource's current tags, when they were looked up; else the tags the finding carries are used. */
   readonly tags?: Readonly<Record<string, string>>;
-  /** Automatic containments started in the finding's account in the last hour. */
-  readonly automaticContainmentsLastHour: number;
+  /**
+   * Automatic containments started in the finding's account in the last 60 minutes (a sliding window, not
+   * the clock hour).
+   */
+  readonly automaticContainmentsLast60Minutes: number;
+  /** Those containments, when they were read, so that a reason names what used the limit. */
+  readonly automaticContainments?: readonly AutomaticContainment[];
   /** `aws` when deployed; `local` on the local runtime, which may rehearse on sample findings. */
   readonly runtime: 'local' | 'aws';
 }
@@ -92,6 +107,21 @@ function suppressionFor(
   });
 }
 
+/**
+ * The resource `playbook` acts on for a finding: the first resource of a type that playbook handles
+ * ({@link PLAYBOOK_BY_RESOURCE_TYPE}), else the first resource (a CloudWatch alarm mapped to a playbook,
+ * or a playbook chosen by hand with `cordon run`). For callers that open an incident without the router:
+ * it picks what the policy would for the same finding and playbook.
+ *
+ * @throws ValidationError when the finding names no resource.
+ */
+export function resourceForPlaybook(finding: Finding, playbook: string): Resource {
+  const resource =
+    finding.resources.find((r) => PLAYBOOK_BY_RESOURCE_TYPE[r.type] === playbook) ?? finding.resources[0];
+  if (resource === undefined) throw new ValidationError('finding', ['resources: names no resource']);
+  return resource;
+}
+
 /** The playbook and the resource it acts on. */
 function playbookFor(
   finding: Finding,
@@ -110,6 +140,30 @@ function playbookFor(
   return undefined;
 }
 
+/** At most this many containments are named in a reason; the rest are counted. */
+const NAMED_CONTAINMENTS = 10;
+
+/**
+ * Why a finding waits for a person once its account's blast-radius limit is reached, naming the
+ * containments that used it (oldest first) so that the approvers can tell a storm from a coincidence.
+ */
+export function blastRadiusReason(
+  account: string,
+  limit: number,
+  count: number,
+  holders: readonly AutomaticContainment[] = [],
+): string {
+  const named = holders
+    .slice(0, NAMED_CONTAINMENTS)
+    .map((h) => `${h.incidentId} on ${h.resourceId} at ${h.takenAt}`);
+  if (holders.length > NAMED_CONTAINMENTS) named.push(`${holders.length - NAMED_CONTAINMENTS} more`);
+  return (
+    `blast-radius limit reached: ${count} automatic containments in ${account} in the last ` +
+    `${AUTOMATIC_WINDOW_MINUTES} minutes${named.length === 0 ? '' : ` (${named.join(', ')})`}` +
+    `${count === limit ? '' : `, the limit is ${limit}`}: sent to a person`
+  );
+}
+
 function requireNumber(value: unknown, name: string): number {
   if (typeof value !== 'number' || Number.isNaN(value))
     throw new TypeError(`settings.${name} is not a number`);
@@ -119,7 +173,7 @@ function requireNumber(value: unknown, name: string): number {
 function evaluate(input: Finding, context: PolicyContext, settings: Settings, reasons: string[]): Decision {
   // A finding that does not fit its schema is an error here too: it fails closed.
   const finding = parseOrThrow(FindingSchema, input, 'finding');
-  const none = (playbook: string | null = null): Decision => ({ playbook, mode: 'none', reasons });
+  const none = (): Decision => ({ playbook: null, resource: null, mode: 'none', reasons });
   const threshold = requireNumber(settings.severityThreshold, 'severityThreshold');
   const limit = requireNumber(settings.maxAutomaticContainmentsPerHour, 'maxAutomaticContainmentsPerHour');
   const customAction = stringFact(finding, 'customAction');
@@ -199,15 +253,15 @@ function evaluate(input: Finding, context: PolicyContext, settings: Settings, re
   if (customAction !== undefined) mode = restrict(mode, 'approval-first');
 
   if (mode === 'automatic') {
-    const count = context.automaticContainmentsLastHour;
+    const count = context.automaticContainmentsLast60Minutes;
     if (typeof count !== 'number' || !Number.isFinite(count) || count < 0) {
       mode = 'approval-first';
-      reasons.push('the number of automatic containments in the last hour is unknown: a person decides');
+      reasons.push(
+        `the number of automatic containments in the last ${AUTOMATIC_WINDOW_MINUTES} minutes is unknown: a person decides`,
+      );
     } else if (count >= limit) {
       mode = 'approval-first';
-      reasons.push(
-        `blast radius: ${count} automatic containments in account ${finding.account} in the last hour reached the limit of ${limit}`,
-      );
+      reasons.push(blastRadiusReason(finding.account, limit, count, context.automaticContainments));
     }
   }
 
@@ -221,28 +275,32 @@ function evaluate(input: Finding, context: PolicyContext, settings: Settings, re
       );
     }
   }
-  return { playbook, mode, reasons };
+  return { playbook, resource, mode, reasons };
 }
 
 /**
- * Decides which playbook a finding starts and in which mode. Never throws: an error inside gives
- * `approval-first`, with the error in the reasons.
+ * Decides which playbook a finding starts, on which of its resources, and in which mode. Never throws:
+ * an error inside gives `approval-first`, with the error in the reasons, and the playbook and resource the
+ * same rule picks only when it picks a valid resource; else neither, and nothing starts.
  */
 export function decide(finding: Finding, context: PolicyContext, settings: Settings): Decision {
   const reasons: string[] = [];
   try {
     return evaluate(finding, context, settings, reasons);
   } catch (error) {
-    let playbook: string | null = null;
+    reasons.push(`policy error, sent to a person: ${errorMessage(error)}`);
+    let chosen: { playbook: string; resource: Resource } | undefined;
     try {
-      playbook = playbookFor(finding, settings)?.playbook ?? null;
+      chosen = playbookFor(finding, settings);
     } catch {
-      playbook = null;
+      chosen = undefined;
     }
-    return {
-      playbook,
-      mode: 'approval-first',
-      reasons: [...reasons, `policy error, sent to a person: ${errorMessage(error)}`],
-    };
+    const resource = chosen === undefined ? undefined : z.safeParse(ResourceSchema, chosen.resource);
+    if (chosen === undefined || resource === undefined || !resource.success) {
+      if (chosen !== undefined)
+        reasons.push('no valid resource to act on: nothing starts, a person must respond');
+      return { playbook: null, resource: null, mode: 'approval-first', reasons };
+    }
+    return { playbook: chosen.playbook, resource: resource.data, mode: 'approval-first', reasons };
   }
 }

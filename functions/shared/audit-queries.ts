@@ -21,6 +21,60 @@ export interface FindingRecord {
   deliveries: number;
 }
 
+/** How long an automatic containment counts against its account's blast-radius limit. */
+export const AUTOMATIC_WINDOW_MINUTES = 60;
+
+/** An automatic containment holding one of its account's blast-radius slots. */
+export interface AutomaticContainment {
+  readonly slot: number;
+  readonly incidentId: string;
+  /** The resource it contains. */
+  readonly resourceId: string;
+  /** When it was taken (ISO 8601). */
+  readonly takenAt: string;
+}
+
+/** What {@link AuditQueries.reserveAutomatic} is asked for. */
+export interface AutomaticReservationRequest {
+  readonly account: string;
+  readonly incidentId: string;
+  readonly resourceId: string;
+  /** `settings.maxAutomaticContainmentsPerHour`: the account's slots are `0` to `limit - 1`. */
+  readonly limit: number;
+  readonly now: Date;
+  /** The slots as read for this finding a moment before, to save a Query; they are read when absent. */
+  readonly known?: readonly AutomaticContainment[];
+}
+
+/** A slot taken, or the containments that hold them all. */
+export type AutomaticReservation =
+  | { readonly reserved: true; readonly slot: number }
+  | { readonly reserved: false; readonly holders: AutomaticContainment[] };
+
+/** The oldest time a slot's holder may have been taken at and still count at `now`, exclusive. */
+function windowStart(now: Date): string {
+  return new Date(now.getTime() - AUTOMATIC_WINDOW_MINUTES * 60_000).toISOString();
+}
+
+/** Every live slot counts, even one whose holder fields are not what the router wrote: it fails closed. */
+function slotHolder(item: Record<string, unknown>): AutomaticContainment {
+  const { sk, incidentId, resourceId, takenAt } = item;
+  const slot = Number(String(sk).slice(keys.automaticSlotPrefix.length));
+  return {
+    slot: Number.isInteger(slot) ? slot : -1,
+    incidentId: typeof incidentId === 'string' ? incidentId : 'an unknown incident',
+    resourceId: typeof resourceId === 'string' ? resourceId : 'an unknown resource',
+    takenAt: String(takenAt),
+  };
+}
+
+/** A number derived from an id (FNV-1a), to start each incident's search for a free slot elsewhere. */
+function spread(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
+
 export interface Page<T> {
   items: T[];
   /** Pass back to get the next page; absent on the last. */
@@ -37,6 +91,10 @@ export interface RangeOptions {
 }
 
 const INCIDENT_FIELDS_TO_DROP = new Set([
+  'opening',
+  'openingHash',
+  'openingMac',
+  'mac',
   'pk',
   'sk',
   'gsi1pk',
@@ -324,38 +382,82 @@ export class AuditQueries {
     return result.Item as FindingRecord | undefined;
   }
 
-  /** Automatic containments started in an account in an hour (`yyyy-mm-ddThh`). */
-  async automaticCount(account: string, hour: string): Promise<number> {
-    const result = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: keys.automaticCounter(account, hour),
-        ConsistentRead: true,
-      }),
-    );
-    return typeof result.Item?.n === 'number' ? result.Item.n : 0;
+  /**
+   * The automatic containments that hold one of an account's blast-radius slots at `now`: those taken
+   * less than {@link AUTOMATIC_WINDOW_MINUTES} minutes before it, oldest first. One Query of the account's
+   * slots (strongly consistent, so a slot just taken is seen), however many incidents the account has.
+   */
+  async automaticContainments(account: string, now: Date): Promise<AutomaticContainment[]> {
+    const holders: AutomaticContainment[] = [];
+    let next: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          FilterExpression: 'takenAt > :since',
+          ExpressionAttributeValues: {
+            ':pk': keys.automaticSlots(account),
+            ':prefix': keys.automaticSlotPrefix,
+            ':since': windowStart(now),
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: next,
+        }),
+      );
+      for (const item of result.Items ?? []) holders.push(slotHolder(item));
+      next = result.LastEvaluatedKey;
+    } while (next !== undefined);
+    return holders.sort((a, b) => (a.takenAt < b.takenAt ? -1 : a.takenAt > b.takenAt ? 1 : a.slot - b.slot));
   }
 
   /**
-   * Takes one of an account's automatic containments for the hour, atomically: true if one was left under
-   * `limit`, false if the limit is reached. Two routers can never both take the last one.
+   * Takes one of an account's `limit` blast-radius slots for an incident, atomically: a conditional
+   * UpdateItem on a slot that was never taken or whose holder is at least
+   * {@link AUTOMATIC_WINDOW_MINUTES} minutes old, so two routers can never both take the last place and
+   * no transaction is needed. An incident that already holds a slot (a take-over of a delivery that died
+   * after reserving) keeps it rather than taking a second.
+   *
+   * Calls: one Query (none when `known` is given: the slots as {@link automaticContainments} read them
+   * for this finding), then at most one UpdateItem per free slot, starting at a slot derived from the
+   * incident id so that concurrent routers spread over the free slots, then one Query for the holders
+   * when every free slot was taken meanwhile. A slot that frees itself during the call is not retried:
+   * the finding goes to a person, never past the limit.
+   *
+   * Exact while the limit is unchanged; within 60 minutes of lowering it, slots above the new limit still
+   * count but routers racing for the last free places below it may overshoot by as many as they hold.
    */
-  async reserveAutomatic(account: string, hour: string, limit: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.automaticCounter(account, hour),
-          UpdateExpression: 'ADD n :one',
-          ConditionExpression: 'attribute_not_exists(n) OR n < :limit',
-          ExpressionAttributeValues: { ':one': 1, ':limit': limit },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+  async reserveAutomatic(request: AutomaticReservationRequest): Promise<AutomaticReservation> {
+    const { account, incidentId, resourceId, limit, now } = request;
+    const live = request.known ?? (await this.automaticContainments(account, now));
+    const held = live.find((holder) => holder.incidentId === incidentId);
+    if (held !== undefined) return { reserved: true, slot: held.slot };
+    if (live.length >= limit) return { reserved: false, holders: [...live] };
+    const used = new Set(live.map((holder) => holder.slot));
+    const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !used.has(slot));
+    const start = spread(incidentId) % free.length;
+    for (const slot of [...free.slice(start), ...free.slice(0, start)]) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.automaticSlot(account, slot),
+            UpdateExpression: 'SET takenAt = :now, incidentId = :incident, resourceId = :resource',
+            ConditionExpression: 'attribute_not_exists(pk) OR takenAt <= :since',
+            ExpressionAttributeValues: {
+              ':now': now.toISOString(),
+              ':since': windowStart(now),
+              ':incident': incidentId,
+              ':resource': resourceId,
+            },
+          }),
+        );
+        return { reserved: true, slot };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     }
+    return { reserved: false, holders: await this.automaticContainments(account, now) };
   }
 
   /** Keeps an event the router could not handle, whole, with the reason. */

@@ -12,7 +12,7 @@
  * | resource link | `INCIDENT#<id>`      | `RESOURCE#<resource id>` | by-ref: `RESOURCE#<resource id>`, `<openedAt>#<id>` |
  * | open marker   | `OPEN#<resource id>` | `OPEN`                   |                                              |
  * | finding       | `FINDING#<id>`       | `FINDING`                |                                              |
- * | counter       | `COUNTER#automatic#<account>` | `<yyyy-mm-ddThh>` |                                        |
+ * | blast-radius slot | `COUNTER#automatic#<account>` | `SLOT#<i>`, i < the limit | holder: `takenAt`, `incidentId`, `resourceId` |
  * | rejection     | `REJECTED#<yyyy-mm-dd>` | `<time>#<id>`         |                                              |
  */
 
@@ -77,8 +77,17 @@ export const keys = {
   }),
   openMarker: (resourceId: string) => ({ pk: `OPEN#${resourceId}`, sk: 'OPEN' }),
   finding: (findingId: string) => ({ pk: `FINDING#${findingId}`, sk: 'FINDING' }),
-  /** Automatic containments started in one account in one hour (`yyyy-mm-ddThh`). */
-  automaticCounter: (account: string, hour: string) => ({ pk: `COUNTER#automatic#${account}`, sk: hour }),
+  /**
+   * The partition of an account's blast-radius slots: one item per automatic containment place, reused
+   * once its holder is 60 minutes old, so the limit is a sliding window read with one Query.
+   */
+  automaticSlots: (account: string) => `COUNTER#automatic#${account}`,
+  /** One blast-radius slot of an account (`0` to the limit - 1). */
+  automaticSlot: (account: string, slot: number) => ({
+    pk: `COUNTER#automatic#${account}`,
+    sk: `SLOT#${slot}`,
+  }),
+  automaticSlotPrefix: 'SLOT#',
   /** An event the router could not handle, kept whole with its reason. */
   rejection: (at: string, id: string) => ({ pk: `REJECTED#${at.slice(0, 10)}`, sk: `${at}#${id}` }),
   month: (isoTime: string) => `MONTH#${isoTime.slice(0, 7)}`,

@@ -14,7 +14,10 @@ export interface PlaybookInput {
   > & {
     title?: string;
   };
-  /** The resource the playbook acts on. */
+  /**
+   * The resource the playbook acts on: the one the policy chose (`Decision.resource`), which need not be
+   * the finding's first.
+   */
   resource: Resource;
   mode: PlaybookMode;
   /** True in `dry-run` mode: every action reports what it would do and changes nothing. */

@@ -6,6 +6,7 @@ import { incidentFrom } from '#shared/audit';
 import type { Finding, Resource } from '#shared/domain';
 import { playbookInput } from '#shared/playbook-input';
 import type { PlaybookMode } from '#shared/settings';
+import { resourceForPlaybook } from '../../functions/router/policy.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
 
 let runs = 0;
@@ -47,7 +48,9 @@ export async function startPlaybook(
   const finding = findingFor(resource, options.type, options.firstSeen);
   let incidentId = options.incidentId;
   if (!incidentId) {
-    const incident = await runtime.recorder.openIncident(incidentFrom(finding, playbook));
+    const incident = await runtime.recorder.openIncident(
+      incidentFrom(finding, playbook, resourceForPlaybook(finding, playbook)),
+    );
     incidentId = incident.id;
   }
   const input = playbookInput(incidentId, finding, resource, mode, ['test']);

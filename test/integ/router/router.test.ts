@@ -18,7 +18,7 @@ afterAll(async () => {
   await t.close();
 });
 
-function deps(settings: Partial<SettingsInput> = {}): RouterDeps {
+function deps(settings: Partial<SettingsInput> = {}, now: () => Date = () => new Date()): RouterDeps {
   const arns = new Map(t.runtime.engine.playbooks().map((p) => [p.id, p.arn]));
   return {
     recorder: t.runtime.recorder,
@@ -27,7 +27,7 @@ function deps(settings: Partial<SettingsInput> = {}): RouterDeps {
     settings: testSettings(settings),
     playbookArn: (id) => arns.get(id),
     runtime: 'aws',
-    now: () => new Date(),
+    now,
     ids: randomIds,
     logger: createLogger('router-test', { level: 'silent' }),
   };
@@ -46,6 +46,34 @@ function ec2Finding(id: string, instanceId: string, account = '123456789012'): u
   finding.resource.instanceDetails.instanceId = instanceId;
   finding.service.resourceRole = 'ACTOR';
   return finding;
+}
+
+interface AsffEvent {
+  detail: {
+    findings: { Id: string; Severity: { Label: string }; Resources: unknown[] }[];
+  };
+}
+
+/**
+ * The real Security Hub finding (AFSBP EC2.7), made HIGH, with an id of our choosing and its Resources an
+ * S3 bucket first and an EC2 instance second: the policy's playbook is for the instance.
+ */
+function bucketThenInstance(id: string, bucket: string, instanceId: string): AsffEvent {
+  const event = fixture('securityhub/imported-afsbp-ec2.7.json') as AsffEvent;
+  const [asff] = event.detail.findings;
+  if (asff === undefined) throw new Error('the fixture holds no finding');
+  asff.Id = `${asff.Id}-${id}`;
+  asff.Severity.Label = 'HIGH';
+  asff.Resources = [
+    { Type: 'AwsS3Bucket', Id: `arn:aws:s3:::${bucket}`, Partition: 'aws', Region: 'us-east-1' },
+    {
+      Type: 'AwsEc2Instance',
+      Id: `arn:aws:ec2:us-east-1:111111111111:instance/${instanceId}`,
+      Partition: 'aws',
+      Region: 'us-east-1',
+    },
+  ];
+  return event;
 }
 
 const executionsFor = (incidentId: string) =>
@@ -109,6 +137,7 @@ describe('the router on DynamoDB Local and the engine', () => {
 
   it('with a limit of 5, contains 5 of 20 instances automatically and sends 15 to approval', async () => {
     const d = deps({ maxAutomaticContainmentsPerHour: 5 });
+    const sentBefore = t.table.commands.length;
     const outcomes = (
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
@@ -116,6 +145,11 @@ describe('the router on DynamoDB Local and the engine', () => {
         ),
       )
     ).flat();
+    // Bounded calls, no Scan: per finding, its own items (about 4 calls), one Query of the slots, at most
+    // one UpdateItem per slot and one more Query for the reason.
+    const sent = t.table.commands.slice(sentBefore);
+    expect(sent).not.toContain('ScanCommand');
+    expect(sent.length).toBeLessThanOrEqual(20 * (4 + 1 + 5 + 1));
     const modes = outcomes.map((o) => (o.outcome === 'started' ? o.mode : o.outcome));
     expect(modes.filter((m) => m === 'automatic')).toHaveLength(5);
     expect(modes.filter((m) => m === 'approval-first')).toHaveLength(15);
@@ -129,6 +163,131 @@ describe('the router on DynamoDB Local and the engine', () => {
       .map((e) => e.input as { finding: { account: string }; mode: string })
       .filter((i) => i.finding.account === '222222222222');
     expect(inputs.filter((i) => i.mode === 'automatic')).toHaveLength(5);
+    // The five slots are held by the five automatic incidents, one each.
+    const automatic = outcomes.flatMap((o) => (o.outcome === 'started' && o.mode === 'automatic' ? [o] : []));
+    const holders = await d.queries.automaticContainments('222222222222', new Date());
+    expect(holders.map((h) => h.incidentId).sort()).toEqual(automatic.map((o) => o.incidentId).sort());
+    expect(new Set(holders.map((h) => h.slot))).toEqual(new Set([0, 1, 2, 3, 4]));
+  });
+
+  it('acts on the resource the policy chose', async () => {
+    const d = deps();
+    const [outcome] = await routeEvent(
+      d,
+      bucketThenInstance('chosen-1', 'chosen-logs-1', 'i-0chosen00000001'),
+    );
+    expect(outcome).toMatchObject({ outcome: 'started', playbook: 'ec2-compromise', mode: 'automatic' });
+    const incidentId = outcome?.outcome === 'started' ? outcome.incidentId : '';
+    // The execution acts on the instance, not on the bucket the finding listed first.
+    const [execution] = executionsFor(incidentId);
+    expect((execution?.input as { resource?: unknown } | undefined)?.resource).toMatchObject({
+      type: 'instance',
+      id: 'i-0chosen00000001',
+    });
+    expect(await d.queries.openIncidentFor('i-0chosen00000001')).toBe(incidentId);
+    expect(await d.queries.openIncidentFor('chosen-logs-1')).toBeUndefined();
+    const incident = await t.runtime.recorder.getIncident(incidentId);
+    expect(incident.resources.map((r) => `${r.type} ${r.id}`)).toEqual([
+      'instance i-0chosen00000001',
+      's3-bucket chosen-logs-1',
+    ]);
+    expect(incident.title).toBe(
+      'EC2.7 EBS default encryption should be enabled (instance i-0chosen00000001)',
+    );
+    const [triage] = await t.runtime.recorder.steps(incidentId);
+    expect(triage).toMatchObject({
+      action: 'triage',
+      changes: { playbook: 'ec2-compromise', resource: { type: 'instance', id: 'i-0chosen00000001' } },
+    });
+  });
+
+  it('correlates a later finding on the chosen resource', async () => {
+    const d = deps();
+    const [first] = await routeEvent(d, bucketThenInstance('chosen-2', 'chosen-logs-2', 'i-0chosen00000002'));
+    const incidentId = first?.outcome === 'started' ? first.incidentId : 'not started';
+    const [later] = await routeEvent(d, ec2Finding('chosen-2-later', 'i-0chosen00000002', '111111111111'));
+    expect(later).toMatchObject({ outcome: 'correlated', incidentId });
+    expect(executionsFor(incidentId)).toHaveLength(1);
+    const steps = await t.runtime.recorder.steps(incidentId);
+    expect(steps.filter((s) => s.action === 'correlate-finding')).toHaveLength(1);
+  });
+
+  it('counts the blast radius over the last 60 minutes, not the clock hour', async () => {
+    let now = new Date('2026-03-02T10:59:59.000Z');
+    const d = deps({ maxAutomaticContainmentsPerHour: 5 }, () => now);
+    const route = async (batch: string, count: number) =>
+      (
+        await Promise.all(
+          Array.from({ length: count }, (_, i) =>
+            routeEvent(d, ec2Finding(`window-${batch}-${i}`, `i-window-${batch}-${i}`, '333333333333')),
+          ),
+        )
+      )
+        .flat()
+        .map((o) => {
+          if (o.outcome !== 'started') throw new Error(`not started: ${JSON.stringify(o)}`);
+          return o;
+        });
+
+    const first = await route('a', 5);
+    expect(first.map((o) => o.mode)).toEqual(Array(5).fill('automatic'));
+
+    now = new Date('2026-03-02T11:00:00.000Z');
+    const second = await route('b', 5);
+    expect(second.map((o) => o.mode)).toEqual(Array(5).fill('approval-first'));
+    for (const outcome of second) {
+      const reason = outcome.reasons.find((r) => r.startsWith('blast-radius limit reached'));
+      expect(reason).toMatch(
+        /^blast-radius limit reached: 5 automatic containments in 333333333333 in the last 60 minutes \(.*\): sent to a person$/,
+      );
+      // It names the five that used the limit: each incident, on its instance, at the time it was taken.
+      for (const used of first) {
+        const instance = `i-window-a-${used.findingId.slice('window-a-'.length)}`;
+        expect(reason).toContain(`${used.incidentId} on ${instance} at 2026-03-02T10:59:59.000Z`);
+      }
+    }
+    // The execution input carries the reason, for the approval email.
+    const input = executionsFor(second[0]?.incidentId ?? '')[0]?.input as { mode: string; reasons: string[] };
+    expect(input.mode).toBe('approval-first');
+    expect(input.reasons.join(' ')).toContain(`${first[0]?.incidentId} on i-window-a-`);
+
+    now = new Date('2026-03-02T11:59:58.999Z');
+    expect((await route('c', 1)).map((o) => o.mode)).toEqual(['approval-first']);
+
+    now = new Date('2026-03-02T12:00:00.000Z');
+    const third = await route('d', 5);
+    expect(third.map((o) => o.mode)).toEqual(Array(5).fill('automatic'));
+    expect((await route('e', 1)).map((o) => o.mode)).toEqual(['approval-first']);
+  });
+
+  it('keeps the blast-radius slot a dead delivery took when it takes the delivery over, and takes no second', async () => {
+    const now = new Date('2026-03-02T10:00:00.000Z');
+    const d = { ...deps({ maxAutomaticContainmentsPerHour: 1 }, () => now), staleAfterMs: 1000 };
+    // A delivery that took the account's one slot, then died before it started the playbook.
+    await d.queries.recordFinding(
+      'takeover-1',
+      'takeover-inc',
+      1,
+      now.toISOString(),
+      '2026-03-02T09:59:00.000Z',
+    );
+    const taken = await d.queries.reserveAutomatic({
+      account: '444444444444',
+      incidentId: 'takeover-inc',
+      resourceId: 'i-takeover',
+      limit: 1,
+      now,
+    });
+    expect(taken).toEqual({ reserved: true, slot: 0 });
+
+    const [retry] = await routeEvent(d, ec2Finding('takeover-1', 'i-takeover', '444444444444'));
+    expect(retry).toMatchObject({ outcome: 'started', incidentId: 'takeover-inc', mode: 'automatic' });
+    const [other] = await routeEvent(d, ec2Finding('takeover-2', 'i-takeover-other', '444444444444'));
+    expect(other).toMatchObject({ outcome: 'started', mode: 'approval-first' });
+    expect(other?.outcome === 'started' && other.reasons.join(' ')).toContain(
+      '(takeover-inc on i-takeover at 2026-03-02T10:00:00.000Z)',
+    );
+    expect(await d.queries.automaticContainments('444444444444', now)).toHaveLength(1);
   });
 
   it('sends a protected instance to approval', async () => {

@@ -121,10 +121,10 @@ const context: fc.Arbitrary<PolicyContext> = fc.record(
       fc.constantFrom('cordon:protected', 'env', 'Name'),
       fc.constantFrom('true', 'false', 'sandbox'),
     ),
-    automaticContainmentsLastHour: fc.oneof(fc.nat({ max: 20 }), fc.double()),
+    automaticContainmentsLast60Minutes: fc.oneof(fc.nat({ max: 20 }), fc.double()),
     runtime: fc.constantFrom('local' as const, 'aws' as const),
   },
-  { requiredKeys: ['automaticContainmentsLastHour', 'runtime'] },
+  { requiredKeys: ['automaticContainmentsLast60Minutes', 'runtime'] },
 );
 
 function checkResult(result: NormalizeResult): Finding[] {
@@ -148,10 +148,13 @@ function checkDecision(finding: Finding, ctx: PolicyContext, with_: Settings): v
   expect(MODES).toContain(decision.mode);
   expect(decision.reasons.length).toBeGreaterThan(0);
   if (finding.sample === true && ctx.runtime === 'aws') expect(['none', 'dry-run']).toContain(decision.mode);
-  if (ctx.automaticContainmentsLastHour >= with_.maxAutomaticContainmentsPerHour) {
+  if (ctx.automaticContainmentsLast60Minutes >= with_.maxAutomaticContainmentsPerHour) {
     expect(decision.mode).not.toBe('automatic');
   }
-  if (!(ctx.automaticContainmentsLastHour >= 0)) expect(decision.mode).not.toBe('automatic');
+  if (!(ctx.automaticContainmentsLast60Minutes >= 0)) expect(decision.mode).not.toBe('automatic');
+  // One resource is chosen with the playbook, among the finding's own: nothing else is acted on.
+  expect(decision.resource === null).toBe(decision.playbook === null);
+  if (decision.resource !== null) expect(finding.resources).toContainEqual(decision.resource);
 }
 
 describe('normalization and policy under mutated real events', () => {
@@ -236,7 +239,7 @@ describe('normalization and policy under mutated real events', () => {
         (s, c, f) => {
           for (const [findingArg, contextArg, settingsArg] of [
             [base, c, s],
-            [f, { automaticContainmentsLastHour: 0, runtime: 'aws' }, settings],
+            [f, { automaticContainmentsLast60Minutes: 0, runtime: 'aws' }, settings],
           ] as const) {
             const decision = decide(
               findingArg as Finding,

@@ -2,11 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { Finding, Resource } from '#shared/domain';
 import type { Settings } from '#shared/settings';
 import { normalizeEvent } from '../../../functions/router/normalize.ts';
-import { type Decision, decide, type PolicyContext } from '../../../functions/router/policy.ts';
+import {
+  blastRadiusReason,
+  type Decision,
+  decide,
+  type PolicyContext,
+  resourceForPlaybook,
+} from '../../../functions/router/policy.ts';
 import { fixture, testSettings } from '../../support/fixtures.ts';
 
 const settings = testSettings();
-const deployed: PolicyContext = { automaticContainmentsLastHour: 0, runtime: 'aws' };
+const deployed: PolicyContext = { automaticContainmentsLast60Minutes: 0, runtime: 'aws' };
 
 function instanceFinding(overrides: Partial<Finding> = {}, details: Record<string, unknown> = {}): Finding {
   return {
@@ -54,6 +60,7 @@ describe('the policy', () => {
     const decision = decide(instanceFinding(), deployed, settings);
     expect(decision).toEqual({
       playbook: 'ec2-compromise',
+      resource: instanceFinding().resources[0],
       mode: 'automatic',
       reasons: ['playbook ec2-compromise for instance i-0abc; settings.playbookModes says automatic'],
     });
@@ -63,6 +70,7 @@ describe('the policy', () => {
     const decision = decide(instanceFinding({ severity: 3.9 }), deployed, settings);
     expect(decision).toEqual({
       playbook: null,
+      resource: null,
       mode: 'none',
       reasons: ['severity 3.9 is below the threshold 4'],
     });
@@ -116,6 +124,32 @@ describe('the policy', () => {
   it('ignores a suppression with no criteria rather than suppressing everything', () => {
     const empty = testSettings({ suppressions: [{ reason: 'oops' }] });
     expect(decide(instanceFinding(), deployed, empty).mode).toBe('automatic');
+  });
+
+  it('returns the resource it chose: the instance of an ASFF finding that lists a bucket first', () => {
+    const bucket: Resource = { type: 's3-bucket', id: 'logs-bucket', details: { resourceRole: 'ACTOR' } };
+    const instance: Resource = { type: 'instance', id: 'i-0second', details: { resourceRole: 'ACTOR' } };
+    const decision = decide(
+      instanceFinding({ source: 'securityhub', resources: [bucket, instance] }),
+      deployed,
+      settings,
+    );
+    expect(decision).toMatchObject({ playbook: 'ec2-compromise', resource: instance, mode: 'automatic' });
+    expect(decision.reasons[0]).toMatch(/for instance i-0second/);
+  });
+
+  it('returns the first resource of a CloudWatch alarm mapped to a playbook', () => {
+    const alarm = normalizeEvent(fixture('cloudwatch/alarm-state-change-single-metric.json'), settings);
+    if (alarm.kind !== 'findings' || alarm.findings[0] === undefined)
+      throw new Error('alarm did not normalize');
+    const decision = decide(alarm.findings[0], deployed, settings);
+    expect(decision.playbook).toBe('ec2-compromise');
+    expect(decision.resource).toEqual(alarm.findings[0].resources[0]);
+  });
+
+  it('returns no resource when it starts nothing', () => {
+    const bucket = instanceFinding({ resources: [{ type: 's3-bucket', id: 'b' }] });
+    expect(decide(bucket, deployed, settings)).toMatchObject({ playbook: null, resource: null });
   });
 
   it('has no playbook for a bucket', () => {
@@ -190,14 +224,45 @@ describe('the policy', () => {
     ).toBe('automatic');
   });
 
-  it('sends containment to a person once the blast-radius limit is reached', () => {
-    expect(decide(instanceFinding(), { ...deployed, automaticContainmentsLastHour: 4 }, settings).mode).toBe(
-      'automatic',
+  it('sends containment to a person once the blast-radius limit is reached in the last 60 minutes', () => {
+    expect(
+      decide(instanceFinding(), { ...deployed, automaticContainmentsLast60Minutes: 4 }, settings).mode,
+    ).toBe('automatic');
+    expectMode(
+      decide(instanceFinding(), { ...deployed, automaticContainmentsLast60Minutes: 5 }, settings),
+      'approval-first',
+      /^blast-radius limit reached: 5 automatic containments in 123456789012 in the last 60 minutes: sent to a person$/,
+    );
+  });
+
+  it('names the containments that used the blast-radius limit, oldest first', () => {
+    const automaticContainments = [1, 2, 3, 4, 5].map((n) => ({
+      slot: n - 1,
+      incidentId: `inc${n}`,
+      resourceId: `i-${n}`,
+      takenAt: `2026-01-01T10:0${n}:00.000Z`,
+    }));
+    const decision = decide(
+      instanceFinding(),
+      { ...deployed, automaticContainmentsLast60Minutes: 5, automaticContainments },
+      settings,
     );
     expectMode(
-      decide(instanceFinding(), { ...deployed, automaticContainmentsLastHour: 5 }, settings),
+      decision,
       'approval-first',
-      /blast radius: 5 automatic containments in account 123456789012 in the last hour reached the limit of 5/,
+      /^blast-radius limit reached: 5 automatic containments in 123456789012 in the last 60 minutes \(inc1 on i-1 at 2026-01-01T10:01:00\.000Z, inc2 on i-2 at .*, inc5 on i-5 at 2026-01-01T10:05:00\.000Z\): sent to a person$/,
+    );
+  });
+
+  it('names at most ten containments, and counts the rest', () => {
+    const many = Array.from({ length: 12 }, (_, n) => ({
+      slot: n,
+      incidentId: `inc${n}`,
+      resourceId: `i-${n}`,
+      takenAt: '2026-01-01T10:00:00.000Z',
+    }));
+    expect(blastRadiusReason('123456789012', 5, 12, many)).toMatch(
+      /\(inc0 on i-0 at .*, inc9 on i-9 at 2026-01-01T10:00:00\.000Z, 2 more\), the limit is 5: sent to a person$/,
     );
   });
 
@@ -209,7 +274,7 @@ describe('the policy', () => {
   it('does not mention the blast radius when the playbook waits for approval anyway', () => {
     const decision = decide(
       keyFinding({ userType: 'Root' }),
-      { ...deployed, automaticContainmentsLastHour: 99 },
+      { ...deployed, automaticContainmentsLast60Minutes: 99 },
       settings,
     );
     expect(decision.reasons.some((r) => r.includes('blast radius'))).toBe(false);
@@ -298,6 +363,34 @@ describe('the policy fails closed', () => {
     expectMode(decision, 'approval-first', /^policy error, sent to a person: TypeError/);
   });
 
+  it('keeps the resource it clearly chose when the policy fails', () => {
+    const broken = { ...settings, suppressions: null } as unknown as Settings;
+    const bucket: Resource = { type: 's3-bucket', id: 'logs-bucket' };
+    const instance: Resource = { type: 'instance', id: 'i-0second' };
+    const decision = decide(instanceFinding({ resources: [bucket, instance] }), deployed, broken);
+    expect(decision).toMatchObject({
+      playbook: 'ec2-compromise',
+      resource: instance,
+      mode: 'approval-first',
+    });
+  });
+
+  it('chooses no resource, and no playbook, when the policy fails on a resource that is not valid', () => {
+    const invalid = instanceFinding({
+      resources: [
+        { type: 's3-bucket', id: 'logs-bucket' },
+        { type: 'instance', id: '' },
+        { type: 'instance', id: 'i-0third' },
+      ],
+    });
+    const decision = decide(invalid, deployed, settings);
+    expect(decision).toMatchObject({ playbook: null, resource: null, mode: 'approval-first' });
+    expect(decision.reasons).toEqual([
+      expect.stringMatching(/^policy error, sent to a person: ValidationError: finding is invalid/),
+      'no valid resource to act on: nothing starts, a person must respond',
+    ]);
+  });
+
   it('sends the finding to a person when the threshold is not a number', () => {
     const broken = { ...settings, severityThreshold: 'high' } as unknown as Settings;
     expectMode(
@@ -308,11 +401,11 @@ describe('the policy fails closed', () => {
   });
 
   it('sends the finding to a person when the containment count is unknown', () => {
-    const context = { ...deployed, automaticContainmentsLastHour: Number.NaN };
+    const context = { ...deployed, automaticContainmentsLast60Minutes: Number.NaN };
     expectMode(
       decide(instanceFinding(), context, settings),
       'approval-first',
-      /containments in the last hour is unknown/,
+      /containments in the last 60 minutes is unknown/,
     );
   });
 
@@ -321,6 +414,7 @@ describe('the policy fails closed', () => {
     const decision = decide(garbage, deployed, settings);
     expect(decision.mode).toBe('approval-first');
     expect(decision.playbook).toBeNull();
+    expect(decision.resource).toBeNull();
     expect(decision.reasons).toEqual([
       expect.stringMatching(/^policy error, sent to a person: ValidationError: finding is invalid/),
     ]);
@@ -333,5 +427,27 @@ describe('the policy fails closed', () => {
   it('reads tags of an unexpected shape as no tags', () => {
     const weird: Resource = { type: 'instance', id: 'i-1', details: { tags: 'not-a-map' } };
     expect(decide(instanceFinding({ resources: [weird] }), deployed, settings).mode).toBe('automatic');
+  });
+});
+
+describe('resourceForPlaybook', () => {
+  it("picks the first resource of the playbook's type, not the first listed", () => {
+    const bucket: Resource = { type: 's3-bucket', id: 'logs-bucket' };
+    const key: Resource = { type: 'access-key', id: 'AKIAEXAMPLE' };
+    const instance: Resource = { type: 'instance', id: 'i-0second' };
+    const finding = instanceFinding({ resources: [bucket, key, instance] });
+    expect(resourceForPlaybook(finding, 'ec2-compromise')).toBe(instance);
+    expect(resourceForPlaybook(finding, 'iam-credential-compromise')).toBe(key);
+  });
+
+  it('falls back to the first resource for a playbook no resource type maps to', () => {
+    const finding = instanceFinding({ resources: [{ type: 'instance', id: 'i-1' }] });
+    expect(resourceForPlaybook(finding, 'cpu-runaway')).toEqual({ type: 'instance', id: 'i-1' });
+  });
+
+  it('throws a ValidationError for a finding with no resource', () => {
+    expect(() => resourceForPlaybook(instanceFinding({ resources: [] }), 'ec2-compromise')).toThrow(
+      /resources: names no resource/,
+    );
   });
 });

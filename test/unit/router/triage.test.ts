@@ -39,6 +39,34 @@ describe('triage', () => {
     });
   });
 
+  it('names the resource the playbook would act on: the instance an ASFF finding lists after a bucket', async () => {
+    const event = JSON.parse(fixtureText('securityhub/imported-afsbp-ec2.7.json')) as {
+      detail: { findings: { Severity: { Label: string }; Resources: unknown[] }[] };
+    };
+    const asff = event.detail.findings[0];
+    if (asff === undefined) throw new Error('the fixture holds no finding');
+    asff.Severity.Label = 'HIGH';
+    asff.Resources = [
+      { Type: 'AwsS3Bucket', Id: 'arn:aws:s3:::triage-logs', Region: 'us-east-1' },
+      {
+        Type: 'AwsEc2Instance',
+        Id: 'arn:aws:ec2:us-east-1:111111111111:instance/i-0triage000000001',
+        Region: 'us-east-1',
+      },
+    ];
+    const { status, out } = await run(file('asff.json', JSON.stringify(event)));
+    expect(status).toBe(0);
+    const printed = JSON.parse(out.join('\n')) as {
+      decisions: { playbook: string; resource: { type: string; id: string } }[];
+    };
+    expect(printed.decisions).toEqual([
+      expect.objectContaining({
+        playbook: 'ec2-compromise',
+        resource: expect.objectContaining({ type: 'instance', id: 'i-0triage000000001' }),
+      }),
+    ]);
+  });
+
   it('decides as deployed by default, and as the local runtime when asked', () => {
     const text = fixtureText('guardduty/iam-tor-ip-caller.eventbridge.json');
     expect(triage(text, settings)).toMatchObject({ ok: true, decisions: [{ mode: 'dry-run' }] });
