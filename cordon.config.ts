@@ -17,5 +17,9 @@ export default defineSettings({
   suppressions: [],
   alarms: [],
   securityHubProducts: ['aws/guardduty'],
+  // Roles a release or a restore may give back to an instance (iam:PassRole to EC2 on these only).
+  instanceRoles: [],
+  // Break-glass roles, never changed by automation.
+  breakGlassRoles: [],
   approval: { timeoutMinutes: 60 },
 });

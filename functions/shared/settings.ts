@@ -12,6 +12,39 @@ export type PlaybookMode = (typeof PLAYBOOK_MODES)[number];
 
 const email = z.string().check(z.regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an email address'));
 
+/**
+ * A role of this account as the settings name it: its name, or its path and name (`/app/web-role`), the
+ * path being the one IAM shows in the role's ARN (`arn:aws:iam::<account>:role/app/web-role`). IAM
+ * compares role ARNs case-sensitively: spell the name as IAM does.
+ */
+const ROLE_REF = /^(\/(?:[\w+=,.@-]+\/)*)?([\w+=,.@*-]{1,64})$/;
+
+/** A role reference split into its path (undefined when none was given) and its name or name pattern. */
+export function roleRefParts(ref: string): { path: string | undefined; name: string } {
+  const match = ROLE_REF.exec(ref);
+  if (!match) throw new Error(`not a role reference: "${ref}"`);
+  return { path: match[1], name: match[2] ?? '' };
+}
+
+/** A role name or `/path/name`; `*` only at the end of the name, and never a pattern of every role. */
+const instanceRole = z.string().check(
+  z.regex(ROLE_REF, 'must be a role name, or a path and a role name (/app/web-role)'),
+  z.refine((ref) => !ROLE_REF.test(ref) || /^[^*]*\*?$/.test(roleRefParts(ref).name), {
+    message: 'may have "*" only at the end of the role name',
+  }),
+  z.refine((ref) => !ROLE_REF.test(ref) || !/^\/?\*$/.test(ref), {
+    message: 'must not be "*": that would let Cordon give any role of the account to an instance',
+  }),
+);
+
+/** A role name or `/path/name`, with `*` anywhere in the name, but not a pattern of every role. */
+const breakGlassRole = z.string().check(
+  z.regex(ROLE_REF, 'must be a role name or pattern, or a path and one (/emergency/admin-*)'),
+  z.refine((ref) => !ROLE_REF.test(ref) || !/^\/?\**$/.test(ref), {
+    message: 'must not match every role of the account: Cordon could then revoke nothing',
+  }),
+);
+
 export const SettingsSchema = z.object({
   /** Who decides the risky steps: each gets a link of their own. */
   approvers: z.array(email).check(z.minLength(1, 'must list at least one approver')),
@@ -19,7 +52,11 @@ export const SettingsSchema = z.object({
   sender: email,
   /** Findings below this GuardDuty severity start nothing. Default 4 (Medium). */
   severityThreshold: z._default(z.number().check(z.gte(0), z.lte(10)), 4),
-  /** Resources with this tag are never acted on without approval. */
+  /**
+   * Instances and users with this tag are acted on only after approval. Roles with it are never changed by
+   * automation, even after an approval (a person acts): the IAM actions skip them with "manual action
+   * required", and their grants deny IAM changes on a role that carries it. Default `cordon:protected=true`.
+   */
   protectedTag: z._default(z.object({ key: z.string(), value: z.string() }), {
     key: 'cordon:protected',
     value: 'true',
@@ -59,6 +96,21 @@ export const SettingsSchema = z.object({
     ),
     [],
   ),
+  /**
+   * The roles Cordon may give back to an instance: the roles of instance profiles a release re-associates and
+   * a restore launches with (`recovery.instanceProfileName`). Each is a role name, or a path and a name
+   * (`/app/web-role`; a role under a path needs its path), optionally ending in `*` (`app-*`, `/app/*`).
+   * `iam:PassRole`, to EC2 only, is granted on exactly these roles, and not at all when the list is empty
+   * (the default): a release then cannot re-associate a profile, and a restore with
+   * `recovery.instanceProfileName` set would fail.
+   */
+  instanceRoles: z._default(z.array(instanceRole), []),
+  /**
+   * Break-glass roles: never changed by automation, refused in code and denied in IAM, like Cordon's own,
+   * the service-linked, the AWS-reserved and the CDK bootstrap roles. Names or `*` patterns (`breakglass-*`),
+   * matched at any path, or a path and a name (`/emergency/*`). Default none.
+   */
+  breakGlassRoles: z._default(z.array(breakGlassRole), []),
   /** Security Hub products whose imported findings start playbooks, as `company/product`. */
   securityHubProducts: z._default(z.array(z.string()), []),
   approval: z._default(
@@ -104,13 +156,32 @@ export const SettingsSchema = z.object({
       securityGroupIds: z.optional(
         z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'must be a security group id'))),
       ),
-      /** Default: the recovery point's. */
-      instanceProfileName: z.optional(z.string()),
+      /**
+       * The instance profile a restored instance launches with; its role must be one of `instanceRoles`, the
+       * only roles the restore may pass. Default: none. The restored instance launches with no profile,
+       * whatever profile the recovery point had, since passing an arbitrary role is what the grants no
+       * longer allow.
+       */
+      instanceProfileName: z.optional(
+        z.string().check(z.regex(/^[\w+=,.@-]{1,128}$/, 'must be an instance profile name')),
+      ),
       /** Seconds between restore checks, and how many checks before giving up. Default 60 and 60. */
       restoreCheckSeconds: z._default(z.number().check(z.int(), z.gte(1)), 60),
       restoreMaxChecks: z._default(z.number().check(z.int(), z.gte(1)), 60),
     }),
     { restoreCheckSeconds: 60, restoreMaxChecks: 60 },
+  ),
+  /** The audit record. */
+  record: z._default(
+    z.object({
+      /**
+       * How long each step's anchor (its hash, in the S3 bucket with Object Lock in compliance mode) is kept.
+       * Nobody, the account's root user included, can delete an anchor, or the bucket, before then: choose
+       * what your retention rules ask for the incident record. Default 365 days.
+       */
+      anchorRetentionDays: z._default(z.number().check(z.int(), z.gte(1), z.lte(36_500)), 365),
+    }),
+    { anchorRetentionDays: 365 },
   ),
   /** How the IAM playbook contains. */
   iam: z._default(

@@ -6,6 +6,11 @@
  * Nothing may be granted that no code calls (Lambda's logging and X-Ray tracing apart), and nothing may be
  * called that is not granted. The comparison is static and errs towards "can call": a module that is in
  * the bundle counts whole, so a class with one unused method that sends a command still counts it.
+ *
+ * Some grants exist only when the settings call for them: `iam:PassRole` to EC2, which re-associating an
+ * instance profile needs, is granted on the settings' `instanceRoles` and not at all when there are none.
+ * The comparison runs on a stack with instance roles configured; a test of its own says what a stack
+ * without them leaves ungranted.
  */
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -13,9 +18,22 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import settingsFile from '../../cordon.config.ts';
 import { buildApp } from '../../infra/cordon-app.ts';
 import { fromRoot, REPO_ROOT } from '../../infra/paths.ts';
 import { synthStack } from '../support/app.ts';
+
+/** Instance roles for the stack the comparison runs on: with them, the release may pass a role to EC2. */
+const INSTANCE_ROLES = ['web-role', '/app/*'];
+
+/** The stack with instance roles configured, unbundled. */
+function stackWithInstanceRoles() {
+  return buildApp({
+    nag: false,
+    app: { context: { 'aws:cdk:bundling-stacks': [] } },
+    stack: { settings: { ...settingsFile, instanceRoles: INSTANCE_ROLES } },
+  }).stack;
+}
 
 /** The IAM service prefix of each SDK package the functions may import. */
 const SERVICE_OF_PACKAGE: Readonly<Record<string, string>> = {
@@ -28,6 +46,8 @@ const SERVICE_OF_PACKAGE: Readonly<Record<string, string>> = {
   '@aws-sdk/client-sfn': 'states',
   '@aws-sdk/client-sts': 'sts',
   '@aws-sdk/client-backup': 'backup',
+  '@aws-sdk/client-kms': 'kms',
+  '@aws-sdk/client-s3': 's3',
   '@aws-sdk/client-dynamodb': 'dynamodb',
   '@aws-sdk/lib-dynamodb': 'dynamodb',
 };
@@ -55,6 +75,8 @@ const ACTION_OF_COMMAND: Readonly<Record<string, Readonly<Record<string, string 
     TransactGetItemsCommand: 'GetItem',
   },
   sts: { GetCallerIdentityCommand: null },
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html: "you must have READ access to the bucket" (s3:ListBucket).
+  s3: { ListObjectsV2Command: 'ListBucket' },
 };
 
 /** What a transaction item kind needs. */
@@ -351,7 +373,7 @@ describe('IAM grants against the calls each function makes', () => {
   let resources: Record<string, CfnResource>;
 
   beforeAll(async () => {
-    resources = synthStack().template.toJSON().Resources;
+    resources = Template.fromStack(stackWithInstanceRoles()).toJSON().Resources;
     const entries = templateFunctions(resources).flatMap((f) => (f.entry === undefined ? [] : [f.entry]));
     calls = await callsOfEntries([...new Set(entries)]);
   }, 120_000);
@@ -371,8 +393,23 @@ describe('IAM grants against the calls each function makes', () => {
     expect(findings(compareGrants(resources, calls))).toEqual([]);
   });
 
+  it('leaves only the release ungranted a PassRole when no instance roles are configured, and grants none', () => {
+    const defaults = synthStack().template.toJSON().Resources as Record<string, CfnResource>;
+    const passes = findings(compareGrants(defaults, calls)).filter((f) => f.includes('iam:PassRole'));
+    // AWS refuses the association then, and the release refuses a profile whose role is not listed.
+    expect(passes).toEqual([
+      expect.stringMatching(
+        /^functions\/actions\/ec2-release\/handler\.ts: calls iam:PassRole \(.*\) with no grant$/,
+      ),
+    ]);
+    const passers = templateFunctions(defaults)
+      .filter((fn) => fn.roleId !== undefined && grantedActions(defaults, fn.roleId).has('iam:PassRole'))
+      .map((fn) => fn.entry);
+    expect(passers).toEqual(['functions/actions/recover-start-restore/handler.ts']);
+  });
+
   it('reports an extra grant given to one function of a freshly built stack', () => {
-    const { stack } = buildApp({ nag: false, app: { context: { 'aws:cdk:bundling-stacks': [] } } });
+    const stack = stackWithInstanceRoles();
     const tag = stack.actions.get('ec2-tag');
     if (!tag) throw new Error('the stack has no ec2-tag function');
     tag.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:RebootInstances'], resources: ['*'] }));

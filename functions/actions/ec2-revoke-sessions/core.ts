@@ -6,16 +6,22 @@
  *    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html). Credentials
  *    already handed to the instance (and copied off it) stop working; sessions issued later are not
  *    affected. It applies to every session of the role, on every instance that uses it: that is how AWS
- *    revokes, and the `note` says so. A service-linked role (path `/aws-service-role/`) cannot be changed
- *    and its sessions cannot be revoked (same page): it is skipped and the skip recorded.
+ *    revokes, and the `note` says so. A role that must never be touched ({@link untouchableReason}:
+ *    service-linked, whose sessions cannot be revoked (same page), AWS-reserved, CDK bootstrap, Cordon's
+ *    own, break-glass, or carrying the protected tag, approved or not) gets no policy: the skip and its
+ *    reason are recorded, and a person acts.
  * 2. Disassociates the instance profile, so that the instance gets no new credentials
- *    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateIamInstanceProfile.html).
+ *    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateIamInstanceProfile.html). That
+ *    changes the instance, not the role: it is done for an untouchable role too.
  * The policy goes first: it is what ends the credentials already out.
+ *
+ * The role's path and tags come from GetRole (GetInstanceProfile's roles carry no tags), read together with
+ * its revoke policy, so the check adds no call in sequence.
  *
  * Neither IAM nor DisassociateIamInstanceProfile has a DryRun parameter: a dry run reads and reports.
  *
- * AWS calls: DescribeInstances, DescribeIamInstanceProfileAssociations, GetInstanceProfile, GetRolePolicy,
- * PutRolePolicy, DisassociateIamInstanceProfile.
+ * AWS calls: DescribeInstances, DescribeIamInstanceProfileAssociations, GetInstanceProfile, GetRole and
+ * GetRolePolicy (in parallel), PutRolePolicy, DisassociateIamInstanceProfile.
  */
 import {
   DescribeIamInstanceProfileAssociationsCommand,
@@ -25,6 +31,7 @@ import {
 import {
   DeleteRolePolicyCommand,
   GetInstanceProfileCommand,
+  GetRoleCommand,
   GetRolePolicyCommand,
   type IAMClient,
   PutRolePolicyCommand,
@@ -43,16 +50,25 @@ import {
   newPlan,
 } from '../ec2-common/instance.ts';
 import { REVOKE_POLICY_NAME, type RevokeBefore } from '../ec2-common/records.ts';
+import { untouchableReason } from '../iam-common/untouchable.ts';
 
 /** The event of `ec2-revoke-sessions`. */
 export const RevokeInputSchema = z.extend(Ec2EventSchema, { approved: z.optional(z.boolean()) });
 
-/** What the core needs: the EC2 and IAM clients, the clock (the revocation time), the protected tag. */
+/**
+ * What the core needs: the EC2 and IAM clients, the clock (the revocation time), the protected tag (an
+ * instance with it is contained only after approval; a role with it is never changed), and what else makes
+ * a role untouchable.
+ */
 export interface RevokeDeps {
   readonly ec2: Ec2Sender;
   readonly iam: Pick<IAMClient, 'send'>;
   readonly now: () => Date;
   readonly protectedTag: { readonly key: string; readonly value: string };
+  /** The settings' `breakGlassRoles`. Default none. */
+  readonly breakGlassRoles?: readonly string[];
+  /** Cordon's stack name, whose roles are `<stack>-*`. Default: only `cordon-*` counts as Cordon's. */
+  readonly stackName?: string | undefined;
 }
 
 /** The deny-all policy for sessions issued before `at`, as the IAM user guide gives it. */
@@ -71,8 +87,6 @@ export function revokePolicyDocument(at: Date): string {
     ],
   });
 }
-
-const isServiceLinked = (path: string): boolean => path.startsWith('/aws-service-role/');
 
 /** The instance's current profile association (`associating` or `associated`), if any. */
 export async function currentAssociation(
@@ -148,30 +162,36 @@ export async function revokeSessions(deps: RevokeDeps, event: unknown): Promise<
   const notes: string[] = [];
   let policy: { roleName: string; document: string } | { roleName: string; skipped: string } | undefined;
   if (roleName && before.role) {
-    if (isServiceLinked(rolePath)) {
-      const reason = `role ${roleName} is service-linked (path ${rolePath}): AWS does not allow revoking its sessions`;
+    const [got, existing] = await Promise.all([
+      awsCall(`iam:GetRole ${roleName}`, () => deps.iam.send(new GetRoleCommand({ RoleName: roleName }))),
+      rolePolicy(deps.iam, roleName, REVOKE_POLICY_NAME),
+    ]);
+    // Recorded as it is, skipped or not: a release must find the role exactly as it was.
+    before.role.revokePolicy = existing;
+    const reason = untouchableReason(
+      { roleName, path: got.Role?.Path ?? rolePath, tags: got.Role?.Tags },
+      deps,
+    );
+    if (reason !== undefined) {
       policy = { roleName, skipped: reason };
-      notes.push(`skipped the session revocation: ${reason}`);
+      notes.push(`skipped the session revocation: ${reason}; manual action required`);
+    } else if (before.role.revokePolicy !== null) {
+      notes.push(`role ${roleName} already had ${REVOKE_POLICY_NAME}: kept as it is`);
     } else {
-      before.role.revokePolicy = await rolePolicy(deps.iam, roleName, REVOKE_POLICY_NAME);
-      if (before.role.revokePolicy !== null) {
-        notes.push(`role ${roleName} already had ${REVOKE_POLICY_NAME}: kept as it is`);
-      } else {
-        const document = revokePolicyDocument(deps.now());
-        await mutation(plan, `iam:PutRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
-          deps.iam.send(
-            new PutRolePolicyCommand({
-              RoleName: roleName,
-              PolicyName: REVOKE_POLICY_NAME,
-              PolicyDocument: document,
-            }),
-          ),
-        );
-        policy = { roleName, document };
-        notes.push(
-          `every session of role ${roleName} issued before now is denied, on every instance that uses it`,
-        );
-      }
+      const document = revokePolicyDocument(deps.now());
+      await mutation(plan, `iam:PutRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
+        deps.iam.send(
+          new PutRolePolicyCommand({
+            RoleName: roleName,
+            PolicyName: REVOKE_POLICY_NAME,
+            PolicyDocument: document,
+          }),
+        ),
+      );
+      policy = { roleName, document };
+      notes.push(
+        `every session of role ${roleName} issued before now is denied, on every instance that uses it`,
+      );
     }
   }
   try {

@@ -220,8 +220,9 @@ export interface ProtectedTag {
 }
 
 /**
- * Throws {@link ProtectedResourceError} when a user or role carries the protected tag and the event does
- * not say the action was approved, as the EC2 actions do for instances.
+ * Throws {@link ProtectedResourceError} when a user carries the protected tag and the event does not say
+ * the action was approved, as the EC2 actions do for instances. Not for roles: a role with the protected
+ * tag is never changed by automation, approved or not (`untouchableReason` in `untouchable.ts`).
  */
 export function assertNotProtected(
   what: string,

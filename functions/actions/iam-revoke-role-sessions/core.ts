@@ -5,13 +5,17 @@
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html). The cut-off is now,
  * not the finding's last-seen time: a session issued between the two would survive. The role's trust
  * policy is recorded for review, since whoever it trusts can still assume the role and get fresh sessions.
+ *
+ * A role that must never be touched ({@link untouchableReason}: service-linked, AWS-reserved, CDK
+ * bootstrap, Cordon's own, break-glass, or carrying the protected tag, approved or not) is skipped with
+ * "manual action required" and the reason; PutRolePolicy is never called on it. The grants deny the change
+ * on those roles too.
  */
 import { GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
 import { ActionEventSchema, type ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
 import {
-  assertNotProtected,
   decodePolicy,
   IamNameSchema,
   type IamSender,
@@ -27,6 +31,7 @@ import {
   revokePolicyDocument,
   revokesSince,
 } from '../iam-common/iam.ts';
+import { untouchableReason } from '../iam-common/untouchable.ts';
 
 /** The action's name in the record. */
 export const REVOKE_ROLE_SESSIONS_ACTION = 'iam-revoke-role-sessions';
@@ -39,7 +44,10 @@ export const RevokeRoleSessionsInputSchema = z.extend(ActionEventSchema, {
    * is (`already-done`); without it, any intact `cordon-revoke-sessions` policy counts.
    */
   findingTime: z.optional(IsoTimeSchema),
-  /** Set by the playbook after an approval: a role with the protected tag may then be changed. */
+  /**
+   * Set by the playbook after an approval. It changes nothing for a role: one with the protected tag is
+   * never changed by automation, approved or not.
+   */
   approved: z.optional(z.boolean()),
 });
 export type RevokeRoleSessionsInput = z.infer<typeof RevokeRoleSessionsInputSchema>;
@@ -47,8 +55,12 @@ export type RevokeRoleSessionsInput = z.infer<typeof RevokeRoleSessionsInputSche
 export interface RevokeRoleSessionsDeps {
   readonly iam: IamSender;
   readonly now: () => Date;
-  /** The settings' `protectedTag`: a role carrying it is changed only after approval. */
+  /** The settings' `protectedTag`: a role carrying it is never changed by automation. */
   readonly protectedTag: ProtectedTag;
+  /** The settings' `breakGlassRoles`. Default none. */
+  readonly breakGlassRoles?: readonly string[];
+  /** Cordon's stack name, whose roles are `<stack>-*`. Default: only `cordon-*` counts as Cordon's. */
+  readonly stackName?: string | undefined;
 }
 
 /**
@@ -81,7 +93,6 @@ export async function revokeRoleSessions(
     ),
   ]);
   const role = got.Role;
-  assertNotProtected(`IAM role ${roleName}`, role?.Tags, deps.protectedTag, input.approved);
   const path = role?.Path ?? '/';
   const before: RecordedRole = {
     roleName,
@@ -102,9 +113,11 @@ export async function revokeRoleSessions(
     output: { roleName, serviceLinked: before.serviceLinked, manualActionRequired: true },
   });
 
-  if (before.serviceLinked) {
-    return skipped(`${roleName} is a service-linked role (path ${path}): IAM refuses inline policies on it`);
-  }
+  const untouchable = untouchableReason(
+    { roleName: role?.RoleName ?? roleName, path, tags: role?.Tags },
+    deps,
+  );
+  if (untouchable !== undefined) return skipped(untouchable);
   if (revokesSince(before.revokePolicy, input.findingTime)) {
     const containedAt = revokedBefore(before.revokePolicy ?? '') ?? '';
     return {

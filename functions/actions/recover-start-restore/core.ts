@@ -9,8 +9,11 @@
  *   which names the source's subnet and groups, is dropped when either is overridden. An isolation group
  *   (`cordon-isolation-*`, or tagged `cordon:isolation`) is never given to the new instance: in the
  *   configuration it is refused, in the recovery point's metadata it is dropped;
- * - `IamInstanceProfileName` as configured (null launches without a profile, which the restore guide
- *   suggests to avoid a privilege escalation; keeping one needs `iam:PassRole` on its role);
+ * - `IamInstanceProfileName` only when `recovery.instanceProfileName` is configured (or the event names
+ *   one); otherwise it is removed and the restored instance launches with no profile, whatever profile the
+ *   recovery point had. The restore guide suggests this to avoid a privilege escalation, and the grants
+ *   leave no other way: the restore role may pass only the settings' `instanceRoles`, so an arbitrary
+ *   role from a recovery point cannot be passed;
  * - `RequireIMDSv2` `true` unless the event says otherwise, `InstanceType` when given.
  * The restore role is the configured one; the idempotency token is the SHA-256 of the incident and the
  * recovery point, so a repeat returns the job already started; `CopySourceTagsToRestoredResource` copies
@@ -59,7 +62,11 @@ export const StartRestoreInputSchema = z.extend(RecoverEventSchema, {
   subnetId: z.optional(z.string().check(z.regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id'))),
   /** Default: the deployment's, else the recovery point's without isolation groups. */
   securityGroupIds: z.optional(z.array(GroupIdSchema).check(z.minLength(1, 'must list at least one group'))),
-  /** Default: the deployment's, else the recovery point's; null launches the instance without a profile. */
+  /**
+   * Default: the deployment's (`recovery.instanceProfileName`), else none: the recovery point's profile is
+   * never kept by default. Null launches the instance without a profile. Its role must be one of the
+   * settings' `instanceRoles`, the only roles the restore role may pass.
+   */
   instanceProfileName: z.optional(z.nullable(z.string().check(z.minLength(1)))),
   /** Default: the recovery point's. */
   instanceType: z.optional(z.string().check(z.minLength(1))),
@@ -167,10 +174,21 @@ export async function startRestore(deps: StartRestoreDeps, event: unknown): Prom
   if ((subnetId || configuredGroups || droppedGroups.length > 0) && 'NetworkInterfaces' in metadata) {
     delete metadata.NetworkInterfaces;
   }
+  // A profile only when one is configured: keeping the recovery point's would pass whatever role it had.
   const profile =
     input.instanceProfileName === undefined ? defaults.instanceProfileName : input.instanceProfileName;
-  if (profile === null) delete metadata.IamInstanceProfileName;
-  else if (profile !== undefined) metadata.IamInstanceProfileName = profile;
+  const notes: string[] = [];
+  if (profile === null || profile === undefined) {
+    delete metadata.IamInstanceProfileName;
+    const had = original.IamInstanceProfileName
+      ? ` (the recovery point had ${original.IamInstanceProfileName})`
+      : '';
+    notes.push(
+      profile === null
+        ? `the restored instance launches with no instance profile${had}, as the event says`
+        : `the restored instance launches with no instance profile${had}: recovery.instanceProfileName is not configured, and a restore passes no role the settings do not give it`,
+    );
+  } else metadata.IamInstanceProfileName = profile;
   if (input.requireImdsV2 !== false) metadata.RequireIMDSv2 = 'true';
   if (input.instanceType) metadata.InstanceType = input.instanceType;
 
@@ -193,7 +211,7 @@ export async function startRestore(deps: StartRestoreDeps, event: unknown): Prom
       status: 'succeeded',
       before,
       changes: { calls: plan.calls, ...changes },
-      note: 'dry run: AWS Backup has no DryRun, so the restore job was only planned',
+      note: ['dry run: AWS Backup has no DryRun, so the restore job was only planned', ...notes].join('; '),
       output: { restoreJobId: null, idempotencyToken, metadata, tags },
       ...dryRun,
     };
@@ -227,9 +245,16 @@ export async function startRestore(deps: StartRestoreDeps, event: unknown): Prom
     before,
     changes: { calls: repeat ? [] : plan.calls, ...changes },
     evidence: [restoreJobId],
-    ...(repeat
+    ...(repeat || notes.length > 0
       ? {
-          note: `the restore job ${restoreJobId} was already started for this incident and point (${job.Status})`,
+          note: [
+            ...(repeat
+              ? [
+                  `the restore job ${restoreJobId} was already started for this incident and point (${job.Status})`,
+                ]
+              : []),
+            ...notes,
+          ].join('; '),
         }
       : {}),
     output: { restoreJobId, status: job.Status ?? 'PENDING', idempotencyToken, metadata, tags },

@@ -1,14 +1,69 @@
 import { describe, expect, it } from 'vitest';
 import { AccessDeniedError, ThrottlingError } from '#shared/errors';
 import { revokeSessions } from '../../../../functions/actions/ec2-revoke-sessions/core.ts';
-import { errorOf, mutationsSince, PROTECTED_TAG, SLR, setup, T0, WEB } from './helpers.ts';
+import { errorOf, mutationsSince, PROTECTED_TAG, SLR, seed, setup, T0, WEB } from './helpers.ts';
 
-function world() {
-  const env = setup();
-  const deps = { ec2: env.ec2, iam: env.iam, now: env.now, protectedTag: PROTECTED_TAG };
+/** Instances whose profile holds a role that must never be touched, one of each kind. */
+const UNTOUCHABLE = {
+  breakGlass: { instance: 'i-0a1b2c3d4e5f60011', role: 'breakglass-admin', path: '/emergency/' },
+  cdk: { instance: 'i-0a1b2c3d4e5f60012', role: 'cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1' },
+  tagged: { instance: 'i-0a1b2c3d4e5f60013', role: 'payments-role', tags: { 'cordon:protected': 'true' } },
+  reserved: {
+    instance: 'i-0a1b2c3d4e5f60014',
+    role: 'AWSReservedSSO_AdministratorAccess_0123456789abcdef',
+    path: '/aws-reserved/sso.amazonaws.com/',
+  },
+  own: { instance: 'i-0a1b2c3d4e5f60015', role: 'Cordon-Ec2ReleaseServiceRole-ABCDEF123456' },
+} as const;
+
+/** The account of the EC2 tests, with an instance for each untouchable role. */
+function untouchableSeed() {
+  const account = seed();
+  for (const [kind, t] of Object.entries(UNTOUCHABLE)) {
+    account.instances?.push({
+      id: t.instance,
+      subnet: 'subnet-app',
+      groups: ['sg-web'],
+      profile: `${kind}-profile`,
+    });
+    account.iam?.roles?.push({
+      name: t.role,
+      ...('path' in t ? { path: t.path } : {}),
+      ...('tags' in t ? { tags: { ...t.tags } } : {}),
+    });
+    account.iam?.instanceProfiles?.push({ name: `${kind}-profile`, roles: [t.role] });
+  }
+  return account;
+}
+
+function world(accountSeed = seed()) {
+  const env = setup(accountSeed);
+  const deps = {
+    ec2: env.ec2,
+    iam: env.iam,
+    now: env.now,
+    protectedTag: PROTECTED_TAG,
+    breakGlassRoles: ['breakglass-*'],
+    stackName: 'Cordon',
+  };
   const run = (instanceId: string, extra: Record<string, unknown> = {}) =>
     revokeSessions(deps, { incidentId: 'inc-1', instanceId, ...extra });
   return { ...env, run };
+}
+
+/** Runs the action on an instance whose role must never be touched, and checks that only the profile went. */
+async function refusedOn(kind: keyof typeof UNTOUCHABLE, extra: Record<string, unknown> = {}) {
+  const { instance, role } = UNTOUCHABLE[kind];
+  const { sandbox, run } = world(untouchableSeed());
+  const result = await run(instance, extra);
+  const state = sandbox.state();
+  expect(result.status).toBe('succeeded');
+  expect(state.iam.roles[role]?.inlinePolicies).toEqual({});
+  expect(mutationsSince(sandbox)).toEqual(['EC2:DisassociateIamInstanceProfile']);
+  expect(associationsOf(state, instance)).toEqual([]);
+  expect(result.changes).toMatchObject({ revokePolicy: { roleName: role, skipped: expect.any(String) } });
+  expect(result.before).toMatchObject({ role: { roleName: role, revokePolicy: null } });
+  return result;
 }
 
 const associationsOf = (state: ReturnType<ReturnType<typeof setup>['sandbox']['state']>, id: string) =>
@@ -66,6 +121,42 @@ describe('ec2-revoke-sessions', () => {
       revokePolicy: { roleName: 'AWSServiceRoleForCordonTest', skipped: expect.any(String) },
     });
     expect(mutationsSince(sandbox)).toEqual(['EC2:DisassociateIamInstanceProfile']);
+  });
+
+  it('refuses to put its deny on a break-glass role', async () => {
+    const result = await refusedOn('breakGlass');
+    expect(result.note).toMatch(
+      /skipped the session revocation: role breakglass-admin is a break-glass role .*manual action required/,
+    );
+  });
+
+  it('refuses to put its deny on a CDK bootstrap role', async () => {
+    const result = await refusedOn('cdk');
+    expect(result.note).toMatch(/role cdk-hnb659fds-cfn-exec-role-\S+ is a CDK bootstrap role/);
+  });
+
+  it('refuses to put its deny on a role with the protected tag, even after approval', async () => {
+    const result = await refusedOn('tagged', { approved: true });
+    expect(result.note).toMatch(/role payments-role carries cordon:protected=true: .*even after approval/);
+  });
+
+  it("refuses to put its deny on an AWS-reserved role and on Cordon's own", async () => {
+    expect((await refusedOn('reserved')).note).toMatch(/is reserved by AWS \(path \/aws-reserved\//);
+    expect((await refusedOn('own')).note).toMatch(/Cordon-Ec2ReleaseServiceRole-\S+ is one of Cordon's own/);
+  });
+
+  it('reads the role and its revoke policy after the profile, and changes it only then', async () => {
+    const { sandbox, run } = world();
+    await run(WEB);
+    expect(sandbox.calls.map((c) => `${c.service}:${c.command}`)).toEqual([
+      'EC2:DescribeInstances',
+      'EC2:DescribeIamInstanceProfileAssociations',
+      'IAM:GetInstanceProfile',
+      'IAM:GetRole',
+      'IAM:GetRolePolicy',
+      'IAM:PutRolePolicy',
+      'EC2:DisassociateIamInstanceProfile',
+    ]);
   });
 
   it('changes nothing in a dry run and lists the calls it would make', async () => {

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AccessDeniedError,
-  ProtectedResourceError,
-  ResourceNotFoundError,
-  ThrottlingError,
-} from '#shared/errors';
+import { AccessDeniedError, ResourceNotFoundError, ThrottlingError } from '#shared/errors';
 import { revokeRoleSessions } from '../../../../functions/actions/iam-revoke-role-sessions/core.ts';
 import {
   APP_TRUST,
@@ -24,7 +19,27 @@ const event = { incidentId: 'inc-2', roleName: 'app', findingTime: FINDING_TIME 
 
 function bench(seed = SEED) {
   const { sandbox, iam } = setupIam(seed);
-  return { sandbox, revoke: (input: object) => revokeRoleSessions({ iam, now, protectedTag }, input) };
+  const deps = { iam, now, protectedTag, breakGlassRoles: ['breakglass-*'], stackName: 'Cordon' };
+  return { sandbox, revoke: (input: object) => revokeRoleSessions(deps, input) };
+}
+
+/** The bench's account with one more role. */
+function withRole(role: NonNullable<NonNullable<typeof SEED.iam>['roles']>[number]) {
+  const seed = structuredClone(SEED);
+  seed.iam?.roles?.push(role);
+  return seed;
+}
+
+/** Runs the action on a role that must never be touched: skipped for a person, nothing put. */
+async function refusedOn(seed: typeof SEED, roleName: string, extra: object = {}) {
+  const { sandbox, revoke } = bench(seed);
+  const state = sandbox.state();
+  const result = await revoke({ ...event, roleName, ...extra });
+  expect(result.status).toBe('skipped');
+  expect(result.output).toMatchObject({ roleName, manualActionRequired: true });
+  expect(mutatingCalls(sandbox.calls)).toEqual([]);
+  expect(sandbox.state()).toEqual(state);
+  return result;
 }
 
 function withRolePolicy(document: object) {
@@ -119,15 +134,49 @@ describe('iam-revoke-role-sessions', () => {
     expect((await revoke({ incidentId: 'inc-2', roleName: 'app' })).status).toBe('succeeded');
   });
 
-  it('refuses a role with the protected tag unless the event says it was approved', async () => {
+  it('refuses to put its deny on a break-glass role', async () => {
+    const seed = withRole({ name: 'breakglass-admin', path: '/emergency/' });
+    const result = await refusedOn(seed, 'breakglass-admin');
+    expect(result.note).toMatch(/^manual action required: role breakglass-admin is a break-glass role/);
+  });
+
+  it('refuses to put its deny on a CDK bootstrap role', async () => {
+    for (const kind of ['cfn-exec', 'deploy', 'file-publishing', 'image-publishing', 'lookup']) {
+      const name = `cdk-hnb659fds-${kind}-role-123456789012-us-east-1`;
+      const result = await refusedOn(withRole({ name }), name);
+      expect(result.note).toMatch(/^manual action required: role \S+ is a CDK bootstrap role/);
+    }
+  });
+
+  // A protected role was changed after an approval before; now a person acts, approved or not.
+  it('refuses to put its deny on a role with the protected tag, even after approval', async () => {
     const seed = structuredClone(SEED);
     const app = seed.iam?.roles?.[0];
     if (!app) throw new Error('seed changed');
     app.tags = { 'cordon:protected': 'true' };
-    const { sandbox, revoke } = bench(seed);
-    expect(await errorOf(revoke(event))).toBeInstanceOf(ProtectedResourceError);
-    expect(mutatingCalls(sandbox.calls)).toEqual([]);
-    expect((await revoke({ ...event, approved: true })).status).toBe('succeeded');
+    for (const approved of [false, true]) {
+      const result = await refusedOn(seed, 'app', { approved });
+      expect(result.note).toMatch(
+        /^manual action required: role app carries cordon:protected=true: automation never changes it, even after approval/,
+      );
+    }
+  });
+
+  it("refuses to put its deny on an AWS-reserved role and on Cordon's own roles", async () => {
+    const reserved = 'AWSReservedSSO_AdministratorAccess_0123456789abcdef';
+    const seed = withRole({ name: reserved, path: '/aws-reserved/sso.amazonaws.com/' });
+    expect((await refusedOn(seed, reserved)).note).toMatch(/is reserved by AWS/);
+    for (const own of ['cordon-restore-us-east-1', 'Cordon-IamReleaseServiceRole-ABCDEF123456']) {
+      expect((await refusedOn(withRole({ name: own }), own)).note).toMatch(/is one of Cordon's own roles/);
+    }
+  });
+
+  it('still revokes a role whose name only resembles an untouchable one', async () => {
+    for (const name of ['cdk-app-role', 'my-cordon-role', 'team-breakglass-admin']) {
+      const { sandbox, revoke } = bench(withRole({ name }));
+      expect((await revoke({ ...event, roleName: name })).status).toBe('succeeded');
+      expect(mutatingCalls(sandbox.calls)).toEqual(['PutRolePolicy']);
+    }
   });
 
   it('throws ResourceNotFoundError for a role that does not exist', async () => {

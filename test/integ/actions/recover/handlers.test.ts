@@ -26,7 +26,14 @@ beforeAll(async () => {
   // The wall clock, as in AWS: the handlers' clock is the system's, and recover-start-restore compares it
   // with the job's creation time to tell its own job from an earlier run's.
   sandbox = Sandbox.create(seed());
-  unregister = registerClientPlugin(sandbox.plugin());
+  // The record key and anchor answer first; the scenario's account answers everything else.
+  const offTrust = registerClientPlugin(table.trust.plugin());
+  const offSandbox = registerClientPlugin(sandbox.plugin());
+  unregister = () => {
+    offSandbox();
+    offTrust();
+  };
+  Object.assign(process.env, table.trust.env);
   process.env.CORDON_TABLE_NAME = table.tableName;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = table.endpoint;
   process.env.CORDON_RESTORE_ROLE_ARN = RESTORE_ROLE;

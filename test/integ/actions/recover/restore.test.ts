@@ -125,6 +125,40 @@ describe('recover-start-restore', () => {
     expect(call?.Metadata).not.toHaveProperty('IamInstanceProfileName');
   });
 
+  // The recovery point's profile used to be kept by default: its role, whatever it is, passed to the new
+  // instance. Now only a configured profile is given, and the note says why there is none.
+  it("launches without the recovery point's profile when none is configured, and says so", async () => {
+    const { deps, sandbox } = world();
+    const result = await startRestore(deps, {
+      incidentId: 'inc-1',
+      instanceId: WEB,
+      recoveryPointArn: POINT.oneDay,
+      vaultName: 'prod',
+      restoreRoleArn: RESTORE_ROLE,
+    });
+    expect(result.before).toMatchObject({ metadata: { IamInstanceProfileName: 'web-profile' } });
+    expect(result.changes).toMatchObject({ removed: ['IamInstanceProfileName'] });
+    const [call] = inputsOf(sandbox, 'StartRestoreJob') as { Metadata: Record<string, string> }[];
+    expect(call?.Metadata).not.toHaveProperty('IamInstanceProfileName');
+    expect(result.note).toMatch(
+      /launches with no instance profile \(the recovery point had web-profile\): recovery\.instanceProfileName is not configured/,
+    );
+  });
+
+  it('launches with the configured profile from the deployment defaults', async () => {
+    const env = setup();
+    const defaults = { restoreRoleArn: RESTORE_ROLE, instanceProfileName: 'recovery-profile' };
+    const deps = { backup: env.backup, ec2: env.ec2, now: env.now, defaults };
+    await startRestore(deps, {
+      incidentId: 'inc-1',
+      instanceId: WEB,
+      recoveryPointArn: POINT.oneDay,
+      vaultName: 'prod',
+    });
+    const [call] = inputsOf(env.sandbox, 'StartRestoreJob') as { Metadata: Record<string, string> }[];
+    expect(call?.Metadata).toMatchObject({ IamInstanceProfileName: 'recovery-profile' });
+  });
+
   it('requires a restore role', async () => {
     const { start } = world();
     expect(await errorOf(start({ restoreRoleArn: undefined }))).toBeInstanceOf(ValidationError);
