@@ -7,7 +7,15 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AuditRecorder } from '#shared/audit';
 import { ConsoleQueries } from '../cli/queries.ts';
 import { createAuditTable, type LocalStore } from '../local/store.ts';
-import { INCIDENTS, load, metered, records, STEPS_PER_INCIDENT } from '../test/support/scale-record.ts';
+import { openLocalTrust } from '../local/trust.ts';
+import {
+  anchorIncident,
+  INCIDENTS,
+  load,
+  metered,
+  records,
+  STEPS_PER_INCIDENT,
+} from '../test/support/scale-record.ts';
 
 export interface ConsoleFigure {
   readonly query: string;
@@ -32,8 +40,11 @@ export async function measureConsole(store: LocalStore): Promise<ConsoleFigures>
   await createAuditTable(raw, tableName);
   const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   const started = Date.now();
-  await load(doc, tableName, records());
+  const items = records();
+  await load(doc, tableName, items);
   const loadSeconds = (Date.now() - started) / 1000;
+  const trust = await openLocalTrust();
+  await anchorIncident(trust.seal, items, 'inc-04321');
   const queries: [string, (q: ConsoleQueries, r: AuditRecorder) => Promise<readonly unknown[]>][] = [
     ['incidents list (newest 50)', async (q) => (await q.listIncidents({ ...ALL }, { limit: 50 })).items],
     [
@@ -60,7 +71,10 @@ export async function measureConsole(store: LocalStore): Promise<ConsoleFigures>
   const figures: ConsoleFigure[] = [];
   for (const [query, work] of queries) {
     const { client, meter } = metered(doc);
-    await work(new ConsoleQueries(client, tableName), new AuditRecorder({ client, tableName }));
+    await work(
+      new ConsoleQueries(client, tableName),
+      new AuditRecorder({ client, tableName, seal: trust.seal }),
+    );
     figures.push({
       query,
       read: meter.read,

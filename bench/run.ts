@@ -8,6 +8,7 @@ import { startLocalStore } from '../local/store.ts';
 import { type BundleFigures, bundleTable, measureBundles } from './bundles.ts';
 import { type ConsoleFigures, measureConsole } from './console.ts';
 import { measurePlaybook, type PlaybookFigures, type Scenario } from './playbooks.ts';
+import { measureRecord, type RecordFigures, recordTable } from './record.ts';
 import { measureRouter, type RouterFigures, routerTable } from './router.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -79,7 +80,10 @@ const store = await startLocalStore();
 const results: PlaybookFigures[] = [];
 let router: RouterFigures;
 let console_: ConsoleFigures;
+let record: RecordFigures;
 try {
+  process.stderr.write('measuring the record per step...\n');
+  record = await measureRecord(store);
   for (const scenario of SCENARIOS) {
     process.stderr.write(`measuring ${scenario.name}...\n`);
     results.push(await measurePlaybook(store, scenario));
@@ -104,7 +108,8 @@ const row = (f: PlaybookFigures) =>
     f.status.padEnd(9),
     `${f.untilContained.transitions}/${f.untilContained.invocations}/${f.untilContained.awsCalls}`.padEnd(17),
     `${f.total.transitions}/${f.total.invocations}/${f.total.awsCalls}`.padEnd(17),
-    `${f.untilContained.recordCalls}/${f.total.recordCalls}`,
+    `${f.untilContained.recordCalls}/${f.total.recordCalls}`.padEnd(13),
+    `${f.untilContained.sealCalls}/${f.total.sealCalls}`,
   ].join('  ');
 console.log(
   [
@@ -112,15 +117,18 @@ console.log(
     'status'.padEnd(9),
     'until contained'.padEnd(17),
     'total'.padEnd(17),
-    'record calls',
+    'record calls'.padEnd(13),
+    'seal calls',
   ].join('  '),
 );
 console.log(
-  "(transitions / Lambda invocations / AWS calls; record calls: the audit record's DynamoDB calls until contained / in total)",
+  "(transitions / Lambda invocations / AWS calls; record calls: the audit record's DynamoDB calls until contained / in total; seal calls: the record key's KMS and the anchor's S3 calls, until contained / in total)",
 );
 for (const f of results) console.log(row(f));
 console.log('');
 for (const line of routerTable(router)) console.log(line);
+console.log('');
+for (const line of recordTable(record)) console.log(line);
 console.log('');
 for (const line of bundleTable(bundles)) console.log(line);
 console.log('');
@@ -140,6 +148,7 @@ writeFileSync(
       node: process.version,
       playbooks: results,
       router,
+      record,
       bundles,
       console: console_,
     },

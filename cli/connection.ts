@@ -7,12 +7,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AuditRecorder, type DocumentSender } from '#shared/audit';
 import { type ClientSettings, makeClient } from '#shared/clients';
 import { ENV } from '#shared/config';
 import { CordonError, ValidationError } from '#shared/errors';
-import { LOCAL_TABLE, openStateStore, stateDir } from '../local/state.ts';
+import { KmsS3Seal, type RecordSeal } from '#shared/seal';
+import { LOCAL_TABLE, openStateStore, openStateTrust, stateDir } from '../local/state.ts';
 import { localClient } from '../local/store.ts';
 import {
   EndpointUnreachableError,
@@ -31,6 +34,10 @@ export interface ConnectionFlags {
   readonly local?: boolean;
   /** The state folder for `--local` (default `$CORDON_STATE_DIR` or `./.cordon`). */
   readonly stateDir?: string;
+  /** The record key (its ARN): default `$CORDON_RECORD_KEY`, the stack's output, or `alias/cordon-record`. */
+  readonly recordKey?: string;
+  /** The anchor bucket: default `$CORDON_ANCHOR_BUCKET` or the stack's output. */
+  readonly anchorBucket?: string;
 }
 
 /** An open connection to the audit table. */
@@ -47,8 +54,27 @@ export interface Connection {
 /** Opens a connection; the console's default is {@link connect}, tests may pass their own. */
 export type Connect = (flags: ConnectionFlags) => Promise<Connection>;
 
-/** The stack name `cdk deploy --outputs-file cdk-outputs.json` writes under, and the output's key. */
-const STACK_OUTPUTS = { file: 'cdk-outputs.json', stack: 'Cordon', output: 'AuditTableName' } as const;
+/** The stack name `cdk deploy --outputs-file cdk-outputs.json` writes under, and the outputs' keys. */
+const STACK_OUTPUTS = {
+  file: 'cdk-outputs.json',
+  stack: 'Cordon',
+  output: 'AuditTableName',
+  recordKey: 'RecordKeyArn',
+  anchorBucket: 'AnchorBucketName',
+} as const;
+
+/** An output of the deployed stack as `cdk deploy --outputs-file cdk-outputs.json` saved it, if any. */
+function stackOutput(cwd: string, key: string): string | undefined {
+  const file = join(cwd, STACK_OUTPUTS.file);
+  if (!existsSync(file)) return undefined;
+  try {
+    const outputs = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
+    const value = outputs[STACK_OUTPUTS.stack]?.[key];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The table to read: `--table`, else `$CORDON_TABLE_NAME`, else the `AuditTableName` output of the
@@ -59,17 +85,15 @@ export function resolveTableName(flags: ConnectionFlags, env: NodeJS.ProcessEnv,
   if (flags.table) return flags.table;
   const fromEnv = env[ENV.tableName];
   if (fromEnv) return fromEnv;
-  const file = join(cwd, STACK_OUTPUTS.file);
-  if (existsSync(file)) {
-    try {
-      const outputs = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
-      const name = outputs[STACK_OUTPUTS.stack]?.[STACK_OUTPUTS.output];
-      if (typeof name === 'string' && name !== '') return name;
-    } catch {
-      // Not the file cdk wrote: fall through to the default name.
-    }
-  }
-  return LOCAL_TABLE;
+  return stackOutput(cwd, STACK_OUTPUTS.output) ?? LOCAL_TABLE;
+}
+
+/** A seal that cannot be used: verify says what is missing, every other command works without it. */
+function missingSeal(what: string): RecordSeal {
+  const fail = (): never => {
+    throw new ValidationError('the record key and anchor', [what]);
+  };
+  return { keyId: '', bucket: '', mac: fail, verify: fail, anchor: fail, anchors: fail };
 }
 
 function documentsOf(client: DynamoDBClient): DynamoDBDocumentClient {
@@ -78,13 +102,19 @@ function documentsOf(client: DynamoDBClient): DynamoDBDocumentClient {
   });
 }
 
-function open(client: DynamoDBClient, tableName: string, where: string, close: () => Promise<void>) {
+function open(
+  client: DynamoDBClient,
+  tableName: string,
+  where: string,
+  seal: RecordSeal,
+  close: () => Promise<void>,
+) {
   const documents = documentsOf(client);
   return {
     tableName,
     where,
     documents,
-    recorder: new AuditRecorder({ client: documents, tableName }),
+    recorder: new AuditRecorder({ client: documents, tableName, seal }),
     queries: new ConsoleQueries(documents, tableName),
     close: async () => {
       client.destroy();
@@ -107,11 +137,13 @@ export async function connect(
     }
     const dir = flags.stateDir ?? stateDir(env);
     const store = await openStateStore(dir);
+    const trust = await openStateTrust(dir);
     const tableName = flags.table ?? LOCAL_TABLE;
     return open(
       localClient(store.endpoint),
       tableName,
       `table ${tableName} in the local store of ${dir}`,
+      trust.seal,
       () => store.close(),
     );
   }
@@ -128,6 +160,7 @@ export async function connect(
     ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
     env,
   });
+  const seal = deployedSeal(flags, env, profile);
   const tableName = resolveTableName(flags, env, process.cwd());
   const region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const endpoint = flags.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL;
@@ -139,7 +172,45 @@ export async function connect(
   ]
     .filter(Boolean)
     .join(' ');
-  return open(client, tableName, where, async () => {});
+  return open(client, tableName, where, seal, async () => {});
+}
+
+/**
+ * The deployed record key and anchor, through clients with the same region and profile (the endpoint
+ * flag is DynamoDB's: KMS and S3 take the standard `AWS_ENDPOINT_URL_KMS` / `_S3` settings).
+ */
+function deployedSeal(
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv,
+  profile: string | undefined,
+): RecordSeal {
+  const cwd = process.cwd();
+  const keyId =
+    flags.recordKey ??
+    env[ENV.recordKey] ??
+    stackOutput(cwd, STACK_OUTPUTS.recordKey) ??
+    'alias/cordon-record';
+  const bucket = flags.anchorBucket ?? env[ENV.anchorBucket] ?? stackOutput(cwd, STACK_OUTPUTS.anchorBucket);
+  if (!bucket) {
+    return missingSeal(
+      `the anchor bucket is unknown: pass --anchor-bucket, set ${ENV.anchorBucket}, or keep the cdk-outputs.json that \`cdk deploy --outputs-file cdk-outputs.json\` writes`,
+    );
+  }
+  const withProfile = <C>(Base: new (settings: ClientSettings & { profile?: string }) => C) =>
+    class extends (Base as new (settings: ClientSettings & { profile?: string }) => object) {
+      constructor(settings: ClientSettings) {
+        super({ ...settings, ...(profile ? { profile } : {}) });
+      }
+    } as unknown as new (
+      settings: ClientSettings,
+    ) => C;
+  const region = flags.region ? { region: flags.region } : {};
+  return new KmsS3Seal({
+    kms: makeClient(withProfile(KMSClient), { service: 'KMS', ...region, env }),
+    s3: makeClient(withProfile(S3Client), { service: 'S3', ...region, env }),
+    keyId,
+    bucket,
+  });
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET']);

@@ -29,6 +29,14 @@ export function withCommonOptions(command: Command): Command {
     .option('--region <region>', 'the AWS region (default: $AWS_REGION or your profile)')
     .option('--profile <name>', 'the AWS profile for credentials and region')
     .option('--endpoint <url>', 'a DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB or AWS)')
+    .option(
+      '--record-key <arn>',
+      'the record key verify checks MACs with (default: $CORDON_RECORD_KEY, the RecordKeyArn output in cdk-outputs.json, or alias/cordon-record)',
+    )
+    .option(
+      '--anchor-bucket <name>',
+      'the bucket of the anchors verify checks (default: $CORDON_ANCHOR_BUCKET or the AnchorBucketName output in cdk-outputs.json)',
+    )
     .addOption(
       new Option(
         '--output <format>',
@@ -40,7 +48,15 @@ export function withCommonOptions(command: Command): Command {
 /** The connection flags of parsed options, without the ones not given. */
 export function connectionFlags(flags: CommonFlags): ConnectionFlags {
   const out: Record<string, string | boolean> = {};
-  for (const key of ['region', 'profile', 'table', 'endpoint', 'stateDir'] as const) {
+  for (const key of [
+    'region',
+    'profile',
+    'table',
+    'endpoint',
+    'stateDir',
+    'recordKey',
+    'anchorBucket',
+  ] as const) {
     const value = flags[key];
     if (value !== undefined) out[key] = value;
   }

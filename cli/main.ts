@@ -5,8 +5,6 @@
 import { Command, CommanderError } from 'commander';
 import { CordonError, ValidationError } from '#shared/errors';
 import { registerApprovalsCommands } from './commands/approvals.ts';
-import { runDemo } from './commands/demo.ts';
-import { runPlaybook } from './commands/run.ts';
 import { runTriage } from './commands/triage.ts';
 import { registerConsoleCommands } from './console.ts';
 
@@ -27,6 +25,8 @@ function program(): Command {
     )
     .option('--state-dir <dir>', 'the project state folder (default: ./.cordon)')
     .action(async (options: { stateDir?: string }) => {
+      // The local runtime (and the CDK app it builds) loads only for the commands that run it.
+      const { runDemo } = await import('./commands/demo.ts');
       process.exitCode = await runDemo({ stateDir: options.stateDir });
     });
 
@@ -77,6 +77,7 @@ function program(): Command {
           `must be a number from 0 to 1, got "${String(options.waitScale)}"`,
         ]);
       }
+      const { runPlaybook } = await import('./commands/run.ts');
       process.exitCode = await runPlaybook({
         playbook: String(options.playbook),
         event: String(options.event),

@@ -66,7 +66,21 @@ export interface IncidentPlan {
   readonly filters: readonly string[];
 }
 
-const KEY_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk']);
+/** Keys and the record's seal (the opening, MACs): what verify reads, not what a person reads. */
+const KEY_FIELDS = new Set([
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'opening',
+  'openingHash',
+  'openingMac',
+  'mac',
+]);
 
 function strip<T>(item: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};

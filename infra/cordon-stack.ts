@@ -2,14 +2,23 @@
  * Cordon's stack, deployed into the security account: the audit table, the router and its triggers,
  * the action functions, the approval API and the playbooks.
  */
-import { ArnFormat, type CfnElement, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import {
+  Annotations,
+  ArnFormat,
+  type CfnElement,
+  CfnOutput,
+  Stack,
+  type StackProps,
+  Token,
+} from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import { Construct } from 'constructs';
-import { parseSettings, type Settings, type SettingsInput } from '#shared/settings';
+import { Construct, type IConstruct } from 'constructs';
+import { parseSettings, roleRefParts, type Settings, type SettingsInput } from '#shared/settings';
 import settingsFile from '../cordon.config.ts';
+import { STACK_NAME_ENV, untouchableRoleResources } from '../functions/actions/iam-common/untouchable.ts';
 import { EC2_PLAYBOOK, ec2Compromise } from '../playbooks/ec2-compromise.ts';
 import { IAM_PLAYBOOK, iamCredentialCompromise } from '../playbooks/iam-credential-compromise.ts';
 import {
@@ -94,14 +103,17 @@ export class CordonStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CordonStackProps = {}) {
     super(scope, id, props);
-    this.audit = new AuditTable(this, 'Audit', { tableName: props.tableName });
+    this.settings = parseSettings(props.settings ?? settingsFile);
+    this.audit = new AuditTable(this, 'Audit', {
+      tableName: props.tableName,
+      anchorRetentionDays: this.settings.record.anchorRetentionDays,
+    });
 
     this.recordNote = new ActionFunction(this, 'RecordNote', {
       entry: 'functions/actions/record-note/handler.ts',
       description: 'Appends a note to an incident',
     }).recordsTo(this.audit);
 
-    this.settings = parseSettings(props.settings ?? settingsFile);
     const playbookArns = Object.fromEntries(PLAYBOOK_IDS.map((id) => [id, this.stateMachineArn(id)]));
     this.router = new ActionFunction(this, 'Router', {
       entry: 'functions/router/handler.ts',
@@ -139,7 +151,6 @@ export class CordonStack extends Stack {
       actions.set(name, fn);
     }
     this.actions = actions;
-    this.audit.grantReleaseOpen(actions.get('mark-incident') as ActionFunction);
     const fn = (name: string): ActionFunction => {
       const found = actions.get(name);
       if (!found) throw new Error(`CordonStack: no action function ${name}`);
@@ -173,19 +184,34 @@ export class CordonStack extends Stack {
         resources: ['*'],
       }),
     );
-    this.restoreRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-      }),
-    );
+    // It passes to EC2 only the settings' instance roles (the profile a restore launches with), none when
+    // the settings list none: a recovery point's own profile is never kept unless configured.
+    const instanceRoles = this.instanceRoleArns();
+    if (instanceRoles.length > 0) {
+      this.restoreRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: instanceRoles,
+          conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+        }),
+      );
+      this.denyUntouchable(
+        (statement) => this.restoreRole.addToPrincipalPolicy(statement),
+        ['iam:PassRole'],
+        [],
+      );
+      this.acknowledgeInstanceRoles(this.restoreRole, 'The restore role');
+    } else if (this.settings.recovery.instanceProfileName) {
+      Annotations.of(this).addWarningV2(
+        'cordon:restore-profile-without-instance-roles',
+        `recovery.instanceProfileName is ${this.settings.recovery.instanceProfileName} but instanceRoles is empty: the restore role may pass no role, so a restore with that profile fails. List its role in instanceRoles.`,
+      );
+    }
     const { partition, region, account } = this.shownEnvironment();
     for (const resource of [
       `ec2:${region}:${account}:*`,
       `ec2:${region}::image/*`,
       `ec2:${region}::snapshot/*`,
-      `iam::${account}:role/*`,
       '*',
     ]) {
       acknowledge(
@@ -193,7 +219,7 @@ export class CordonStack extends Stack {
         resource === '*'
           ? 'AwsSolutions-IAM5[Resource::*]'
           : `AwsSolutions-IAM5[Resource::arn:${partition}:${resource}]`,
-        "A restore launches an instance from whichever recovery point the incident's resource has, in this account and region; EC2 Describe actions support no resource-level permissions; it passes roles only to EC2 (an instance profile's role).",
+        "A restore launches an instance from whichever recovery point the incident's resource has, in this account and region; EC2 Describe actions support no resource-level permissions.",
       );
     }
     const restore = fn('recover-start-restore');
@@ -307,7 +333,12 @@ export class CordonStack extends Stack {
     );
     this.playbooks = playbooks;
     // LambdaInvoke grants lambda:InvokeFunction on each function and its versions (`<arn>:*`).
-    const invoked = [...actions.values(), this.approvals.requestFunction, this.approvals.timeoutFunction];
+    const invoked = [
+      ...actions.values(),
+      this.approvals.requestFunction,
+      this.approvals.timeoutFunction,
+      this.approvals.checkFunction,
+    ];
     for (const playbook of playbooks.values()) {
       for (const target of invoked) {
         const logicalId = this.getLogicalId(target.node.defaultChild as CfnElement);
@@ -323,7 +354,6 @@ export class CordonStack extends Stack {
       entry: 'functions/playbook-ended/handler.ts',
       description: "Records a playbook's end and frees its incident's resources for new findings",
     }).recordsTo(this.audit);
-    this.audit.grantReleaseOpen(this.playbookEnded);
     new events.Rule(this, 'PlaybookEndedRule', {
       description: "Cordon: a playbook's execution ended",
       eventPattern: {
@@ -357,6 +387,14 @@ export class CordonStack extends Stack {
     });
 
     new CfnOutput(this, 'AuditTableName', { value: this.audit.tableName, description: 'The audit table' });
+    new CfnOutput(this, 'RecordKeyArn', {
+      value: this.audit.key.keyArn,
+      description: 'The record key: cordon verify checks MACs with it (kms:VerifyMac)',
+    });
+    new CfnOutput(this, 'AnchorBucketName', {
+      value: this.audit.anchorBucket.bucketName,
+      description: "The anchors of every step's hash (S3 Object Lock, compliance mode)",
+    });
     if (props.acknowledgeNag ?? true) acknowledgeStack(this);
   }
 
@@ -365,15 +403,49 @@ export class CordonStack extends Stack {
     return name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
   }
 
-  /** Grants a function exactly the AWS actions of its entry in `infra/grants.ts`. */
+  /**
+   * Grants a function exactly the AWS actions of its entry in `infra/grants.ts`, under the conditions listed
+   * there, and denies its IAM changes on the roles that must never be touched.
+   */
   private grantAws(fn: ActionFunction, name: string): void {
     const grants = GRANTS[name];
     if (!grants) throw new Error(`CordonStack: no grants listed for ${name} in infra/grants.ts`);
+    const listed: Readonly<Record<string, readonly string[] | undefined>> = {
+      ec2: grants.ec2,
+      autoscaling: grants.autoscaling,
+      elasticloadbalancing: grants.elasticloadbalancing,
+      iam: grants.iam,
+      backup: grants.backup,
+    };
+    const conditioned = grants.conditions ?? {};
+    for (const action of Object.keys(conditioned)) {
+      const [service = '', verb = ''] = action.split(':');
+      if (!listed[service]?.includes(verb)) {
+        throw new Error(
+          `CordonStack: infra/grants.ts gives ${name} conditions for ${action}, which it does not list`,
+        );
+      }
+    }
+    // An action with conditions is granted once per condition block, never without one.
     const scoped = (service: string, actions: readonly string[] | undefined, resources: string[]) => {
       if (!actions?.length) return;
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({ actions: actions.map((a) => `${service}:${a}`), resources }),
-      );
+      const plain = actions.filter((a) => conditioned[`${service}:${a}`] === undefined);
+      if (plain.length > 0) {
+        fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: plain.map((a) => `${service}:${a}`), resources }),
+        );
+      }
+      for (const action of actions) {
+        for (const block of conditioned[`${service}:${action}`] ?? []) {
+          fn.addToRolePolicy(
+            new iam.PolicyStatement({
+              actions: [`${service}:${action}`],
+              resources,
+              conditions: structuredClone(block) as Record<string, unknown>,
+            }),
+          );
+        }
+      }
     };
     // Reads support no resource-level permissions; changes are kept to this account and region.
     const reads = (actions: readonly string[] | undefined) => actions?.filter((a) => READ_ACTION.test(a));
@@ -397,27 +469,27 @@ export class CordonStack extends Stack {
       `arn:${this.partition}:iam::${this.account}:role/*`,
       `arn:${this.partition}:iam::${this.account}:instance-profile/*`,
     ]);
-    if (grants.iam?.length) {
-      // Whatever a finding names, an action never changes Cordon's own roles: no escalation through them.
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          effect: iam.Effect.DENY,
-          actions: grants.iam.map((a) => `iam:${a}`),
-          resources: [
-            `arn:${this.partition}:iam::${this.account}:role/${this.stackName}-*`,
-            `arn:${this.partition}:iam::${this.account}:role/cordon-*`,
-          ],
-        }),
-      );
-    }
-    if (grants.passRoleToEc2) {
+    // Re-associating an instance profile passes its role to EC2: only the roles the settings list.
+    const instanceRoles = grants.passInstanceRoles ? this.instanceRoleArns() : [];
+    if (instanceRoles.length > 0) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['iam:PassRole'],
-          resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
+          resources: instanceRoles,
           conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
         }),
       );
+    }
+    const iamWrites = (writes(grants.iam) ?? []).map((a) => `iam:${a}`);
+    if (instanceRoles.length > 0 || iamWrites.some((a) => a.includes('Role'))) {
+      // Whatever a finding names, no change to the roles that must never be touched: no escalation through
+      // them. The code refuses them too, with the stack's name for its own roles.
+      this.denyUntouchable(
+        (statement) => fn.addToRolePolicy(statement),
+        [...iamWrites, ...(instanceRoles.length > 0 ? ['iam:PassRole'] : [])],
+        iamWrites,
+      );
+      fn.addEnvironment(STACK_NAME_ENV, this.stackName);
     }
     if (grants.ses) {
       fn.addToRolePolicy(
@@ -443,9 +515,65 @@ export class CordonStack extends Stack {
       acknowledge(
         fn.executionRole,
         `AwsSolutions-IAM5[Resource::arn:${partition}:${resource}]`,
-        `${name} acts on whichever instance, group, registration, user or role a finding names, in this account (and region) only; its actions are exactly those its code calls (infra/grants.ts).`,
+        `${name} acts on whichever instance, group, registration, user or role a finding names, in this account (and region) only; its actions are exactly those its code calls (infra/grants.ts), ModifyInstanceAttribute only for the attributes it sets.`,
       );
     }
+    if (instanceRoles.length > 0) this.acknowledgeInstanceRoles(fn.executionRole, name);
+  }
+
+  /** The ARNs of the settings' `instanceRoles`: the only roles a release or a restore may pass, to EC2. */
+  private instanceRoleArns(): string[] {
+    return this.settings.instanceRoles.map((ref) => {
+      const { path, name } = roleRefParts(ref);
+      return `arn:${this.partition}:iam::${this.account}:role${path ?? '/'}${name}`;
+    });
+  }
+
+  /** Acknowledges the `*` of the settings' instance role patterns, on a role that passes them. */
+  private acknowledgeInstanceRoles(role: IConstruct, who: string): void {
+    const { partition, account } = this.shownEnvironment();
+    for (const ref of this.settings.instanceRoles.filter((r) => r.includes('*'))) {
+      const { path, name } = roleRefParts(ref);
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[Resource::arn:${partition}:iam::${account}:role${path ?? '/'}${name}]`,
+        `${who} passes to EC2 only the roles the settings list as instance roles (instanceRoles: ${ref}), never the roles that must not be touched (denied).`,
+      );
+    }
+  }
+
+  /**
+   * Denies `actions` on the roles that must never be touched (service-linked, AWS-reserved, CDK bootstrap,
+   * Cordon's own, the settings' break-glass roles: functions/actions/iam-common/untouchable.ts), and
+   * `tagged` on every role that carries the protected tag. PassRole is not denied by the tag: associating a
+   * profile changes the instance, not its role, and the roles it may pass are the settings' own list.
+   */
+  private denyUntouchable(
+    add: (statement: iam.PolicyStatement) => void,
+    actions: readonly string[],
+    tagged: readonly string[],
+  ): void {
+    const roles = untouchableRoleResources({
+      breakGlassRoles: this.settings.breakGlassRoles,
+      stackName: this.stackName,
+    }).flatMap((kind) => kind.resources);
+    add(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: [...actions],
+        resources: roles.map((role) => `arn:${this.partition}:iam::${this.account}:role${role}`),
+      }),
+    );
+    if (tagged.length === 0) return;
+    const { key, value } = this.settings.protectedTag;
+    add(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: [...tagged],
+        resources: [`arn:${this.partition}:iam::${this.account}:role/*`],
+        conditions: { StringEquals: { [`aws:ResourceTag/${key}`]: value } },
+      }),
+    );
   }
 
   /** The partition, region and account as cdk-nag renders them in a finding: literals, or `<AWS::X>`. */

@@ -10,6 +10,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { App, Stack } from 'aws-cdk-lib';
 import { AuditRecorder } from '#shared/audit';
@@ -19,20 +20,35 @@ import { makeDocumentClient } from '#shared/dynamo';
 import { CordonError } from '#shared/errors';
 import { releaseOpenMarkers } from '#shared/open-markers';
 import { APPROVAL_ENV } from '../functions/approval/config.ts';
+import { type DecideDeps, handleDecision } from '../functions/approval/decide/core.ts';
+import { emailApprovers, refusalEmail } from '../functions/approval/email.ts';
+import type { ApprovalRequest } from '../functions/approval/model.ts';
 import { ApprovalStore } from '../functions/approval/store.ts';
 import { playbookEnded } from '../functions/playbook-ended/core.ts';
 import { buildApp } from '../infra/cordon-app.ts';
-import type { CordonStackProps } from '../infra/cordon-stack.ts';
-import { type ApprovalServer, serveDecisions } from './approval-server.ts';
-import { type EngineOptions, type HistoryEvent, LocalEngine, type PendingTask } from './engine/index.ts';
+import { CordonStack, type CordonStackProps } from '../infra/cordon-stack.ts';
+import { type ApprovalServer, startApprovalServer } from './approval-server.ts';
+import {
+  type EngineOptions,
+  type HistoryEvent,
+  LocalEngine,
+  type PendingTask,
+  runAsFunction,
+  runOutsideFunctions,
+  type TemplateFunction,
+} from './engine/index.ts';
 import { Outbox } from './outbox.ts';
 import { type AccountSeed, Sandbox, sandboxPlugin } from './sandbox/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './store.ts';
+import { TableGuard, TableGuardError, tableGuardPlugin } from './table-guard.ts';
+import { type LocalTrust, openLocalTrust } from './trust.ts';
 
 /** The sandbox account's id, and the engine's, so that ARNs agree. */
 export const LOCAL_ACCOUNT = '123456789012';
 
 let current: Sandbox | undefined;
+let currentTrust: LocalTrust | undefined;
+let currentGuard: TableGuard | undefined;
 let allowReal = false;
 let installed = false;
 
@@ -42,8 +58,14 @@ export class NoSandboxError extends CordonError {}
 function installSwitch(): void {
   if (installed) return;
   installed = true;
+  // First, so that it sees every DynamoDB call before the switch forwards it.
+  registerClientPlugin(tableGuardPlugin(() => currentGuard));
   registerClientPlugin(
     sandboxPlugin((next, context) => async (args) => {
+      // The record key and the anchor are the security account's: they outlive the scenario's account.
+      if (currentTrust?.owns(context.clientName, args.input)) {
+        return currentTrust.sandbox.middleware()(next, context)(args);
+      }
       if (current) return current.middleware()(next, context)(args);
       if (allowReal || context.clientName === 'DynamoDBClient') return next(args);
       throw new NoSandboxError(
@@ -64,6 +86,15 @@ export interface LocalRuntimeOptions {
   readonly seed?: AccountSeed;
   /** Drive the real AWS endpoints (default credential chain and endpoint settings) instead of a sandbox. */
   readonly aws?: boolean;
+  /** The record key and anchor. Default: new ones, in memory (`cordon run` and the demo pass the state folder's). */
+  readonly trust?: LocalTrust;
+  /**
+   * Enforce on each function's DynamoDB calls the IAM policy the template gives its role
+   * (local/table-guard.ts), as DynamoDB does once deployed: a call its grant does not cover fails with
+   * `AccessDeniedException`. The decision core behind the approval server is guarded as the decision
+   * function, and the end of an execution as the playbook-ended function. Default true.
+   */
+  readonly tableGuard?: boolean;
   /** Factor on Wait states, timeouts and retry intervals. Default 1. */
   readonly waitScale?: number;
   readonly onEvent?: EngineOptions['onEvent'];
@@ -75,10 +106,29 @@ export interface LocalRuntimeOptions {
   readonly approvals?: { readonly stateDir?: string; readonly print?: (text: string) => void };
 }
 
+/** The functions the runtime runs in-process without the engine, by `cordon:entry`. */
+const DECISION_ENTRY = 'functions/approval/decide/handler.ts';
+const PLAYBOOK_ENDED_ENTRY = 'functions/playbook-ended/handler.ts';
+
+/** Every table the template's functions are told to use is, locally, the store's table. */
+function localTableNames(functions: readonly TemplateFunction[], tableName: string): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const fn of functions) {
+    const name = fn.environment[ENV.tableName];
+    if (name !== undefined) names[name] = tableName;
+  }
+  return names;
+}
+
 /** The environment every handler runs with locally: the local table, and in sandbox mode local credentials. */
-function localEnv(options: LocalRuntimeOptions, approvalUrl?: string): Record<string, string> {
+function localEnv(
+  options: LocalRuntimeOptions,
+  trust: LocalTrust,
+  approvalUrl?: string,
+): Record<string, string> {
   const env: Record<string, string> = {
     [ENV.tableName]: options.store.tableName,
+    ...trust.env,
     AWS_ENDPOINT_URL_DYNAMODB: options.store.endpoint,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     CORDON_METRICS: 'off',
@@ -101,13 +151,26 @@ export class LocalRuntime {
   readonly aws: boolean;
   /** The local decision server, when approvals are served. */
   readonly approvalServer: ApprovalServer | undefined;
+  /** The record key and anchor the handlers seal with. */
+  readonly trust: LocalTrust;
   /** Emails the sandbox accepted, when approvals are served. */
   readonly outbox: Outbox | undefined;
+  /** What enforces the functions' policies on their DynamoDB calls; undefined with `tableGuard: false`. */
+  readonly tableGuard: TableGuard | undefined;
+  /** The logical ids of the decision and playbook-ended functions, whose cores run here in-process. */
+  readonly #decisionFunction: string | undefined;
+  readonly #playbookEndedFunction: string | undefined;
   #sandbox: Sandbox | undefined;
+  #approvers: { approvers: readonly string[]; sender: string } | undefined;
   readonly #ended: Promise<unknown>[] = [];
   readonly #documents = makeDocumentClient();
 
-  private constructor(options: LocalRuntimeOptions, served?: { server: ApprovalServer; outbox: Outbox }) {
+  private constructor(
+    options: LocalRuntimeOptions,
+    trust: LocalTrust,
+    served?: { server: ApprovalServer; outbox: Outbox },
+  ) {
+    this.trust = trust;
     this.approvalServer = served?.server;
     this.outbox = served?.outbox;
     this.aws = options.aws ?? false;
@@ -115,7 +178,9 @@ export class LocalRuntime {
       options.scope ??
       buildApp({ nag: false, app: { context: { 'aws:cdk:bundling-stacks': [] } }, stack: options.stack })
         .stack;
-    const env = localEnv(options, served?.server.url);
+    if (scope instanceof CordonStack)
+      this.#approvers = { approvers: scope.settings.approvers, sender: scope.settings.sender };
+    const env = localEnv(options, trust, served?.server.url);
     // The recorder of this process reads the same table the handlers write.
     Object.assign(process.env, env);
     this.engine = LocalEngine.fromApp(scope, {
@@ -131,29 +196,78 @@ export class LocalRuntime {
       },
       ...(options.onTask ? { onTask: options.onTask } : {}),
     });
-    this.recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: options.store.tableName });
+    this.recorder = new AuditRecorder({
+      client: makeDocumentClient(),
+      tableName: options.store.tableName,
+      seal: trust.seal,
+    });
+    const functions = this.engine.functions();
+    this.#decisionFunction = functions.find((fn) => fn.entry === DECISION_ENTRY)?.logicalId;
+    this.#playbookEndedFunction = functions.find((fn) => fn.entry === PLAYBOOK_ENDED_ENTRY)?.logicalId;
+    this.tableGuard =
+      options.tableGuard === false
+        ? undefined
+        : TableGuard.fromTemplate(this.engine.template, {
+            region: this.engine.region,
+            accountId: this.engine.accountId,
+            tableNames: localTableNames(functions, options.store.tableName),
+          });
+    if (this.tableGuard && served && this.#decisionFunction === undefined) {
+      throw new TableGuardError(
+        `approvals are served, but no function of the template has cordon:entry ${DECISION_ENTRY}: the table guard cannot tell the decision core's policy (tableGuard: false turns it off)`,
+      );
+    }
     installSwitch();
+    currentTrust = trust;
+    currentGuard = this.tableGuard;
     allowReal = this.aws;
     if (!this.aws) this.useAccount(options.seed ?? {});
   }
 
   /** Starts a runtime. Only one runs per process at a time. */
   static async start(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-    if (!options.approvals) return new LocalRuntime(options);
-    Object.assign(process.env, localEnv(options));
+    const trust = options.trust ?? (await openLocalTrust());
+    if (!options.approvals) return new LocalRuntime(options, trust);
+    Object.assign(process.env, localEnv(options, trust));
     // The decision server's clients are made here: the sandbox must already be able to answer them.
     installSwitch();
+    currentTrust = trust;
     allowReal = options.aws ?? false;
     const outbox = new Outbox(options.approvals.stateDir ?? mkdtempSync(join(tmpdir(), 'cordon-outbox-')), {
       print: options.approvals.print ?? (() => {}),
     });
     const documents = makeDocumentClient();
-    const server = await serveDecisions({
+    let runtime: LocalRuntime | undefined;
+    const deps: DecideDeps = {
       store: new ApprovalStore(documents, options.store.tableName),
-      recorder: new AuditRecorder({ client: documents, tableName: options.store.tableName }),
+      recorder: new AuditRecorder({
+        client: documents,
+        tableName: options.store.tableName,
+        seal: trust.seal,
+      }),
       sfn: makeClient(SFNClient, { service: 'SFN' }),
+      // As the deployed decision function does: a refusal on a broken record reaches the approvers.
+      alert: (request, why) => runtime?.alertApprovers(request, why) ?? Promise.resolve(),
+    };
+    // Each request runs as the deployed decision function would: its calls are guarded with its policy.
+    const server = await startApprovalServer(async (event) => {
+      if (!runtime) throw new CordonError('the local runtime is not started yet');
+      return runtime.#asFunction(runtime.#decisionFunction, () => handleDecision(deps, event));
     });
-    return new LocalRuntime(options, { server, outbox });
+    runtime = new LocalRuntime(options, trust, { server, outbox });
+    return runtime;
+  }
+
+  /** Emails the stack's approvers that a decision was refused (what the deployed decision function does). */
+  async alertApprovers(
+    request: Pick<ApprovalRequest, 'incidentId' | 'action' | 'resource' | 'requestId'>,
+    why: string,
+  ): Promise<void> {
+    if (!this.#approvers) return;
+    const ses = makeClient(SESv2Client, { service: 'SESV2' });
+    await emailApprovers(ses, this.#approvers.sender, this.#approvers.approvers, (to) =>
+      refusalEmail(request, to, why),
+    );
   }
 
   /** The current sandbox account; throws in `aws` mode. */
@@ -193,21 +307,28 @@ export class LocalRuntime {
       ended
     ];
     const { tableName } = this.recorder;
-    await playbookEnded(
-      {
-        recorder: this.recorder,
-        releaseOpen: (incidentId, resourceIds) =>
-          releaseOpenMarkers(this.#documents, tableName, incidentId, resourceIds),
-      },
-      {
-        detail: {
-          executionArn,
-          stateMachineArn: execution?.stateMachineArn ?? '',
-          status,
-          input: JSON.stringify(execution?.input ?? {}),
+    await this.#asFunction(this.#playbookEndedFunction, () =>
+      playbookEnded(
+        {
+          recorder: this.recorder,
+          releaseOpen: (incidentId, resourceIds) =>
+            releaseOpenMarkers(this.#documents, tableName, incidentId, resourceIds),
         },
-      },
+        {
+          detail: {
+            executionArn,
+            stateMachineArn: execution?.stateMachineArn ?? '',
+            status,
+            input: JSON.stringify(execution?.input ?? {}),
+          },
+        },
+      ),
     ).catch(() => undefined);
+  }
+
+  /** Runs work as an invocation of the function (so that the table guard enforces its policy), or as nobody's. */
+  #asFunction<T>(logicalId: string | undefined, work: () => T): T {
+    return logicalId === undefined ? runOutsideFunctions(work) : runAsFunction(logicalId, work);
   }
 
   /** Waits until every execution end seen so far is recorded (what EventBridge delivers when deployed). */
@@ -231,6 +352,9 @@ export class LocalRuntime {
     await this.approvalServer?.close();
     await this.engine.close();
     if (current === this.#sandbox) current = undefined;
+    if (currentTrust === this.trust) currentTrust = undefined;
+    if (currentGuard === this.tableGuard) currentGuard = undefined;
+    if (process.env.GUARD_DEBUG) (await import('node:fs')).appendFileSync('/tmp/guard-debug.txt', JSON.stringify({ allowed: (this.tableGuard as unknown as { allowed: Record<string, number> })?.allowed, denials: this.tableGuard?.denials }) + '\n');
     allowReal = false;
   }
 }

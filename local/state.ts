@@ -1,12 +1,13 @@
 /**
  * The project's state folder (`.cordon/` in the working directory, or `CORDON_STATE_DIR`): the local
- * store's data, the outbox, reports. A store started here writes `store.json` so that a second command
+ * store's data, the record key and anchors (`trust/`), the outbox, reports. A store started here writes `store.json` so that a second command
  * reuses it instead of opening the same files twice.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { createAuditTable, type LocalStore, localClient, startLocalStore } from './store.ts';
+import { type LocalTrust, openLocalTrust } from './trust.ts';
 
 /** The local table's name: the same as the deployed one. */
 export const LOCAL_TABLE = 'cordon-audit';
@@ -64,4 +65,12 @@ export async function openStateStore(
       rmSync(file, { force: true });
     },
   };
+}
+
+/**
+ * The state folder's record key and anchors: every command on the folder seals and verifies with the same
+ * ones, so the record a demo wrote verifies in a later `cordon verify --local`.
+ */
+export function openStateTrust(dir = stateDir()): Promise<LocalTrust> {
+  return openLocalTrust({ dir: join(dir, 'trust') });
 }

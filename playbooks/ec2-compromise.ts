@@ -155,6 +155,7 @@ export function ec2Compromise(
     eradicate.next(recovery(steps));
     const eradication = new ApprovalGate(scope, 'Approve eradication', {
       functions: approvals,
+      failure: steps.failure,
       action: `${ec2.eradication}-instance`,
       phase: 'eradication',
       timeout,
@@ -168,8 +169,6 @@ export function ec2Compromise(
         asks: `${ec2.eradication === 'terminate' ? 'Terminate' : 'Stop'} the instance.`,
       },
     });
-    eradication.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
-    eradication.applyTimeout.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
     eradication.approved.next(eradicate);
     eradication.rejected.next(
       new sfn.Succeed(scope, 'Kept contained', { comment: 'The approvers chose to keep the instance.' }),
@@ -212,6 +211,7 @@ export function ec2Compromise(
     // Approval-first (protected instances, blast radius, targets): a person approves containment.
     const approveContainment = new ApprovalGate(scope, 'Approve containment', {
       functions: approvals,
+      failure: steps.failure,
       action: 'isolate-instance',
       phase: 'containment',
       timeout,
@@ -224,11 +224,6 @@ export function ec2Compromise(
         done: 'Nothing yet: this incident needs approval before containment.',
         asks: 'Isolate the instance, protect its evidence, detach it and revoke its sessions.',
       },
-    });
-    approveContainment.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
-    approveContainment.applyTimeout.addCatch(steps.failure, {
-      errors: ['States.ALL'],
-      resultPath: '$.failure',
     });
     approveContainment.approved
       .next(

@@ -55,6 +55,7 @@ export function iamCredentialCompromise(
     const gate = (id: string, action: string, asks: string, phase: 'containment' | 'eradication') => {
       const g = new ApprovalGate(scope, id, {
         functions: approvals,
+        failure: steps.failure,
         action,
         phase,
         timeout,
@@ -71,8 +72,6 @@ export function iamCredentialCompromise(
           asks,
         },
       });
-      g.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
-      g.applyTimeout.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
       return g;
     };
     const markContained = steps.action('Mark contained', fns.markIncident, {

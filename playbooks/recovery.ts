@@ -129,6 +129,7 @@ export function recoveryChain(
 
   const gate = new ApprovalGate(scope, 'Approve recovery', {
     functions: approvals,
+    failure: steps.failure,
     action: 'restore-instance',
     phase: 'recovery',
     timeout: Duration.minutes(settings.approval.timeoutMinutes),
@@ -138,8 +139,6 @@ export function recoveryChain(
       asks: 'Restore the instance from the newest backup taken before the incident was first seen.',
     },
   });
-  gate.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
-  gate.applyTimeout.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
   gate.approved.next(choose);
   gate.rejected.next(new sfn.Succeed(scope, 'Not recovered'));
   const dryRunChoose = steps.action('Choose recovery point (dry run)', fns.choosePoint, {

@@ -31,6 +31,7 @@ export function releasePlaybook(
   return (steps) => {
     const gate = new ApprovalGate(scope, 'Approve release', {
       functions: approvals,
+      failure: steps.failure,
       action: 'release-containment',
       phase: 'recovery',
       timeout: Duration.minutes(settings.approval.timeoutMinutes),
@@ -40,8 +41,6 @@ export function releasePlaybook(
         asks: props.asks,
       },
     });
-    gate.task.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
-    gate.applyTimeout.addCatch(steps.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
     const release = steps.action('Release', props.release, {
       comment: 'Restores exactly the state the record holds from before containment.',
       timeout: Duration.seconds(120),

@@ -1,19 +1,19 @@
 /**
- * `cordon approvals list|approve|reject`: approvals from a terminal, for an operator with AWS credentials
- * and access to the audit table. `<id>` is the request id (not a link id); the decision is recorded as the
- * caller's IAM principal (STS GetCallerIdentity), through the same conditional write and Step Functions
- * callback as a link.
+ * `cordon approvals list|approve|reject`: approvals from a terminal. `<id>` is the request id (not a link
+ * id). A decision is never written by the console itself: it asks Cordon's decision function to decide as
+ * the caller's IAM principal (cli/console-decisions.ts), through the same checks and Step Functions
+ * callback as a link, and it is recorded as that principal.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
-import { AuditRecorder } from '#shared/audit';
 import { makeClient } from '#shared/clients';
-import { type Clock, systemClock } from '#shared/clock';
 import { ENV } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { ValidationError } from '#shared/errors';
-import { completeDecision, type Delivery, type TaskCallbacks } from '../../functions/approval/decision.ts';
+import type { DecideDeps } from '../../functions/approval/decide/core.ts';
 import {
   ApprovalClosedError,
   ApprovalNotFoundError,
@@ -26,13 +26,11 @@ import {
   type Decision,
 } from '../../functions/approval/model.ts';
 import { ApprovalStore, publicView } from '../../functions/approval/store.ts';
+import { type ConsoleDecider, httpDecider, localDecider } from '../console-decisions.ts';
 
 export interface ApprovalsDeps {
   readonly store: ApprovalStore;
-  readonly recorder: AuditRecorder;
-  readonly sfn: TaskCallbacks;
-  readonly sts: Pick<STSClient, 'send'>;
-  readonly clock?: Clock;
+  readonly decider: ConsoleDecider;
 }
 
 /** Requests with a status (default `pending`), newest first: one Query on the by-status index. */
@@ -43,50 +41,24 @@ export async function listApprovals(
   return (await deps.store.byStatus(options.status ?? 'pending', options.limit ?? 100)).map(publicView);
 }
 
-/** The caller's IAM principal ARN: who a console decision is recorded as. */
-export async function callerPrincipal(sts: Pick<STSClient, 'send'>): Promise<string> {
-  const identity = await sts.send(new GetCallerIdentityCommand({}));
-  if (!identity.Arn) throw new ValidationError('caller identity', ['Arn: STS returned none']);
-  return identity.Arn;
-}
-
 async function decide(
   deps: ApprovalsDeps,
   requestId: string,
   decision: Decision,
   reason: string,
-): Promise<{ request: ApprovalRequest; delivery: Delivery }> {
-  const principal = await callerPrincipal(deps.sts);
-  const outcome = await deps.store.decideById(requestId, {
-    decision,
-    decidedBy: principal,
-    decidedAt: (deps.clock ?? systemClock)(),
-    reason: reason.trim().slice(0, 1000),
-    source: { via: 'console' },
-  });
-  switch (outcome.kind) {
+): Promise<{ request: ApprovalRequest; message: string }> {
+  const { status, body } = await deps.decider.decide(requestId, decision, reason.trim().slice(0, 1000));
+  switch (body.outcome) {
+    case 'decided':
+      if (!body.request) throw new Error(`the decision function answered ${status} with no request`);
+      return { request: body.request, message: body.message };
     case 'not-found':
-      throw new ApprovalNotFoundError(`no approval request ${requestId}`);
-    case 'expired':
-      throw new ApprovalClosedError(`approval request ${requestId} expired at ${outcome.request.expiresAt}`);
-    case 'closed':
-    case 'link-used': {
-      const r = outcome.request;
-      throw new ApprovalClosedError(
-        `approval request ${requestId} is ${r.status}: ${r.decision ?? ''} by ${r.decidedBy ?? 'unknown'} at ${r.decidedAt ?? 'unknown'}`,
-      );
-    }
-    case 'decided': {
-      const delivery = await completeDecision({ recorder: deps.recorder, sfn: deps.sfn }, outcome.request, {
-        via: 'console',
-      });
-      if (!delivery.delivered) {
-        throw new ApprovalTaskGoneError(
-          `approval request ${requestId}: ${decision} is recorded, but the playbook no longer waits for it (${delivery.error.name})`,
-        );
-      }
-      return { request: publicView(outcome.request), delivery };
-    }
+      throw new ApprovalNotFoundError(body.message);
+    case 'late':
+    case 'undelivered':
+      throw new ApprovalTaskGoneError(`approval request ${requestId}: ${body.message}`);
+    default:
+      throw new ApprovalClosedError(body.message);
   }
 }
 
@@ -95,7 +67,7 @@ export function approve(
   deps: ApprovalsDeps,
   requestId: string,
   options: { reason?: string } = {},
-): Promise<{ request: ApprovalRequest; delivery: Delivery }> {
+): Promise<{ request: ApprovalRequest; message: string }> {
   return decide(deps, requestId, 'approve', options.reason ?? '');
 }
 
@@ -104,7 +76,7 @@ export function reject(
   deps: ApprovalsDeps,
   requestId: string,
   options: { reason: string },
-): Promise<{ request: ApprovalRequest; delivery: Delivery }> {
+): Promise<{ request: ApprovalRequest; message: string }> {
   if (options.reason.trim() === '') throw new ValidationError('reject', ['reason: must not be empty']);
   return decide(deps, requestId, 'reject', options.reason);
 }
@@ -126,21 +98,63 @@ export function formatApprovals(requests: readonly ApprovalRequest[]): string[] 
   );
 }
 
+/** The console route's base URL: `--api-url`, `$CORDON_APPROVAL_URL`, or the stack's `ApprovalUrl` output. */
+function approvalUrl(explicit: string | undefined): string {
+  const url = explicit ?? process.env.CORDON_APPROVAL_URL ?? stackOutput('ApprovalUrl');
+  if (!url) {
+    throw new ValidationError('--api-url', [
+      'the approval API is unknown: pass --api-url, set CORDON_APPROVAL_URL, or keep the cdk-outputs.json of `cdk deploy --outputs-file cdk-outputs.json`',
+    ]);
+  }
+  return url;
+}
+
+function stackOutput(key: string): string | undefined {
+  try {
+    const outputs = JSON.parse(readFileSync(join(process.cwd(), 'cdk-outputs.json'), 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const value = outputs.Cordon?.[key];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Clients from the default credential chain and endpoint settings, on the named table. */
-export function defaultApprovalsDeps(tableName: string): ApprovalsDeps {
+export function defaultApprovalsDeps(tableName: string, apiUrl?: string): ApprovalsDeps {
   const doc = makeDocumentClient();
   return {
     store: new ApprovalStore(doc, tableName),
-    recorder: new AuditRecorder({ client: doc, tableName }),
-    sfn: makeClient(SFNClient, { service: 'SFN' }),
-    sts: makeClient(STSClient, { service: 'STS' }),
+    decider: lazyDecider(() => httpDecider(approvalUrl(apiUrl))),
   };
+}
+
+/** A decider made on first use: `approvals list` needs none. */
+function lazyDecider(make: () => ConsoleDecider): ConsoleDecider {
+  let made: ConsoleDecider | undefined;
+  return {
+    decide: (...args) => {
+      made = made ?? make();
+      return made.decide(...args);
+    },
+  };
+}
+
+/** The local runtime's decider, in-process: the record key is the state folder's (used by `cordon run`). */
+export function localApprovalsDeps(
+  deps: Omit<DecideDeps, 'sfn'> & { sfn?: DecideDeps['sfn'] },
+): ApprovalsDeps {
+  const sts = makeClient(STSClient, { service: 'STS' });
+  const decideDeps: DecideDeps = { ...deps, sfn: deps.sfn ?? makeClient(SFNClient, { service: 'SFN' }) };
+  return { store: deps.store, decider: localDecider(decideDeps, sts) };
 }
 
 export interface ApprovalsCommandOptions {
   readonly out?: (line: string) => void;
   /** Default {@link defaultApprovalsDeps}. */
-  readonly deps?: (tableName: string) => ApprovalsDeps;
+  readonly deps?: (tableName: string, apiUrl?: string) => ApprovalsDeps;
 }
 
 /** Adds `approvals list|approve|reject` to the console. */
@@ -173,8 +187,14 @@ export function registerApprovalsCommands(cli: Command, options: ApprovalsComman
     .description('Approve a pending request (by request id), recorded as your IAM principal')
     .option('--reason <text>', 'why', '')
     .option('--table <name>', 'the audit table')
-    .action(async (id: string, opts: { reason: string; table?: string }) => {
-      const { request } = await approve(depsFor(tableOf(opts.table)), id, { reason: opts.reason });
+    .option(
+      '--api-url <url>',
+      'the approval API (default: $CORDON_APPROVAL_URL or the ApprovalUrl output in cdk-outputs.json)',
+    )
+    .action(async (id: string, opts: { reason: string; table?: string; apiUrl?: string }) => {
+      const { request } = await approve(depsFor(tableOf(opts.table), opts.apiUrl), id, {
+        reason: opts.reason,
+      });
       out(`approved ${request.action} on ${request.resource.id} as ${request.decidedBy ?? ''}`);
     });
   approvals
@@ -182,8 +202,14 @@ export function registerApprovalsCommands(cli: Command, options: ApprovalsComman
     .description('Reject a pending request (by request id), recorded as your IAM principal')
     .requiredOption('--reason <text>', 'why (required)')
     .option('--table <name>', 'the audit table')
-    .action(async (id: string, opts: { reason: string; table?: string }) => {
-      const { request } = await reject(depsFor(tableOf(opts.table)), id, { reason: opts.reason });
+    .option(
+      '--api-url <url>',
+      'the approval API (default: $CORDON_APPROVAL_URL or the ApprovalUrl output in cdk-outputs.json)',
+    )
+    .action(async (id: string, opts: { reason: string; table?: string; apiUrl?: string }) => {
+      const { request } = await reject(depsFor(tableOf(opts.table), opts.apiUrl), id, {
+        reason: opts.reason,
+      });
       out(`rejected ${request.action} on ${request.resource.id} as ${request.decidedBy ?? ''}`);
     });
   return approvals;

@@ -23,7 +23,7 @@ import { normalizeEvent } from '../../functions/router/normalize.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import type { AccountSeed } from '../../local/sandbox/index.ts';
 import { seedForEvent } from '../../local/seed-from-finding.ts';
-import { LOCAL_TABLE, openStateStore, stateDir } from '../../local/state.ts';
+import { LOCAL_TABLE, openStateStore, openStateTrust, stateDir } from '../../local/state.ts';
 import { timeline } from '../format.ts';
 import { main } from '../main.ts';
 import { decideByLink, nextApprovalLink } from './approve-locally.ts';
@@ -111,6 +111,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   try {
     runtime = await LocalRuntime.start({
       store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
+      trust: await openStateTrust(dir),
       seed,
       waitScale: 0.01,
       approvals: { stateDir: dir, print: (text) => out(text.replace(/^/gm, '    ')) },

@@ -1,6 +1,10 @@
 /**
  * `cordon recover <incident-id>`: starts the deployed `recover` playbook for an incident, for an operator
  * with AWS credentials. The playbook itself asks the approvers before it restores anything.
+ *
+ * It acts on what the record says (the instance, when it was first seen), so it reads the record verified
+ * and refuses on a break. It writes nothing to the record itself (only Cordon's functions hold the record
+ * key): who started the recovery is in the execution's input, which the approval request records.
  */
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
@@ -20,7 +24,7 @@ import {
 } from '../context.ts';
 
 export interface RecoverDeps {
-  readonly recorder: Pick<AuditRecorder, 'getIncident' | 'appendStep'>;
+  readonly recorder: Pick<AuditRecorder, 'verified'>;
   readonly sfn: Pick<SFNClient, 'send'>;
   readonly sts: Pick<STSClient, 'send'>;
   /** The state machines' region. */
@@ -33,7 +37,8 @@ export async function startRecovery(
   incidentId: string,
   options: { dryRun?: boolean } = {},
 ): Promise<{ executionArn: string; input: PlaybookInput }> {
-  const incident = await deps.recorder.getIncident(incidentId);
+  // RecordTamperedError on a break: recovery from a record that does not verify is refused.
+  const { incident } = await deps.recorder.verified(incidentId);
   const resource = incident.resources.find((r) => r.type === 'instance');
   if (!resource) {
     throw new ValidationError('incident', [`${incidentId} names no instance: recovery restores instances`]);
@@ -63,17 +68,7 @@ export async function startRecovery(
   const started = await awsCall(`states:StartExecution ${name}`, () =>
     deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
   );
-  const executionArn = started.executionArn ?? '';
-  await deps.recorder.appendStep(incidentId, {
-    phase: 'recovery',
-    action: 'start-recovery',
-    status: 'succeeded',
-    actor: arn,
-    input: { playbook: RECOVER_PLAYBOOK, mode },
-    executionArn,
-    note: `${arn} started ${RECOVER_PLAYBOOK}; it waits for an approver before restoring`,
-  });
-  return { executionArn, input };
+  return { executionArn: started.executionArn ?? '', input };
 }
 
 /** Adds `recover` to the console. */

@@ -6,10 +6,7 @@
  * sandbox AWS account.
  */
 import { readFileSync } from 'node:fs';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { STSClient } from '@aws-sdk/client-sts';
 import { incidentFrom } from '#shared/audit';
-import { makeClient } from '#shared/clients';
 import type { Finding } from '#shared/domain';
 import { makeDocumentClient } from '#shared/dynamo';
 import { ValidationError } from '#shared/errors';
@@ -18,12 +15,13 @@ import { type PlaybookMode, parseSettings, type Settings } from '#shared/setting
 import settingsFile from '../../cordon.config.ts';
 import { ApprovalStore } from '../../functions/approval/store.ts';
 import { normalizeEvent } from '../../functions/router/normalize.ts';
+import { resourceForPlaybook } from '../../functions/router/policy.ts';
 import { LocalRuntime } from '../../local/runtime.ts';
 import type { AccountSeed } from '../../local/sandbox/index.ts';
 import { seedForEvent } from '../../local/seed-from-finding.ts';
-import { LOCAL_TABLE, openStateStore, stateDir } from '../../local/state.ts';
+import { LOCAL_TABLE, openStateStore, openStateTrust, stateDir } from '../../local/state.ts';
 import { timeline } from '../format.ts';
-import { approve, listApprovals, reject } from './approvals.ts';
+import { approve, listApprovals, localApprovalsDeps, reject } from './approvals.ts';
 
 export interface RunOptions {
   readonly playbook: string;
@@ -97,6 +95,7 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
   try {
     runtime = await LocalRuntime.start({
       store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
+      trust: await openStateTrust(options.stateDir ?? stateDir()),
       approvals: { stateDir: options.stateDir ?? stateDir(), print: out },
       ...(seed ? { seed } : {}),
       aws: options.aws ?? false,
@@ -122,7 +121,9 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
       ]);
     }
     const mode: PlaybookMode = options.dryRun ? 'dry-run' : 'automatic';
-    const incident = await runtime.recorder.openIncident(incidentFrom(finding, options.playbook));
+    const incident = await runtime.recorder.openIncident(
+      incidentFrom(finding, options.playbook, resourceForPlaybook(finding, options.playbook)),
+    );
     out(`Incident ${incident.id}`);
     const reasons = [`started by cordon run --playbook ${options.playbook}`];
     await runtime.recorder.appendStep(incident.id, {
@@ -136,15 +137,10 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
     const decision = options.decision;
     const active = runtime;
     const operator = decision
-      ? (() => {
-          const documents = makeDocumentClient();
-          return {
-            store: new ApprovalStore(documents, LOCAL_TABLE),
-            recorder: active.recorder,
-            sfn: makeClient(SFNClient, { service: 'SFN' }),
-            sts: makeClient(STSClient, { service: 'STS' }),
-          };
-        })()
+      ? localApprovalsDeps({
+          store: new ApprovalStore(makeDocumentClient(), LOCAL_TABLE),
+          recorder: active.recorder,
+        })
       : undefined;
     engine.onTask(() => {
       if (!operator || !decision) {

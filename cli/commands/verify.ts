@@ -1,6 +1,7 @@
 /**
- * `cordon verify <id>` or `--all`: walks each incident's hash chain and names the first broken step.
- * Exits with status 2 when a chain is broken (1 is for bad input and errors).
+ * `cordon verify <id>` or `--all`: checks each incident's record (its hash chain, every step's anchor or
+ * MAC, the incident item against its opening and its steps: functions/shared/audit-verify.ts) and names the
+ * first break and its kind. Exits with status 2 when a record is broken (1 is for bad input and errors).
  */
 import type { Command } from 'commander';
 import type { VerifyResult } from '#shared/audit';
@@ -25,7 +26,14 @@ const COLUMNS: readonly Column<VerifyResult>[] = [
   { header: 'chain', cell: (r) => (r.ok ? 'ok' : 'BROKEN') },
   { header: 'steps', cell: (r) => r.steps },
   { header: 'broken step', cell: (r) => (r.ok ? '' : r.brokenSeq) },
-  { header: 'detail', cell: (r) => (r.ok ? `head ${r.lastHash.slice(0, 16)}` : r.reason) },
+  { header: 'break', cell: (r) => (r.ok ? '' : r.kind) },
+  {
+    header: 'detail',
+    cell: (r) =>
+      r.ok
+        ? `head ${r.lastHash.slice(0, 16)}, anchored through step ${r.anchoredThrough}${r.unconfirmed.length > 0 ? `; not yet anchored, MAC valid: ${r.unconfirmed.join(', ')}` : ''}`
+        : r.reason,
+  },
 ];
 
 interface VerifyFlags extends CommonFlags {
@@ -44,7 +52,7 @@ export function registerVerifyCommand(
     cli
       .command('verify [id]')
       .description(
-        "Check an incident's hash chain (or every incident's with --all) and name the first broken step; exit status 2 when one is broken",
+        "Check an incident's record (or every incident's with --all): its hash chain, every step's anchor or MAC, and the incident against its steps; name the first break; exit status 2 when one is broken",
       ),
   )
     .option('--all', 'every incident (of all time, or opened in --since/--until)')

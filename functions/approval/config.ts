@@ -3,7 +3,7 @@
  * decision API's public base URL. The stack sets these from `cordon.config.ts` and the API.
  */
 import * as z from 'zod/mini';
-import { readAuditConfig, requireEnv } from '#shared/config';
+import { type AuditConfig, readAuditConfig, requireEnv } from '#shared/config';
 import { describeIssues } from '#shared/domain';
 import { ConfigError } from '#shared/errors';
 
@@ -25,9 +25,7 @@ export const ApprovalSettingsSchema = z.object({
 });
 export type ApprovalSettings = z.infer<typeof ApprovalSettingsSchema>;
 
-export interface ApprovalConfig extends ApprovalSettings {
-  readonly tableName: string;
-}
+export interface ApprovalConfig extends ApprovalSettings, AuditConfig {}
 
 export interface ApprovalRequestConfig extends ApprovalConfig {
   readonly baseUrl: string;
@@ -35,7 +33,7 @@ export interface ApprovalRequestConfig extends ApprovalConfig {
 
 /** Reads the approvers and the sender (the timeout function's needs). */
 export function readApprovalConfig(env: Env = process.env): ApprovalConfig {
-  const { tableName } = readAuditConfig(env);
+  const audit = readAuditConfig(env);
   const raw = requireEnv(APPROVAL_ENV.settings, env);
   let json: unknown;
   try {
@@ -49,7 +47,7 @@ export function readApprovalConfig(env: Env = process.env): ApprovalConfig {
       `${APPROVAL_ENV.settings} is invalid: ${describeIssues(parsed.error.issues).join('; ')}`,
     );
   }
-  return { tableName, ...parsed.data };
+  return { ...audit, ...parsed.data };
 }
 
 /** Reads everything the request function needs, the decision API's base URL included. */

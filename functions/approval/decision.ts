@@ -1,28 +1,40 @@
 /**
  * What follows a won decision, wherever it came from (a link, the console): the decision is recorded as
  * a step with its decider, then handed to Step Functions (`SendTaskSuccess`, or `SendTaskFailure` with
- * {@link APPROVAL_REJECTED}). The task token is read from the stored request here and nowhere else.
+ * {@link APPROVAL_REJECTED}). The task token is read here, from its own item, and nowhere else.
+ *
+ * A decision Step Functions refuses came after the deadline (or the run stopped): it is refused, the
+ * request says so, and the default decision applies, which the gate's timeout records. The record, the
+ * page and the email all say that, never that the late decision was taken.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { AuditRecorder } from '#shared/audit';
 import { describeError, type Logger } from '#shared/log';
 import { APPROVAL_REJECTED } from './errors.ts';
 import type { DecisionOutput, DecisionSource } from './model.ts';
-import type { StoredApproval } from './store.ts';
+import { APPROVAL_ACTIONS } from './recorded.ts';
+import type { ApprovalStore, StoredApproval } from './store.ts';
 
 /** What the decision code needs of a Step Functions client. */
 export type TaskCallbacks = Pick<SFNClient, 'send'>;
 
 export interface CompleteDeps {
   readonly recorder: AuditRecorder;
+  readonly store: ApprovalStore;
   readonly sfn: TaskCallbacks;
+  readonly clock?: () => string;
   readonly logger?: Logger;
 }
 
 /** Whether Step Functions took the decision. */
 export type Delivery =
   | { readonly delivered: true }
-  | { readonly delivered: false; readonly error: { name: string; message: string } };
+  | {
+      readonly delivered: false;
+      /** True when Step Functions no longer waits for the task: the deadline passed or the run stopped. */
+      readonly late: boolean;
+      readonly error: { name: string; message: string };
+    };
 
 /** The decision as the playbook receives it. */
 export function decisionOutput(request: StoredApproval): DecisionOutput {
@@ -39,12 +51,17 @@ export async function recordDecision(
   recorder: AuditRecorder,
   request: StoredApproval,
   source: DecisionSource,
+  extra: { note?: string; lateDecision?: StoredApproval['lateDecision'] } = {},
 ): Promise<void> {
   const output = decisionOutput(request);
   const word = output.decision === 'approve' ? 'approved' : 'rejected';
+  const note =
+    source.via === 'timeout'
+      ? `nobody's decision reached the playbook by ${request.expiresAt}: the default applies, ${request.action} on ${request.resource.id} is ${word}`
+      : `${output.decidedBy} ${word} ${request.action} on ${request.resource.id}${output.reason ? `: ${output.reason}` : ''}`;
   await recorder.appendStep(request.incidentId, {
     phase: request.phase,
-    action: 'approval-decision',
+    action: APPROVAL_ACTIONS.decision,
     status: 'succeeded',
     actor: output.decidedBy,
     startedAt: output.decidedAt,
@@ -58,17 +75,22 @@ export async function recordDecision(
       sourceIp: source.sourceIp,
       userAgent: source.userAgent,
     },
-    changes: { decision: output.decision, status: request.status, reason: output.reason },
-    note: `${output.decidedBy} ${source.via === 'timeout' ? 'timed out: default' : ''} ${word} ${request.action} on ${request.resource.id}${output.reason ? `: ${output.reason}` : ''}`.replace(
-      /\s+/g,
-      ' ',
-    ),
+    changes: {
+      decision: output.decision,
+      status: request.status,
+      reason: output.reason,
+      ...(extra.lateDecision ? { refusedLateDecision: extra.lateDecision } : {}),
+    },
+    note: extra.note ?? note,
   });
 }
 
+const LATE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
 /**
- * Records the decision, then hands it to Step Functions. A refused callback (the task timed out or the
- * execution stopped) is recorded as a failed step and reported, not thrown: the decision stands.
+ * Records the decision, then hands it to Step Functions. A refused callback is recorded as a failed
+ * delivery that says the decision came too late and the default applies, the request is marked so, and it
+ * is reported, not thrown.
  */
 export async function completeDecision(
   deps: CompleteDeps,
@@ -77,15 +99,19 @@ export async function completeDecision(
 ): Promise<Delivery> {
   await recordDecision(deps.recorder, request, source);
   const output = decisionOutput(request);
+  const token = await deps.store.token(request.requestId);
   try {
+    if (token === undefined) {
+      const gone = new Error(`approval request ${request.requestId} has no task token`);
+      gone.name = 'TaskDoesNotExist';
+      throw gone;
+    }
     if (output.decision === 'approve') {
-      await deps.sfn.send(
-        new SendTaskSuccessCommand({ taskToken: request.taskToken, output: JSON.stringify(output) }),
-      );
+      await deps.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify(output) }));
     } else {
       await deps.sfn.send(
         new SendTaskFailureCommand({
-          taskToken: request.taskToken,
+          taskToken: token,
           error: APPROVAL_REJECTED,
           cause: JSON.stringify(output),
         }),
@@ -95,21 +121,35 @@ export async function completeDecision(
   } catch (error) {
     const described = describeError(error);
     // Never let a token echoed in an error message reach a log line or the record.
-    described.message = described.message.split(request.taskToken).join('[task token]');
+    if (token) described.message = described.message.split(token).join('[task token]');
+    const late = LATE.has(described.name);
     deps.logger?.warn('step functions refused the decision', {
       requestId: request.requestId,
       error: described,
     });
+    const outcome = request.defaultDecision === 'approve' ? 'approved' : 'rejected';
     await deps.recorder.appendStep(request.incidentId, {
       phase: request.phase,
       action: 'approval-delivery',
       status: 'failed',
       actor: 'automation',
       executionArn: request.executionArn,
-      input: { requestId: request.requestId, decision: output.decision },
+      input: { requestId: request.requestId, decision: output.decision, decidedBy: output.decidedBy },
       error: described,
-      note: 'the decision is recorded, but the playbook no longer waits for it',
+      note: late
+        ? `${output.decidedBy}'s decision (${output.decision}) came after the playbook's deadline and is refused: the default decision applies (${outcome})`
+        : `${output.decidedBy}'s decision (${output.decision}) could not be handed to the playbook`,
     });
-    return { delivered: false, error: described };
+    if (late) {
+      const at = (deps.clock ?? (() => new Date().toISOString()))();
+      await deps.store.expire(request.requestId, {
+        decision: request.defaultDecision,
+        decidedBy: 'timeout',
+        decidedAt: at,
+        reason: `the decision came after the deadline ${request.expiresAt}`,
+        source: { via: 'timeout' },
+      });
+    }
+    return { delivered: false, late, error: described };
   }
 }

@@ -39,6 +39,9 @@ function facts(request: ApprovalRequest): [string, string][] {
     ['What happened', request.summary.happened],
     ['What Cordon already did', request.summary.done],
     ['What Cordon asks to do next', request.summary.asks],
+    ...(request.reasons?.length
+      ? ([['Why a person decides', request.reasons.join('; ')]] as [string, string][])
+      : []),
   ];
 }
 
@@ -78,7 +81,11 @@ export function requestEmail(request: ApprovalRequest, to: string, link: string)
 export function timeoutEmail(request: ApprovalRequest, to: string, decidedAt: string): EmailMessage {
   const outcome = request.defaultDecision === 'approve' ? 'approved' : 'rejected';
   const rows = facts(request);
-  const lead = `Nobody decided on ${request.action} on ${request.resource.type} ${request.resource.id} by ${request.expiresAt}. At ${decidedAt} Cordon applied the playbook's default: the request is ${outcome}. The links sent for it no longer work.`;
+  const late = request.lateDecision;
+  const who = late
+    ? `No decision reached the playbook by its deadline, ${request.expiresAt}: ${late.decidedBy}'s ${late.decision} came at ${late.decidedAt}, too late, and is refused.`
+    : `Nobody decided on ${request.action} on ${request.resource.type} ${request.resource.id} by ${request.expiresAt}.`;
+  const lead = `${who} At ${decidedAt} Cordon applied the playbook's default: the request is ${outcome}. The links sent for it no longer work.`;
   return {
     to,
     subject: `[Cordon] Approval timed out (${outcome} by default): ${request.action} on ${request.resource.id}`,
@@ -138,4 +145,32 @@ export async function sendWithRetry(
     }
   }
   return { ok: false, to: message.to, error: last, attempts };
+}
+
+/** The notice that a decision was refused because the incident's record does not verify. */
+export function refusalEmail(
+  request: Pick<ApprovalRequest, 'incidentId' | 'action' | 'resource' | 'requestId'>,
+  to: string,
+  why: string,
+): EmailMessage {
+  const lead = `Cordon refused a decision on ${request.action} on ${request.resource.type} ${request.resource.id} (request ${request.requestId}, incident ${request.incidentId}): ${why}. Someone may have changed the audit table. Run \`cordon verify ${request.incidentId}\` and look at the table's CloudTrail data events before deciding anything on this incident.`;
+  return {
+    to,
+    subject: `[Cordon] Decision refused: the record of incident ${request.incidentId} does not verify`,
+    text: lead,
+    html: `<!doctype html><html><body style="font-family:sans-serif"><p>${escapeHtml(lead)}</p></body></html>`,
+  };
+}
+
+/** Emails every approver a notice; a notice that cannot be sent is logged by the caller, never thrown. */
+export async function emailApprovers(
+  ses: EmailSender,
+  sender: string,
+  approvers: readonly string[],
+  message: (to: string) => EmailMessage,
+  options: RetryOptions = {},
+): Promise<SendResult[]> {
+  const results: SendResult[] = [];
+  for (const to of approvers) results.push(await sendWithRetry(ses, sender, message(to), options));
+  return results;
 }

@@ -23,11 +23,25 @@ export const ApprovalSummarySchema = z.object({
 });
 export type ApprovalSummary = z.infer<typeof ApprovalSummarySchema>;
 
+const isoTime = z
+  .string()
+  .check(
+    z.refine(
+      (v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
+      'must be an ISO 8601 time',
+    ),
+  );
+
 /** The payload of the gate's `.waitForTaskToken` task. */
 export const ApprovalRequestEventSchema = z.object({
   taskToken: z.string().check(z.minLength(1, 'must not be empty')),
   incidentId: nonEmpty,
   executionArn: nonEmpty,
+  /**
+   * When the gate's task was entered (`$$.State.EnteredTime`): its deadline, and so every link's expiry,
+   * counts from here, never from when the request function happened to run.
+   */
+  enteredTime: isoTime,
   /** The gate's state name: with the execution, it finds the request again when the gate times out. */
   gate: nonEmpty,
   /** The action that waits for approval, e.g. `terminate-instance`. */
@@ -37,11 +51,13 @@ export const ApprovalRequestEventSchema = z.object({
   summary: ApprovalSummarySchema,
   timeoutSeconds: z.number().check(z.int(), z.gte(60, 'must be at least 60'), z.lte(7 * 24 * 3600)),
   defaultDecision: z._default(z.enum(DECISIONS), 'reject'),
+  /** Why a person decides: the router's reasons (a blast-radius limit reached, a protected resource...). */
+  reasons: z._default(z.array(z.string()), []),
 });
 export type ApprovalRequestEvent = z.infer<typeof ApprovalRequestEventSchema>;
 
-/** The payload of the gate's timeout task (its `Catch` on `States.Timeout`). */
-export const ApprovalTimeoutEventSchema = z.object({
+/** The payload of the gate's timeout task (its `Catch` on `States.Timeout`) and of its check. */
+export const ApprovalTimeoutEventSchema = z.looseObject({
   incidentId: nonEmpty,
   executionArn: nonEmpty,
   gate: nonEmpty,
@@ -58,7 +74,7 @@ export interface FindingFacts {
   readonly region: string;
 }
 
-/** An approval request as anyone may see it: everything but the task token. */
+/** An approval request as stored: the task token is an item of its own (functions/approval/keys.ts). */
 export interface ApprovalRequest {
   readonly requestId: string;
   readonly incidentId: string;
@@ -70,7 +86,10 @@ export interface ApprovalRequest {
   readonly summary: ApprovalSummary;
   readonly finding: FindingFacts;
   readonly approvers: readonly string[];
+  /** Why a person decides. */
+  readonly reasons?: readonly string[];
   readonly requestedAt: string;
+  /** The gate's deadline: the task's entered time plus its timeout. */
   readonly expiresAt: string;
   readonly defaultDecision: Decision;
   readonly status: ApprovalStatus;
@@ -81,6 +100,12 @@ export interface ApprovalRequest {
   readonly reason?: string;
   /** `link`, `console` or `timeout`. */
   readonly decidedVia?: string;
+  /** A person's decision that came after the deadline: refused, the default applied instead. */
+  readonly lateDecision?: {
+    readonly decision: Decision;
+    readonly decidedBy: string;
+    readonly decidedAt: string;
+  };
 }
 
 /** What `SendTaskSuccess` returns to the playbook (and `SendTaskFailure`'s cause, as JSON). */

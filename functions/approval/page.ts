@@ -51,6 +51,9 @@ function summaryTable(request: ApprovalRequest): string {
     ['What happened', summary.happened],
     ['What Cordon already did', summary.done],
     ['What Cordon asks to do next', summary.asks],
+    ...(request.reasons?.length
+      ? ([['Why a person decides', request.reasons.join('; ')]] as [string, string][])
+      : []),
   ];
   return `<table id="summary">${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
 }
@@ -88,6 +91,19 @@ export function decidedPage(request: ApprovalRequest, note?: string): string {
   );
 }
 
+/** The page for a decision Step Functions no longer took: it came after the deadline, and the default applies. */
+export function latePage(request: ApprovalRequest): string {
+  const outcome = request.defaultDecision === 'approve' ? 'approved' : 'rejected';
+  return layout(
+    'Too late',
+    [
+      '<h1>Your decision came after the deadline</h1>',
+      `<p>The playbook stopped waiting at ${escapeHtml(request.expiresAt)}. Your decision is refused; the default decision applies: the request is ${outcome}. The record says so.</p>`,
+      summaryTable(request),
+    ].join('\n'),
+  );
+}
+
 /** The page for a request that is no longer open: decided by someone, timed out, or failed. */
 export function closedPage(request: ApprovalRequest): string {
   let line: string;
@@ -111,6 +127,11 @@ export function expiredPage(request: ApprovalRequest): string {
     'Link expired',
     `<h1>This link has expired</h1>\n<p>It worked until ${escapeHtml(request.expiresAt)}. Nothing was changed.</p>`,
   );
+}
+
+/** The page for a decision Cordon refuses to take, with the reason (the record does not verify, a link not of its request). */
+export function refusedPage(reason: string): string {
+  return layout('Refused', `<h1>Nothing was decided</h1>\n<p>${escapeHtml(reason)}</p>`);
 }
 
 /** The page for an unknown, malformed or tampered link: says nothing about why. */

@@ -1,7 +1,11 @@
 /**
- * Approval requests and links in the audit table. Every decision is one conditional write (a transaction
- * of two for a link: the link is used and the request decided, together), so of concurrent deciders
- * exactly one wins.
+ * Approval requests, links and task tokens in the audit table. Every decision is one conditional write (a
+ * transaction of two for a link: the link is used and the request decided, together), so of concurrent
+ * deciders exactly one wins.
+ *
+ * What is stored here is operational state (which requests wait, which links were used): the facts a
+ * decision is checked against (who may decide, until when, the default) come from the incident's verified
+ * record (functions/approval/recorded.ts), and a link counts only with its MAC.
  */
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from '#shared/audit';
@@ -10,16 +14,16 @@ import { isConditionFailure } from '#shared/dynamo';
 import { approvalKeys } from './keys.ts';
 import type { ApprovalRequest, ApprovalStatus, Decision, DecisionSource } from './model.ts';
 
-/** A stored request, with the token that only the deciding code reads. */
-export interface StoredApproval extends ApprovalRequest {
-  readonly taskToken: string;
-}
+/** A stored request. The task token is not part of it: see {@link ApprovalStore.token}. */
+export type StoredApproval = ApprovalRequest;
 
-/** A stored link: bound to one approver and one request. */
+/** A stored link: bound to one approver and one request by its MAC. */
 export interface StoredLink {
   readonly requestId: string;
   readonly approver: string;
   readonly expiresAt: string;
+  /** The record key's MAC of the link's hash, request, approver and expiry (functions/shared/seal.ts). */
+  readonly mac?: string;
   readonly usedAt?: string;
 }
 
@@ -27,6 +31,7 @@ export interface StoredLink {
 export interface NewLink {
   readonly linkHash: string;
   readonly approver: string;
+  readonly mac: string;
 }
 
 /** What a decision attempt came to. */
@@ -54,10 +59,9 @@ function strip<T>(item: Record<string, unknown>): T {
   return out as T;
 }
 
-/** A request without its task token: what may be shown, printed or returned. */
+/** A request as anyone may see it (the stored request holds no secret). */
 export function publicView(request: StoredApproval): ApprovalRequest {
-  const { taskToken: _token, ...rest } = request;
-  return rest;
+  return request;
 }
 
 const statusFor = (decision: Decision): ApprovalStatus => (decision === 'approve' ? 'approved' : 'rejected');
@@ -68,8 +72,8 @@ export class ApprovalStore {
     readonly tableName: string,
   ) {}
 
-  /** Stores a request and its links together; refuses a request id that is taken. */
-  async create(request: StoredApproval, links: readonly NewLink[]): Promise<void> {
+  /** Stores a request, its links and its task token together; refuses a request id that is taken. */
+  async create(request: StoredApproval, links: readonly NewLink[], taskToken: string): Promise<void> {
     const time = approvalKeys.time(request.requestedAt, request.requestId);
     await this.client.send(
       new TransactWriteCommand({
@@ -89,6 +93,14 @@ export class ApprovalStore {
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
+          {
+            Put: {
+              TableName: this.tableName,
+              // No index key: the token is in no index, and only the decision function may read it.
+              Item: { ...approvalKeys.token(request.requestId), requestId: request.requestId, taskToken },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
           ...links.map((link) => ({
             Put: {
               TableName: this.tableName,
@@ -98,6 +110,7 @@ export class ApprovalStore {
                 requestId: request.requestId,
                 approver: link.approver,
                 expiresAt: request.expiresAt,
+                mac: link.mac,
               },
               ConditionExpression: 'attribute_not_exists(pk)',
             },
@@ -107,7 +120,7 @@ export class ApprovalStore {
     );
   }
 
-  /** A request by id, token included, read consistently. */
+  /** A request by id, read consistently. */
   async get(requestId: string): Promise<StoredApproval | undefined> {
     const result = await this.client.send(
       new GetCommand({
@@ -119,6 +132,15 @@ export class ApprovalStore {
     return result.Item ? strip<StoredApproval>(result.Item) : undefined;
   }
 
+  /** A request's task token: only the decision function reads it. */
+  async token(requestId: string): Promise<string | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: approvalKeys.token(requestId), ConsistentRead: true }),
+    );
+    const token = result.Item?.taskToken;
+    return typeof token === 'string' ? token : undefined;
+  }
+
   /** A link by the hash of its id. */
   async link(linkHash: string): Promise<StoredLink | undefined> {
     const result = await this.client.send(
@@ -127,7 +149,7 @@ export class ApprovalStore {
     return result.Item ? strip<StoredLink>(result.Item) : undefined;
   }
 
-  /** Requests with a status, newest first (one Query on the by-status index). */
+  /** Requests with a status, newest first (one Query on the by-status index): for the console. */
   async byStatus(status: ApprovalStatus, limit = 100): Promise<StoredApproval[]> {
     const result = await this.client.send(
       new QueryCommand({
@@ -140,24 +162,6 @@ export class ApprovalStore {
       }),
     );
     return (result.Items ?? []).map((item) => strip<StoredApproval>(item));
-  }
-
-  /** The newest request one gate of one execution made (one Query on the by-ref index). */
-  async latestForGate(executionArn: string, gate: string): Promise<StoredApproval | undefined> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: INDEX.byRef,
-        KeyConditionExpression: 'gsi3pk = :pk',
-        ExpressionAttributeValues: { ':pk': approvalKeys.gate(executionArn, gate) },
-        ScanIndexForward: false,
-        Limit: 1,
-      }),
-    );
-    const item = result.Items?.[0];
-    if (!item || typeof item.requestId !== 'string') return undefined;
-    // The index is eventually consistent: read the request itself.
-    return this.get(item.requestId);
   }
 
   private decisionUpdate(requestId: string, write: DecisionWrite, status: ApprovalStatus) {
@@ -184,9 +188,7 @@ export class ApprovalStore {
    * Decides through a link: uses the link and decides the request in one transaction, on condition that
    * the link is unused and unexpired and the request still pending and unexpired.
    */
-  async decideByLink(linkHash: string, write: DecisionWrite): Promise<DecideOutcome> {
-    const link = await this.link(linkHash);
-    if (!link) return { kind: 'not-found' };
+  async decideByLink(linkHash: string, link: StoredLink, write: DecisionWrite): Promise<DecideOutcome> {
     const update = this.decisionUpdate(link.requestId, write, statusFor(write.decision));
     try {
       await this.client.send(
@@ -233,16 +235,48 @@ export class ApprovalStore {
   }
 
   /**
-   * Applies a timeout's default decision: the request becomes `expired`, decided by `timeout`, on
-   * condition that it is still pending (a person who decided first wins).
+   * Applies the default decision once the deadline has passed: the request becomes `expired`, decided by
+   * `timeout`. A person's decision that was written but never reached the playbook (it came too late) is
+   * kept as `lateDecision`: it is refused, and the request says so.
    */
   async expire(requestId: string, write: DecisionWrite): Promise<DecideOutcome> {
-    const update = this.decisionUpdate(requestId, write, 'expired');
+    const current = await this.get(requestId);
+    if (!current) return { kind: 'not-found' };
+    if (current.status === 'expired' || current.status === 'failed')
+      return { kind: 'closed', request: current };
+    const { ':pending': _unused, ...values } = this.decisionUpdate(
+      requestId,
+      write,
+      'expired',
+    ).ExpressionAttributeValues;
+    const update = { ...this.decisionUpdate(requestId, write, 'expired'), ExpressionAttributeValues: values };
+    const late =
+      current.status === 'pending' || current.decision === undefined
+        ? undefined
+        : {
+            decision: current.decision,
+            decidedBy: current.decidedBy ?? '',
+            decidedAt: current.decidedAt ?? '',
+          };
     try {
-      await this.client.send(new UpdateCommand({ ...update, ConditionExpression: '#status = :pending' }));
+      await this.client.send(
+        new UpdateCommand({
+          ...update,
+          UpdateExpression: late
+            ? `${update.UpdateExpression}, lateDecision = :late`
+            : update.UpdateExpression,
+          ExpressionAttributeValues: {
+            ...update.ExpressionAttributeValues,
+            ':was': current.status,
+            ...(late ? { ':late': late } : {}),
+          },
+          // Whatever it was when read; a decision written meanwhile makes this read it again.
+          ConditionExpression: '#status = :was',
+        }),
+      );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return this.whyNot(requestId, write.decidedAt);
+      return this.expire(requestId, write);
     }
     return this.decided(requestId);
   }

@@ -3,6 +3,7 @@
  * result it returns. The audit middleware records both.
  */
 import * as z from 'zod/mini';
+import type { IncidentChanges } from './domain.ts';
 
 /** What every action receives from the playbook, besides its own fields. */
 export const ActionEventSchema = z.looseObject({
@@ -29,4 +30,9 @@ export interface ActionResult {
   dryRun?: boolean;
   /** Anything the next states of the playbook need. */
   output?: Record<string, unknown>;
+  /**
+   * What the action changes on its incident (status, times): the audit middleware writes it with the
+   * action's final step, in one transaction, so the incident never says what its record does not.
+   */
+  incident?: IncidentChanges;
 }

@@ -15,7 +15,8 @@ import { describeError, type Logger } from './log.ts';
 
 export interface AuditStepOptions {
   readonly recorder: AuditRecorder;
-  readonly phase: Phase;
+  /** The phase of the steps; or read from the event (a check that belongs to the phase of its gate). */
+  readonly phase: Phase | ((event: ActionEvent) => Phase);
   readonly action: string;
   /** Who acts; default `automation`. */
   readonly actor?: string;
@@ -23,6 +24,7 @@ export interface AuditStepOptions {
 }
 
 interface Started {
+  phase: Phase;
   incidentId: string;
   seq: number;
   startedAt: string;
@@ -33,7 +35,9 @@ interface Started {
 export function auditStep<E extends ActionEvent, R extends ActionResult>(
   options: AuditStepOptions,
 ): MiddlewareObj<E, R> {
-  const { recorder, phase, action, logger } = options;
+  const { recorder, action, logger } = options;
+  const phaseOf = (event: ActionEvent): Phase =>
+    typeof options.phase === 'function' ? options.phase(event) : options.phase;
   const actor = options.actor ?? 'automation';
   const started = new WeakMap<object, Started>();
   /** Requests whose action succeeded but whose final step could not be written. */
@@ -41,6 +45,7 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
 
   const before = async (request: Request<E, R>): Promise<void> => {
     const event = parseOrThrow(ActionEventSchema, request.event, `${action} event`);
+    const phase = phaseOf(event);
     const step = await recordOrRetry(() =>
       recorder.appendStep(event.incidentId, {
         phase,
@@ -53,6 +58,7 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
       }),
     );
     started.set(request, {
+      phase,
       incidentId: event.incidentId,
       seq: step.seq,
       startedAt: step.startedAt,
@@ -67,7 +73,7 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
     if (!start || !result) return;
     try {
       await recorder.appendStep(start.incidentId, {
-        phase,
+        phase: start.phase,
         action,
         status: result.status,
         actor,
@@ -80,6 +86,7 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
         startedAt: start.startedAt,
         executionArn: start.executionArn,
         dryRun: result.dryRun ?? start.dryRun,
+        ...(result.incident && result.dryRun !== true ? { incident: result.incident } : {}),
       });
     } catch (error) {
       // The action did its work but the record could not say so: the invocation fails with a retryable
@@ -99,7 +106,7 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
     if (!start || unrecorded.has(request)) return;
     try {
       await recorder.appendStep(start.incidentId, {
-        phase,
+        phase: start.phase,
         action,
         status: 'failed',
         actor,

@@ -1,10 +1,12 @@
 /**
- * The audit recorder: opens incidents, appends hash-chained steps and reads them back.
+ * The audit recorder: opens incidents, appends hash-chained, keyed and anchored steps, and reads them back.
  *
  * A step is one conditional put whose sort key is its sequence number, so that of two writers that read
- * the same last step only one can write the next: the other re-reads and tries again. No transaction is
- * needed for steps. After each append the incident's head (`lastSeq`, `lastHash`) is moved forward with
- * a conditional update that only ever raises it, so that `verify` also catches a deleted last step.
+ * the same last step only one can write the next: the other re-reads and tries again. Each step carries the
+ * record key's MAC of its hash, and once written its hash is anchored where nobody can take it back
+ * (functions/shared/seal.ts). A step that changes the incident item (its status, its times) is written
+ * together with that change in one transaction, so the item never says what no step says. After each
+ * append the incident's head (`lastSeq`, `lastHash`) is moved forward.
  */
 import {
   type DynamoDBDocumentClient,
@@ -16,19 +18,30 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { keys } from './audit-table.ts';
+import { type VerifyResult, verifyRecord } from './audit-verify.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from './clock.ts';
 import {
   type Incident,
+  type IncidentChanges,
   IncidentSchema,
-  type IncidentStatus,
   parseOrThrow,
   type Step,
   type StepInput,
   StepInputSchema,
 } from './domain.ts';
 import { isConditionFailure } from './dynamo.ts';
-import { IncidentNotFoundError, ValidationError, WriteConflictError } from './errors.ts';
-import { GENESIS_HASH, normalize, stepHash } from './hash-chain.ts';
+import {
+  IncidentNotFoundError,
+  RecordTamperedError,
+  translateAwsError,
+  ValidationError,
+  WriteConflictError,
+} from './errors.ts';
+import { GENESIS_HASH, normalize, openingHash, stepHash } from './hash-chain.ts';
+import type { Logger } from './log.ts';
+import { type RecordSeal, stepMacMessage } from './seal.ts';
+
+export type { BreakKind, VerifyResult } from './audit-verify.ts';
 
 /** What the recorder needs of a DynamoDB document client. */
 export type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
@@ -36,6 +49,10 @@ export type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 export interface AuditRecorderOptions {
   readonly client: DocumentSender;
   readonly tableName: string;
+  /** The record key and the anchor. */
+  readonly seal: RecordSeal;
+  /** Where an anchor that could not be written is reported (the step stands, unconfirmed). */
+  readonly logger?: Pick<Logger, 'warn'>;
   readonly clock?: Clock;
   readonly ids?: IdSource;
   /** Attempts at an append before giving up on contention. Default 100. */
@@ -47,18 +64,33 @@ export type NewIncident = Omit<Incident, 'id' | 'status' | 'openedAt'> & { id?: 
 
 export { incidentFrom } from './incident-from.ts';
 
-/** An incident as stored, with its chain head. */
+/** An incident as stored, with its chain head and its opening. */
 export interface StoredIncident extends Incident {
   lastSeq?: number;
   lastHash?: string;
+  openingHash?: string;
 }
 
-export type VerifyResult =
-  | { ok: true; incidentId: string; steps: number; lastHash: string }
-  | { ok: false; incidentId: string; steps: number; brokenSeq: number; reason: string };
+/** An incident and its steps, as verified. */
+export interface VerifiedRecord {
+  readonly incident: StoredIncident;
+  readonly steps: readonly Step[];
+  readonly result: Extract<VerifyResult, { ok: true }>;
+}
 
 const STEP_KEY_FIELDS = new Set(['pk', 'sk', 'gsi3pk', 'gsi3sk']);
-const INCIDENT_KEY_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk']);
+const INCIDENT_KEY_FIELDS = new Set([
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'opening',
+  'openingMac',
+]);
 
 function strip<T>(item: Record<string, unknown>, fields: Set<string>): T {
   const out: Record<string, unknown> = {};
@@ -66,25 +98,55 @@ function strip<T>(item: Record<string, unknown>, fields: Set<string>): T {
   return out as T;
 }
 
+/** A write of the record that another writer won: the step's place was taken, or a transaction collided. */
+function lostTheRace(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ConditionalCheckFailedException') return true;
+  if (error.name === 'TransactionConflictException') return true;
+  if (error.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return (
+    reasons[0]?.Code === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict')
+  );
+}
+
+/** A transaction cancelled because the incident's own condition failed (not the step's place). */
+function incidentConditionFailed(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons[0]?.Code !== 'ConditionalCheckFailed' && reasons[1]?.Code === 'ConditionalCheckFailed';
+}
+
+/** An incident change that no longer applies: another writer raised the last-seen time further. */
+class StaleChange extends Error {}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class AuditRecorder {
   readonly tableName: string;
+  readonly seal: RecordSeal;
   private readonly client: DocumentSender;
   private readonly clock: Clock;
   private readonly ids: IdSource;
   private readonly maxAppendAttempts: number;
-  private readonly knownIncidents = new Set<string>();
+  private readonly logger: Pick<Logger, 'warn'> | undefined;
+  /** Each incident's opening hash, once read: the `prevHash` of its first step. */
+  private readonly openings = new Map<string, string>();
 
   constructor(options: AuditRecorderOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
+    this.seal = options.seal;
+    this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? randomIds;
     this.maxAppendAttempts = options.maxAppendAttempts ?? 100;
   }
 
   /**
-   * Opens an incident: the incident item and one link per resource, written together so that nothing
-   * partial is stored. Refuses an incident that fails its schema, or whose id is taken.
+   * Opens an incident: the incident item, with its opening hashed, MAC'd and anchored as step 0, and one
+   * link per resource, written together so that nothing partial is stored. Refuses an incident that fails
+   * its schema, or whose id is taken.
    */
   async openIncident(input: NewIncident): Promise<Incident> {
     const openedAt = this.clock();
@@ -92,6 +154,11 @@ export class AuditRecorder {
       IncidentSchema,
       normalize({ ...input, id: input.id ?? this.ids(), status: 'open', openedAt }),
       'incident',
+    );
+    const opening = normalize(incident) as unknown as Record<string, unknown>;
+    const hash = openingHash(opening);
+    const mac = await this.sealed(`sealing incident ${incident.id}`, () =>
+      this.seal.mac(stepMacMessage(incident.id, 0, hash)),
     );
     const timeKey = `${incident.openedAt}#${incident.id}`;
     const resourceIds = new Set(incident.resources.map((r) => r.id));
@@ -111,6 +178,9 @@ export class AuditRecorder {
                   gsi3pk: keys.type(incident.findingType),
                   gsi3sk: timeKey,
                   ...incident,
+                  opening,
+                  openingHash: hash,
+                  openingMac: mac,
                 },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
@@ -140,7 +210,8 @@ export class AuditRecorder {
       }
       throw error;
     }
-    this.knownIncidents.add(incident.id);
+    this.openings.set(incident.id, hash);
+    await this.anchorQuietly(incident.id, 0, hash);
     return incident;
   }
 
@@ -153,82 +224,88 @@ export class AuditRecorder {
 
   /** Reads an incident, or returns undefined. */
   async findIncident(incidentId: string): Promise<StoredIncident | undefined> {
+    const item = await this.incidentItem(incidentId);
+    return item ? strip<StoredIncident>(item, INCIDENT_KEY_FIELDS) : undefined;
+  }
+
+  private async incidentItem(incidentId: string): Promise<Record<string, unknown> | undefined> {
     const result = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.incident(incidentId), ConsistentRead: true }),
     );
-    if (!result.Item) return undefined;
-    return strip<StoredIncident>(result.Item, INCIDENT_KEY_FIELDS);
+    return result.Item;
   }
 
   /**
-   * Records times and status on an incident (`containedAt`, `recoveredAt`, `closedAt`, `status`), keeping
-   * the status index in step.
+   * Records times and status on an incident (`containedAt`, `recoveredAt`, `closedAt`, `status`,
+   * `playbook`): a step that says so, written with the change in one transaction.
    */
   async updateIncident(
     incidentId: string,
-    fields: Partial<Pick<Incident, 'status' | 'containedAt' | 'recoveredAt' | 'closedAt' | 'playbook'>>,
-  ): Promise<void> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const sets: string[] = [];
-    for (const [key, value] of Object.entries(fields)) {
-      if (value === undefined) continue;
-      names[`#${key}`] = key;
-      values[`:${key}`] = value;
-      sets.push(`#${key} = :${key}`);
-    }
-    if (fields.status) {
-      names['#gsi2pk'] = 'gsi2pk';
-      values[':gsi2pk'] = keys.status(fields.status satisfies IncidentStatus);
-      sets.push('#gsi2pk = :gsi2pk');
-    }
-    if (sets.length === 0) return;
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.incident(incidentId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        throw new IncidentNotFoundError(`incident ${incidentId} does not exist`, { cause: error });
-      }
-      throw error;
-    }
+    fields: IncidentChanges,
+    step: Partial<Pick<StepInput, 'phase' | 'action' | 'actor' | 'note' | 'executionArn'>> = {},
+  ): Promise<Step> {
+    const changes = Object.fromEntries(
+      Object.entries(fields).filter(([, v]) => v !== undefined),
+    ) as IncidentChanges;
+    const phaseOfStatus = {
+      open: 'identification',
+      contained: 'containment',
+      recovered: 'recovery',
+      closed: 'lessons-learned',
+    } as const;
+    return this.appendStep(incidentId, {
+      phase: step.phase ?? (changes.status ? phaseOfStatus[changes.status] : 'identification'),
+      action: step.action ?? 'incident-update',
+      status: 'noted',
+      actor: step.actor ?? 'automation',
+      note:
+        step.note ??
+        `incident ${Object.entries(changes)
+          .map(([k, v]) => `${k} ${String(v)}`)
+          .join(', ')}`,
+      ...(step.executionArn ? { executionArn: step.executionArn } : {}),
+      incident: changes,
+    });
   }
 
-  /** Raises an incident's last-seen time (a later delivery of one of its findings); never lowers it. */
+  /**
+   * Raises an incident's last-seen time (a later delivery of one of its findings); never lowers it. The
+   * raise is a step of its own, so that the incident item never says what its record does not.
+   */
   async raiseLastSeen(incidentId: string, lastSeen: string): Promise<void> {
+    const incident = await this.findIncident(incidentId);
+    if (!incident || !(lastSeen > incident.lastSeen)) return;
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.incident(incidentId),
-          UpdateExpression: 'SET lastSeen = :v',
-          ConditionExpression: 'attribute_exists(pk) AND lastSeen < :v',
-          ExpressionAttributeValues: { ':v': lastSeen },
-        }),
+      await this.append(
+        incidentId,
+        {
+          phase: 'identification',
+          action: 'raise-last-seen',
+          status: 'noted',
+          actor: 'automation',
+          note: `a finding of the incident was seen again at ${lastSeen}`,
+          incident: { lastSeen },
+        },
+        lastSeen,
       );
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!(error instanceof StaleChange)) throw error;
     }
   }
 
   /**
    * Appends a step to an incident's chain and returns it as stored. Validates the step first: a step
-   * that fails its schema is refused and nothing is written.
+   * that fails its schema is refused and nothing is written. The step carries the record key's MAC; it is
+   * anchored once written (if the anchor cannot be written, the step stands and verify reports it
+   * unconfirmed until a later step is anchored).
    */
-  async appendStep(incidentId: string, input: StepInput): Promise<Step> {
+  appendStep(incidentId: string, input: StepInput): Promise<Step> {
+    return this.append(incidentId, input);
+  }
+
+  private async append(incidentId: string, input: StepInput, raiseLastSeenTo?: string): Promise<Step> {
     const step = normalize(parseOrThrow(StepInputSchema, input, 'step'));
-    if (!this.knownIncidents.has(incidentId)) {
-      await this.getIncident(incidentId);
-      this.knownIncidents.add(incidentId);
-    }
+    const opening = await this.openingOf(incidentId);
     for (let attempt = 1; attempt <= this.maxAppendAttempts; attempt++) {
       const last = await this.lastStep(incidentId);
       const seq = (last?.seq ?? 0) + 1;
@@ -242,36 +319,39 @@ export class AuditRecorder {
         seq,
         startedAt: step.startedAt ?? recordedAt,
         recordedAt,
-        prevHash: last?.hash ?? GENESIS_HASH,
+        prevHash: last?.hash ?? opening,
       };
-      item.hash = stepHash(item);
+      const hash = stepHash(item);
+      item.hash = hash;
+      item.mac = await this.sealed(`sealing step ${seq} of ${incidentId}`, () =>
+        this.seal.mac(stepMacMessage(incidentId, seq, hash)),
+      );
       try {
-        await this.client.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
+        if (step.incident) await this.writeWithIncident(item, step.incident, raiseLastSeenTo);
+        else {
+          await this.client.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+        }
       } catch (error) {
-        if (isConditionFailure(error)) {
+        if (raiseLastSeenTo !== undefined && incidentConditionFailed(error)) throw new StaleChange();
+        if (lostTheRace(error)) {
           // Another writer took this sequence number: wait a moment, with jitter, and read again.
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, attempt * 5)));
+          await pause(Math.random() * Math.min(50, attempt * 5));
           continue;
         }
-        throw error;
+        throw translateAwsError(error, `recording step ${seq} of ${incidentId}`);
       }
       // The step is written: from here nothing may throw, or a caller would take a recorded step for a
-      // missing one. The head is moved with a few tries; if it still lags, the next append moves it, and
-      // until then verify reports the step as unconfirmed, which is true.
-      for (let tries = 1; tries <= 3; tries++) {
-        try {
-          await this.advanceHead(incidentId, seq, item.hash as string);
-          break;
-        } catch {
-          await new Promise((resolve) => setTimeout(resolve, tries * 50));
-        }
-      }
+      // missing one.
+      await Promise.all([
+        step.incident ? undefined : this.moveHeadQuietly(incidentId, seq, hash),
+        this.anchorQuietly(incidentId, seq, hash),
+      ]);
       return strip<Step>(item, STEP_KEY_FIELDS);
     }
     throw new WriteConflictError(
@@ -279,20 +359,112 @@ export class AuditRecorder {
     );
   }
 
-  private async advanceHead(incidentId: string, seq: number, hash: string): Promise<void> {
+  /** The step and the incident's change (and head) in one transaction. */
+  private async writeWithIncident(
+    item: Record<string, unknown>,
+    changes: IncidentChanges,
+    raiseLastSeenTo: string | undefined,
+  ): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':seq': item.seq, ':hash': item.hash };
+    const sets = ['lastSeq = :seq', 'lastHash = :hash'];
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}`] = value;
+      sets.push(`#${key} = :${key}`);
+    }
+    if (changes.status) {
+      names['#gsi2pk'] = 'gsi2pk';
+      values[':gsi2pk'] = keys.status(changes.status);
+      sets.push('#gsi2pk = :gsi2pk');
+    }
+    let condition = 'attribute_exists(pk)';
+    if (raiseLastSeenTo !== undefined) {
+      names['#lastSeen'] = 'lastSeen';
+      values[':raise'] = raiseLastSeenTo;
+      condition += ' AND #lastSeen < :raise';
+    }
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+          },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.incident(String(item.incidentId)),
+              UpdateExpression: `SET ${sets.join(', ')}`,
+              ConditionExpression: condition,
+              ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+              ExpressionAttributeValues: values,
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  /** The hash the incident's first step follows: its opening's (read once per incident). */
+  private async openingOf(incidentId: string): Promise<string> {
+    const known = this.openings.get(incidentId);
+    if (known !== undefined) return known;
+    const item = await this.incidentItem(incidentId);
+    if (!item) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
+    const hash = typeof item.openingHash === 'string' ? item.openingHash : GENESIS_HASH;
+    this.openings.set(incidentId, hash);
+    return hash;
+  }
+
+  /** Runs a call of the record key, with AWS's throttling and 5xx as Cordon's retryable errors. */
+  private async sealed<T>(doing: string, call: () => Promise<T>): Promise<T> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.incident(incidentId),
-          UpdateExpression: 'SET lastSeq = :seq, lastHash = :hash',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastSeq) OR lastSeq < :seq)',
-          ExpressionAttributeValues: { ':seq': seq, ':hash': hash },
-        }),
-      );
+      return await call();
     } catch (error) {
-      // A later step already moved the head past this one: nothing to do.
-      if (!isConditionFailure(error)) throw error;
+      throw translateAwsError(error, doing);
+    }
+  }
+
+  private async moveHeadQuietly(incidentId: string, seq: number, hash: string): Promise<void> {
+    // If the head still lags after a few tries, the next append moves it; verify does not need it.
+    for (let tries = 1; tries <= 3; tries++) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.incident(incidentId),
+            UpdateExpression: 'SET lastSeq = :seq, lastHash = :hash',
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastSeq) OR lastSeq < :seq)',
+            ExpressionAttributeValues: { ':seq': seq, ':hash': hash },
+          }),
+        );
+        return;
+      } catch (error) {
+        // A later step already moved the head past this one: nothing to do.
+        if (isConditionFailure(error)) return;
+        await pause(tries * 50);
+      }
+    }
+  }
+
+  private async anchorQuietly(incidentId: string, seq: number, hash: string): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.seal.anchor({ incidentId, seq, hash });
+        return;
+      } catch (error) {
+        if (tries >= 3) {
+          // The step stands with its MAC; verify reports it unconfirmed until a later step is anchored.
+          this.logger?.warn('could not anchor a step', {
+            incidentId,
+            seq,
+            error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+          });
+          return;
+        }
+        await pause(tries * 50);
+      }
     }
   }
 
@@ -321,7 +493,10 @@ export class AuditRecorder {
     });
   }
 
-  /** Every step of an incident, in order. */
+  /**
+   * Every step of an incident, in order, unverified: for display. An action that acts on what the record
+   * says reads it through {@link AuditRecorder.verified} instead.
+   */
   async steps(incidentId: string): Promise<Step[]> {
     return (await this.storedSteps(incidentId)).map((item) => strip<Step>(item, STEP_KEY_FIELDS));
   }
@@ -339,60 +514,51 @@ export class AuditRecorder {
   }
 
   /**
-   * Walks an incident's chain and names the first broken step: a changed field (its hash no longer
-   * matches), a deleted or reordered step (a gap, or a `prevHash` that is not the previous step's hash),
-   * a moved step (its key does not match its content), a deleted last step (the incident's head is
-   * further on than the last stored step), or a step appended past the head (not confirmed by it).
+   * Verifies an incident's record (functions/shared/audit-verify.ts): the incident is read first (its head
+   * can only be behind the steps read after it), then the anchors, then the steps (so that no anchored step
+   * can be missing from what is read), and a writer appending meanwhile is never taken for a forger. An
+   * incident item that looks edited is read again: a change written between the two reads is not a break.
    */
   async verify(incidentId: string): Promise<VerifyResult> {
-    const incident = await this.getIncident(incidentId);
-    const items = await this.storedSteps(incidentId);
-    let prevHash = GENESIS_HASH;
-    let expectedSeq = 1;
-    const broken = (seq: number, reason: string): VerifyResult => ({
-      ok: false,
-      incidentId,
-      steps: items.length,
-      brokenSeq: seq,
-      reason,
-    });
-    for (const item of items) {
-      const seq = typeof item.seq === 'number' ? item.seq : Number.NaN;
-      const keySeq = Number(String(item.sk).slice(keys.stepPrefix.length));
-      if (keySeq !== expectedSeq) {
-        return broken(expectedSeq, `step ${expectedSeq} is missing (the next stored step is ${keySeq})`);
-      }
-      if (seq !== keySeq || item.incidentId !== incidentId) {
-        return broken(
-          keySeq,
-          `step ${keySeq} was moved: its content says incident ${String(item.incidentId)} step ${seq}`,
-        );
-      }
-      if (item.prevHash !== prevHash) {
-        return broken(seq, `step ${seq} does not follow step ${seq - 1}: its prevHash does not match`);
-      }
-      if (stepHash(item) !== item.hash) {
-        return broken(seq, `step ${seq} was changed: its content no longer matches its hash`);
-      }
-      prevHash = String(item.hash);
-      expectedSeq++;
-    }
-    const head = incident.lastSeq ?? 0;
-    const last = expectedSeq - 1;
-    if (head > last) {
-      return broken(expectedSeq, `step ${expectedSeq} is missing (the incident's head is at step ${head})`);
-    }
-    if (last > head) {
-      // Every append moves the head right after its put, so a step past the head was either forged, or
-      // written by a writer that stopped before it could confirm it. Either way it is not confirmed.
-      return broken(
-        head + 1,
-        `step ${head + 1} is past the incident's head (step ${head}): not confirmed, appended without the recorder or by a writer that stopped`,
+    return (await this.check(incidentId)).result;
+  }
+
+  /**
+   * The incident and its steps, verified: what an action that acts on the record reads. Throws
+   * {@link RecordTamperedError} (recorded by the audit middleware, and emailed by the playbook) on a break.
+   */
+  async verified(incidentId: string): Promise<VerifiedRecord> {
+    const { result, incident, steps } = await this.check(incidentId);
+    if (!result.ok) {
+      throw new RecordTamperedError(
+        `the record of incident ${incidentId} does not verify: ${result.kind} at step ${result.brokenSeq}: ${result.reason}`,
+        result,
       );
     }
-    if (head > 0 && incident.lastHash !== prevHash) {
-      return broken(head, `step ${head} does not match the hash the incident recorded for it`);
+    return {
+      incident: strip<StoredIncident>(incident, INCIDENT_KEY_FIELDS),
+      steps: steps.map((item) => strip<Step>(item, STEP_KEY_FIELDS)),
+      result,
+    };
+  }
+
+  private async check(incidentId: string): Promise<{
+    result: VerifyResult;
+    incident: Record<string, unknown>;
+    steps: Record<string, unknown>[];
+  }> {
+    for (let read = 1; ; read++) {
+      const incident = await this.incidentItem(incidentId);
+      if (!incident) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
+      const anchors = await this.sealed(`reading the anchors of ${incidentId}`, () =>
+        this.seal.anchors(incidentId),
+      );
+      const steps = await this.storedSteps(incidentId);
+      const result = await verifyRecord({ incidentId, incident, steps, anchors }, (message, mac) =>
+        this.sealed(`verifying a MAC of ${incidentId}`, () => this.seal.verify(message, mac)),
+      );
+      if (result.ok || result.kind !== 'incident-edited' || read >= 3) return { result, incident, steps };
+      await pause(100 * read);
     }
-    return { ok: true, incidentId, steps: items.length, lastHash: prevHash };
   }
 }

@@ -53,13 +53,23 @@ export function boolEnv(name: string, fallback: boolean, env: Env = process.env)
 /** The names of the environment variables the stack sets, in one place. */
 export const ENV = {
   tableName: 'CORDON_TABLE_NAME',
+  /** The record key: a KMS HMAC key's ARN (or an alias, on the local runtime). */
+  recordKey: 'CORDON_RECORD_KEY',
+  /** The S3 bucket (Object Lock, compliance mode) the record's hashes are anchored in. */
+  anchorBucket: 'CORDON_ANCHOR_BUCKET',
   logLevel: 'CORDON_LOG_LEVEL',
 } as const;
 
-/** What every function needs to write the audit record. */
+/** What every function needs to write the audit record: the table, the record key and the anchor. */
 export interface AuditConfig {
   readonly tableName: string;
+  readonly recordKey: string;
+  readonly anchorBucket: string;
 }
+
+const KMS_KEY =
+  /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[0-9a-f-]{36}|alias\/[\w/_-]+)|alias\/[\w/_-]+|[0-9a-f-]{36})$/;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export function readAuditConfig(env: Env = process.env): AuditConfig {
   const tableName = requireEnv(ENV.tableName, env);
@@ -68,5 +78,13 @@ export function readAuditConfig(env: Env = process.env): AuditConfig {
       `${ENV.tableName} must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -), got "${tableName}"`,
     );
   }
-  return { tableName };
+  const recordKey = requireEnv(ENV.recordKey, env);
+  if (!KMS_KEY.test(recordKey)) {
+    throw new ConfigError(`${ENV.recordKey} must be a KMS key ARN, key id or alias, got "${recordKey}"`);
+  }
+  const anchorBucket = requireEnv(ENV.anchorBucket, env);
+  if (!BUCKET.test(anchorBucket)) {
+    throw new ConfigError(`${ENV.anchorBucket} must be an S3 bucket name, got "${anchorBucket}"`);
+  }
+  return { tableName, recordKey, anchorBucket };
 }

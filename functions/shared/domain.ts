@@ -107,6 +107,30 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
+/**
+ * What a step changed on its incident's item: the item's mutable fields change only through a step that
+ * says so, so that `verify` can recompute the item from the incident's opening and its chain.
+ */
+export const IncidentChangesSchema = z.object({
+  status: z.optional(z.enum(INCIDENT_STATUSES)),
+  playbook: z.optional(z.string()),
+  lastSeen: z.optional(isoDate),
+  containedAt: z.optional(isoDate),
+  recoveredAt: z.optional(isoDate),
+  closedAt: z.optional(isoDate),
+});
+export type IncidentChanges = z.infer<typeof IncidentChangesSchema>;
+
+/** The incident fields a step may change, in the order `verify` names them. */
+export const MUTABLE_INCIDENT_FIELDS = [
+  'status',
+  'playbook',
+  'lastSeen',
+  'containedAt',
+  'recoveredAt',
+  'closedAt',
+] as const satisfies readonly (keyof IncidentChanges)[];
+
 export const STEP_STATUSES = ['started', 'succeeded', 'failed', 'skipped', 'already-done', 'noted'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
@@ -133,6 +157,8 @@ export const StepInputSchema = z.object({
   startedAt: z.optional(isoDate),
   executionArn: z.optional(z.string()),
   dryRun: z.optional(z.boolean()),
+  /** What this step changed on the incident's item (status, times), written with the step in one transaction. */
+  incident: z.optional(IncidentChangesSchema),
 });
 export type StepInput = z.infer<typeof StepInputSchema>;
 
@@ -146,6 +172,8 @@ export interface Step extends StepInput {
   recordedAt: string;
   prevHash: string;
   hash: string;
+  /** The record key's MAC of the step's place and hash (absent only on a step written without the key). */
+  mac?: string;
 }
 
 /** Formats a schema's issues as `path: message`, the path dotted (`resources.0.id: must not be empty`). */

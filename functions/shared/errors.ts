@@ -43,6 +43,18 @@ export class IncidentNotFoundError extends CordonError {}
 /** Another writer won a conditional write too many times in a row. */
 export class WriteConflictError extends CordonError {}
 
+/**
+ * An incident's record does not verify (a step edited, deleted, moved or forged, the tail truncated, the
+ * incident item changed): an action that would act on it refuses. `result` says what broke.
+ */
+export class RecordTamperedError extends CordonError {
+  readonly result: { readonly brokenSeq: number; readonly kind: string; readonly reason: string };
+  constructor(message: string, result: { brokenSeq: number; kind: string; reason: string }) {
+    super(message);
+    this.result = { brokenSeq: result.brokenSeq, kind: result.kind, reason: result.reason };
+  }
+}
+
 /** A hash chain check found a broken, missing or reordered step. */
 export class ChainBrokenError extends CordonError {
   readonly seq: number;

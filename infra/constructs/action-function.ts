@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { ENV } from '#shared/config';
 import { SETTINGS_ENV, type Settings } from '#shared/settings';
 import { fromRoot, REPO_ROOT } from '../paths.ts';
+import { tableAccessOf } from '../table-access.ts';
 import type { AuditTable } from './audit-table.ts';
 
 export interface ActionFunctionProps {
@@ -107,10 +108,15 @@ export class ActionFunction extends nodejs.NodejsFunction {
     return this;
   }
 
-  /** Lets the function read and append to the audit record, and tells it the table's name. */
-  recordsTo(table: AuditTable): this {
-    this.addEnvironment(ENV.tableName, table.tableName);
-    table.grantRecord(this);
+  /**
+   * Lets the function record: its items of the audit table (infra/table-access.ts, by its handler), the
+   * record key and the anchor; and tells it their names.
+   */
+  recordsTo(audit: AuditTable): this {
+    this.addEnvironment(ENV.tableName, audit.tableName);
+    this.addEnvironment(ENV.recordKey, audit.key.keyArn);
+    this.addEnvironment(ENV.anchorBucket, audit.anchorBucket.bucketName);
+    audit.grantRecord(this, tableAccessOf(this.entryPath));
     return this;
   }
 }

@@ -4,11 +4,15 @@
  * - the request function (the gate's `.waitForTaskToken` task): records to the table, sends email
  *   from the sender identity only, and knows the API's URL to build links;
  * - the timeout function (the gate's `Catch` on `States.Timeout`): records, and emails the approvers;
- * - the decision function behind `GET|POST /approvals/{id}` (HTTP API, payload 2.0): records, and may
- *   call exactly `states:SendTaskSuccess` and `states:SendTaskFailure` on the playbooks' state machines,
- *   named by fixed names through `Stack.formatArn`. It never references a state machine construct, so
- *   that the state machine's grant to the request function, the request function's environment holding
- *   the API's URL, and the API pointing at the decision function make no dependency cycle.
+ * - the check function (the gate's state after an approval): confirms it from the verified record;
+ * - the decision function behind `GET|POST /approvals/{id}` (the links) and `POST
+ *   /console/approvals/{requestId}` (IAM-authorized: the console's decisions, as the caller's principal)
+ *   (HTTP API, payload 2.0): records, reads the task tokens, emails the approvers when it refuses a
+ *   decision on a record that does not verify, and may call exactly `states:SendTaskSuccess` and
+ *   `states:SendTaskFailure` on the playbooks' state machines, named by fixed names through
+ *   `Stack.formatArn`. It never references a state machine construct, so that the state machine's grant
+ *   to the request function, the request function's environment holding the API's URL, and the API
+ *   pointing at the decision function make no dependency cycle.
  *
  * The default stage is throttled and access-logged; the access log leaves out the path, because the
  * link id in it is the approver's credential.
@@ -16,6 +20,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -26,10 +31,11 @@ import { acknowledge } from '../nag.ts';
 import { ActionFunction } from './action-function.ts';
 import type { AuditTable } from './audit-table.ts';
 
-/** The two functions a gate invokes. {@link ApprovalApi} provides them. */
+/** The functions a gate invokes. {@link ApprovalApi} provides them. */
 export interface ApprovalFunctions {
   readonly requestFunction: lambda.IFunction;
   readonly timeoutFunction: lambda.IFunction;
+  readonly checkFunction: lambda.IFunction;
 }
 
 export interface ApprovalApiProps {
@@ -77,6 +83,7 @@ export class ApprovalApi extends Construct implements ApprovalFunctions {
   readonly url: string;
   readonly requestFunction: ActionFunction;
   readonly timeoutFunction: ActionFunction;
+  readonly checkFunction: ActionFunction;
   readonly decideFunction: ActionFunction;
   readonly accessLog: logs.LogGroup;
 
@@ -153,6 +160,13 @@ export class ApprovalApi extends Construct implements ApprovalFunctions {
       methods: [apigw.HttpMethod.GET, apigw.HttpMethod.POST],
       integration,
     });
+    // The console's decisions: API Gateway verifies the caller's SigV4 signature and names the principal.
+    this.api.addRoutes({
+      path: '/console/approvals/{requestId}',
+      methods: [apigw.HttpMethod.POST],
+      integration,
+      authorizer: new HttpIamAuthorizer(),
+    });
     this.url = this.api.apiEndpoint;
 
     const identity = props.senderIdentity ?? props.sender;
@@ -160,6 +174,8 @@ export class ApprovalApi extends Construct implements ApprovalFunctions {
       actions: ['ses:SendEmail'],
       resources: [stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })],
     });
+    this.decideFunction.addEnvironment(APPROVAL_ENV.settings, settings);
+    this.decideFunction.addToRolePolicy(sendEmail);
     this.requestFunction = new ActionFunction(this, 'Request', {
       entry: 'functions/approval/request/handler.ts',
       description: 'Stores an approval request and emails each approver a link of their own',
@@ -177,10 +193,16 @@ export class ApprovalApi extends Construct implements ApprovalFunctions {
     this.timeoutFunction.addEnvironment(APPROVAL_ENV.settings, settings);
     this.timeoutFunction.addToRolePolicy(sendEmail);
 
+    this.checkFunction = new ActionFunction(this, 'Check', {
+      entry: 'functions/approval/check/handler.ts',
+      description: 'Confirms from the verified record that an approval was made by an approver in time',
+      timeout: Duration.seconds(30),
+    }).recordsTo(props.table);
+
     const linksAreTheAuthorization =
       'Approval links are the authorization: each is an unguessable 256-bit id, bound to one approver, single use and expiring with the request, stored only as its SHA-256; approvers are outside AWS and have no IAM or Cognito identity. GET never decides; the route is throttled.';
     for (const route of this.api.node.findAll()) {
-      if (route instanceof apigw.CfnRoute) {
+      if (route instanceof apigw.CfnRoute && route.authorizationType !== 'AWS_IAM') {
         acknowledge(route, 'AwsSolutions-APIG4', linksAreTheAuthorization);
         acknowledge(route, 'AwsSolutions-COG4', linksAreTheAuthorization);
       }

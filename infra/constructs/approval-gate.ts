@@ -12,8 +12,11 @@
  * told); `decidedBy` is then `timeout`. `gate.next(x)` continues both outcomes to `x`; or chain each:
  * `gate.approved.next(eradicate)`, `gate.rejected.next(close)`.
  *
- * A request function that cannot email the approvers fails the task with `ApprovalEmailError`: add a
- * `Catch` on {@link ApprovalGate.task} (the playbook's recorded failure) so the gate fails visibly.
+ * Only a person's recorded decision approves: before the approved branch, the check function reads the
+ * incident's verified record and goes on only if the request was approved there, by one of its approvers
+ * before the deadline (or by the timeout when the default is approve). Whatever a `SendTaskSuccess` said
+ * is not taken for an approval. A check that finds none, a request whose emails could not be sent
+ * (`ApprovalEmailError`), and any other failure go to `failure`, the playbook's recorded failure.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -26,8 +29,10 @@ import type { Decision } from '../../functions/approval/model.ts';
 import type { ApprovalFunctions } from './approval-api.ts';
 
 export interface ApprovalGateProps {
-  /** The request and timeout functions: an `ApprovalApi`. */
+  /** The request, timeout and check functions: an `ApprovalApi`. */
   readonly functions: ApprovalFunctions;
+  /** Where any failure of the gate goes, with the error in `$.failure`: the playbook's recorded failure. */
+  readonly failure: sfn.IChainable;
   /** The action that waits for approval, as approvers read it: `terminate-instance`. */
   readonly action: string;
   /** The phase the approval belongs to. Default `eradication`. */
@@ -60,8 +65,10 @@ export class ApprovalGate extends sfn.StateMachineFragment {
   readonly endStates: sfn.INextable[];
   /** The waiting task; add a `Catch` for `ApprovalEmailError` and other failures. */
   readonly task: tasks.LambdaInvoke;
-  /** The task that applies the default decision on a timeout; add the same `Catch`. */
+  /** The task that applies the default decision on a timeout. */
   readonly applyTimeout: tasks.LambdaInvoke;
+  /** The task that confirms an approval from the record before the approved branch. */
+  readonly check: tasks.LambdaInvoke;
   /** Reached when approved (by a person, or by a timeout whose default is `approve`). */
   readonly approved: sfn.Pass;
   /** Reached when rejected (by a person, or by a timeout whose default is `reject`). */
@@ -96,6 +103,9 @@ export class ApprovalGate extends sfn.StateMachineFragment {
         taskToken: sfn.JsonPath.taskToken,
         incidentId: sfn.JsonPath.stringAt(incidentIdPath),
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        // The deadline counts from here: the links expire with the token, not later.
+        enteredTime: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
+        reasons: sfn.JsonPath.listAt('$.reasons'),
         gate: id,
         action: props.action,
         phase: props.phase ?? 'eradication',
@@ -146,9 +156,33 @@ export class ApprovalGate extends sfn.StateMachineFragment {
       backoffRate: 2,
     });
     this.applyTimeout = applyTimeout;
-    // A person may have decided just before the timeout: the function returns the decision that stands.
-    const which = new sfn.Choice(this, 'DecisionAfterTimeout', { stateName: `${id}: decision after timeout` })
-      .when(sfn.Condition.stringEquals(`${resultPath}.decision`, 'approve'), this.approved)
+    // Only a person's recorded decision (or the default, after the deadline) approves: the check reads the
+    // record; what the callback sent is not looked at.
+    const check = new tasks.LambdaInvoke(this, 'Check', {
+      stateName: `${id}: check the record`,
+      comment: 'Confirms from the verified record that one of the approvers approved in time, or fails.',
+      lambdaFunction: props.functions.checkFunction,
+      payload: sfn.TaskInput.fromObject({
+        incidentId: sfn.JsonPath.stringAt(incidentIdPath),
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        gate: id,
+        phase: props.phase ?? 'eradication',
+      }),
+      payloadResponseOnly: true,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
+      resultPath: `${resultPath}Check`,
+    });
+    check.addRetry({
+      errors: [...RETRYABLE_ERRORS],
+      interval: Duration.seconds(1),
+      maxAttempts: 5,
+      backoffRate: 2,
+    });
+    this.check = check;
+    check.next(this.approved);
+    // The timeout returns the default decision, never a person's: a late decision is refused.
+    const which = new sfn.Choice(this, 'DecisionAfterTimeout', { stateName: `${id}: default after timeout` })
+      .when(sfn.Condition.stringEquals(`${resultPath}.decision`, 'approve'), check)
       .otherwise(this.rejected);
 
     this.task.addCatch(parseRejection.next(placeRejection).next(this.rejected), {
@@ -156,7 +190,10 @@ export class ApprovalGate extends sfn.StateMachineFragment {
       resultPath,
     });
     this.task.addCatch(applyTimeout.next(which), { errors: [sfn.Errors.TIMEOUT], resultPath });
-    this.task.next(this.approved);
+    this.task.next(check);
+    for (const task of [this.task, applyTimeout, check]) {
+      task.addCatch(props.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
+    }
 
     this.startState = this.task;
     this.endStates = [this.approved, this.rejected];

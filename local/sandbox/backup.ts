@@ -47,7 +47,9 @@ export function refreshBackup(state: AccountState, now: number): void {
       job.statusMessage = point.restoreFailure;
       continue;
     }
-    const metadata = { ...point?.restoreMetadata, ...job.metadata };
+    // The restore uses the metadata the job was started with, as given: a key left out (an instance
+    // profile, say) is not taken from the recovery point.
+    const metadata = job.metadata ?? point?.restoreMetadata ?? {};
     const sourceId = point?.resourceArn.split('/').pop() ?? '';
     if (job.resourceType === 'EBS') {
       const volume = createVolume(state, end, {

@@ -21,7 +21,7 @@ describe('the record-note action function', () => {
     expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
   });
 
-  it('has a role with no managed policy, whose policy names only the table, its indexes, its logs and X-Ray', () => {
+  it('has a role with no managed policy, whose policy names only its items of the table, the record key, the anchors, its logs and X-Ray', () => {
     const roleId = fn.Properties.Role['Fn::GetAtt'][0];
     const role = template.toJSON().Resources[roleId];
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
@@ -33,21 +33,31 @@ describe('the record-note action function', () => {
     ).filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((ref) => ref.Ref === roleId));
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     const byAction = new Map<string, unknown[]>();
+    const conditionOf = new Map<string, unknown>();
     for (const s of statements) {
       expect(s.Effect).toBe('Allow');
-      for (const action of [s.Action].flat()) byAction.set(action, [s.Resource].flat());
+      for (const action of [s.Action].flat()) {
+        byAction.set(action, [s.Resource].flat());
+        conditionOf.set(action, (s as { Condition?: unknown }).Condition);
+      }
     }
     const tableId = stack.getLogicalId(stack.audit.table.node.defaultChild as never);
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
-    const indexArn = (name: string) => ({ 'Fn::Join': ['', [tableArn, `/index/${name}`]] });
+    // The table only (no index), and only the items of an incident: its partition key starts INCIDENT#.
     for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']) {
-      expect(byAction.get(action), action).toEqual([
-        tableArn,
-        indexArn('by-time'),
-        indexArn('by-status'),
-        indexArn('by-ref'),
-      ]);
+      expect(byAction.get(action), action).toEqual([tableArn]);
+      expect(conditionOf.get(action), action).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INCIDENT#*'] },
+      });
     }
+    const keyId = stack.getLogicalId(stack.audit.key.node.defaultChild as never);
+    expect(byAction.get('kms:GenerateMac')).toEqual([{ 'Fn::GetAtt': [keyId, 'Arn'] }]);
+    expect(byAction.get('kms:VerifyMac')).toEqual([{ 'Fn::GetAtt': [keyId, 'Arn'] }]);
+    const bucketId = stack.getLogicalId(stack.audit.anchorBucket.node.defaultChild as never);
+    expect(byAction.get('s3:PutObject')).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/anchors/*']] },
+    ]);
+    expect(byAction.get('s3:ListBucket')).toEqual([{ 'Fn::GetAtt': [bucketId, 'Arn'] }]);
     expect([...byAction.keys()].filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',

@@ -23,6 +23,7 @@ function build(options: { acknowledge?: boolean } = {}) {
   });
   const gate = new ApprovalGate(stack, 'Approve termination', {
     functions: approvals,
+    failure: new sfn.Fail(stack, 'Failed'),
     action: 'terminate-instance',
     summary: { happened: sfn.JsonPath.stringAt('$.happened'), done: 'Isolated.', asks: 'Terminate.' },
     timeout: Duration.minutes(30),
@@ -114,7 +115,7 @@ function definitionOf(template: Template): Record<string, { Type: string } & Rec
 }
 
 describe('ApprovalGate', () => {
-  it('is a waitForTaskToken Lambda task with TimeoutSeconds, catching the rejection and the timeout', () => {
+  it('is a waitForTaskToken Lambda task with TimeoutSeconds, catching the rejection and the timeout, and checks every approval in the record', () => {
     const states = definitionOf(build().template);
     const task = states['Approve termination'];
     expect(task).toMatchObject({
@@ -128,12 +129,16 @@ describe('ApprovalGate', () => {
       'taskToken.$': '$$.Task.Token',
       'incidentId.$': '$.incidentId',
       'executionArn.$': '$$.Execution.Id',
+      // The deadline counts from the task's entry: no link outlives the token.
+      'enteredTime.$': '$$.State.EnteredTime',
+      'reasons.$': '$.reasons',
       gate: 'Approve termination',
       action: 'terminate-instance',
       timeoutSeconds: 1800,
       defaultDecision: 'reject',
       'resource.$': '$.resource',
     });
+    const failure = { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Failed' };
     expect(task?.Catch).toEqual([
       {
         ErrorEquals: ['ApprovalRejected'],
@@ -141,14 +146,26 @@ describe('ApprovalGate', () => {
         Next: 'Approve termination: read rejection',
       },
       { ErrorEquals: ['States.Timeout'], ResultPath: '$.approval', Next: 'Approve termination: timed out' },
+      failure,
     ]);
-    expect(task?.Next).toBe('Approve termination: approved');
-    expect(states['Approve termination: timed out']?.Next).toBe(
-      'Approve termination: decision after timeout',
-    );
-    expect(states['Approve termination: decision after timeout']).toMatchObject({
+    // An approval goes through the check of the record before the approved branch, whatever it said.
+    expect(task?.Next).toBe('Approve termination: check the record');
+    expect(states['Approve termination: check the record']).toMatchObject({
+      Type: 'Task',
+      Next: 'Approve termination: approved',
+      Catch: [failure],
+    });
+    expect(states['Approve termination: timed out']).toMatchObject({
+      Next: 'Approve termination: default after timeout',
+      Catch: [failure],
+    });
+    expect(states['Approve termination: default after timeout']).toMatchObject({
       Choices: [
-        { Variable: '$.approval.decision', StringEquals: 'approve', Next: 'Approve termination: approved' },
+        {
+          Variable: '$.approval.decision',
+          StringEquals: 'approve',
+          Next: 'Approve termination: check the record',
+        },
       ],
       Default: 'Approve termination: rejected',
     });
@@ -161,6 +178,7 @@ describe('ApprovalGate', () => {
     expect(
       () =>
         new ApprovalGate(stack, 'Gate', {
+          failure: new sfn.Fail(stack, 'Failed'),
           functions,
           action: 'a',
           summary: { happened: 'h', done: 'd', asks: 'a' },
@@ -190,7 +208,7 @@ describe('ApprovalApi', () => {
     expect(JSON.stringify(states[0]?.Resource)).not.toMatch(/Playbook|GetAtt/);
   });
 
-  it('grants ses:SendEmail on the sender identity only', () => {
+  it('grants ses:SendEmail on the sender identity only (request, timeout, and the decision function telling of a refusal)', () => {
     const { template } = build();
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (p) =>
@@ -201,14 +219,14 @@ describe('ApprovalApi', () => {
         ).PolicyDocument.Statement,
     );
     const ses = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('ses:')));
-    expect(ses).toHaveLength(2);
+    expect(ses).toHaveLength(3);
     for (const s of ses) {
       expect(s.Action).toBe('ses:SendEmail');
       expect(JSON.stringify(s.Resource)).toContain(':identity/cordon@example.com');
     }
   });
 
-  it('throttles the default stage, logs access without the path, and routes GET and POST /approvals/{id}', () => {
+  it('throttles the default stage, logs access without the path, routes GET and POST /approvals/{id}, and the console route with IAM', () => {
     const { template } = build();
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -223,7 +241,15 @@ describe('ApprovalApi', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
       (r) => (r.Properties as { RouteKey: string }).RouteKey,
     );
-    expect(routes.sort()).toEqual(['GET /approvals/{id}', 'POST /approvals/{id}']);
+    expect(routes.sort()).toEqual([
+      'GET /approvals/{id}',
+      'POST /approvals/{id}',
+      'POST /console/approvals/{requestId}',
+    ]);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /console/approvals/{requestId}',
+      AuthorizationType: 'AWS_IAM',
+    });
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { PayloadFormatVersion: '2.0' });
   });
 

@@ -43,7 +43,10 @@ describe('the operations construct in Cordon stack', () => {
   const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0] ?? '';
 
   it('emails each approver from a topic encrypted with a rotating key CloudWatch may use', () => {
-    const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
+    // The topic's own key (the stack's other key is the record's HMAC key).
+    const [keyId] = Object.keys(
+      template.findResources('AWS::KMS::Key', { Properties: { EnableKeyRotation: true } }),
+    );
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,

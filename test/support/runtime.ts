@@ -18,6 +18,7 @@ export async function startTestRuntime(
   const table = await createTestTable('runtime');
   const runtime = await LocalRuntime.start({
     waitScale: 0.001,
+    trust: table.trust,
     ...options,
     store: { endpoint: table.endpoint, tableName: table.tableName },
   });

@@ -7,7 +7,8 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import type { DocumentSender } from '#shared/audit';
 import { keys } from '#shared/audit-table';
 import type { IncidentStatus } from '#shared/domain';
-import { GENESIS_HASH, stepHash } from '#shared/hash-chain';
+import { openingHash, stepHash } from '#shared/hash-chain';
+import type { RecordSeal } from '#shared/seal';
 
 export const INCIDENTS = 10_000;
 export const STEPS_PER_INCIDENT = 10;
@@ -68,6 +69,12 @@ export function records(): Record<string, unknown>[] {
       lastSeen: openedAt,
       lastSeq: STEPS_PER_INCIDENT,
     };
+    // What the incident was opened with, and the status its record then changed (the step after the last).
+    const opening = { ...incident, status: 'open' } as Record<string, unknown>;
+    for (const key of ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'lastSeq'])
+      delete opening[key];
+    incident.opening = opening;
+    incident.openingHash = openingHash(opening);
     items.push(incident);
     items.push({
       ...keys.resource(id, resourceId),
@@ -77,7 +84,7 @@ export function records(): Record<string, unknown>[] {
       resourceId,
       openedAt,
     });
-    let prevHash = GENESIS_HASH;
+    let prevHash = String(incident.openingHash);
     for (let seq = 1; seq <= STEPS_PER_INCIDENT; seq++) {
       const at = new Date(Date.parse(openedAt) + seq * 1000).toISOString();
       const actor = seq === 6 ? (APPROVERS[n % APPROVERS.length] ?? '') : 'automation';
@@ -94,6 +101,8 @@ export function records(): Record<string, unknown>[] {
         startedAt: at,
         recordedAt: at,
         prevHash,
+        // The last step is the one that set the incident's status.
+        ...(seq === STEPS_PER_INCIDENT && status !== 'open' ? { incident: { status } } : {}),
       };
       step.hash = stepHash(step);
       prevHash = String(step.hash);
@@ -102,6 +111,24 @@ export function records(): Record<string, unknown>[] {
     incident.lastHash = prevHash;
   }
   return items;
+}
+
+/**
+ * Anchors one incident of the record, as the recorder would have as it wrote it: its opening and every
+ * step. (Anchoring all 110,000 would only slow the load: verify reads the one incident it verifies.)
+ */
+export async function anchorIncident(
+  seal: RecordSeal,
+  items: readonly Record<string, unknown>[],
+  incidentId: string,
+): Promise<void> {
+  const pk = keys.incident(incidentId).pk;
+  for (const item of items) {
+    if (item.pk !== pk) continue;
+    if (item.sk === 'INCIDENT') await seal.anchor({ incidentId, seq: 0, hash: String(item.openingHash) });
+    else if (typeof item.seq === 'number')
+      await seal.anchor({ incidentId, seq: item.seq, hash: String(item.hash) });
+  }
 }
 
 export async function load(

@@ -1,6 +1,8 @@
 /**
- * Gives an integration test its own audit table on the run's DynamoDB Local, a recorder on it, and a
- * count of every command the recorder's client sends (to show that no query is a Scan).
+ * Gives an integration test its own audit table on the run's DynamoDB Local, the record key and anchor
+ * (in memory, in a sandbox of their own, as the local runtime has them), recorders sealed with them, and
+ * a count of every command the recorder's client sends (to show that no query is a Scan). A forger in a
+ * test writes `doc` directly, as an attacker with table access would, and has no use of the key.
  */
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
@@ -8,6 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { AuditRecorder, type AuditRecorderOptions } from '#shared/audit';
 import { createAuditTable, localClient } from '../../local/store.ts';
+import { type LocalTrust, openLocalTrust } from '../../local/trust.ts';
 
 export interface TestTable {
   readonly endpoint: string;
@@ -15,6 +18,8 @@ export interface TestTable {
   readonly doc: DynamoDBDocumentClient;
   /** Names of the commands the document client sent, in order (e.g. `QueryCommand`). */
   readonly commands: string[];
+  /** The record key and anchor the recorders seal with. */
+  readonly trust: LocalTrust;
   recorder(options?: Partial<AuditRecorderOptions>): AuditRecorder;
   drop(): Promise<void>;
 }
@@ -33,12 +38,14 @@ export async function createTestTable(prefix = 'audit'): Promise<TestTable> {
     { step: 'initialize', name: 'countCommands' },
   );
   const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const trust = await openLocalTrust();
   return {
     endpoint,
     tableName,
     doc,
     commands,
-    recorder: (options = {}) => new AuditRecorder({ client: doc, tableName, ...options }),
+    trust,
+    recorder: (options = {}) => new AuditRecorder({ client: doc, tableName, seal: trust.seal, ...options }),
     drop: async () => {
       await raw.send(new DeleteTableCommand({ TableName: tableName }));
     },

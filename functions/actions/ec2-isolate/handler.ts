@@ -2,18 +2,18 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
-import { AuditRecorder } from '#shared/audit';
 import { auditStep } from '#shared/audit-middleware';
 import { makeClient } from '#shared/clients';
 import { readAuditConfig } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
+import { makeRecorder } from '#shared/record';
 import { readSettingsFromEnv } from '#shared/settings';
 import { isolateInstance } from './core.ts';
 
 const config = readAuditConfig();
 const settings = readSettingsFromEnv();
-const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const recorder = makeRecorder(config, { client: makeDocumentClient() });
 const logger = createLogger('ec2-isolate');
 const deps = {
   ec2: makeClient(EC2Client, { service: 'EC2' }),

@@ -1,10 +1,16 @@
 /**
  * The core of `ec2-release` (recovery, after approval): puts back exactly the state the containment
- * actions recorded in the incident's audit record, as their `before`:
+ * actions recorded in the incident's audit record, as their `before`. The record is read verified (its
+ * chain, key and anchor: functions/shared/audit-verify.ts); on a break the release refuses
+ * (`RecordTamperedError`, recorded and emailed by the playbook). It undoes only what Cordon did:
  * - `ec2-isolate`: the groups of each interface, the network ACL of each quarantined subnet, and explicit
  *   connection-tracking timeouts;
- * - `ec2-revoke-sessions`: removes `cordon-revoke-sessions` from the role (or puts back the policy of that
- *   name the role had before) and associates the instance profile again;
+ * - `ec2-revoke-sessions`: deletes `cordon-revoke-sessions` from the role if Cordon put it there and it is
+ *   still exactly Cordon's deny (the one shape the code builds); never puts a policy back (a policy of that
+ *   name the role had before containment was left as it was). It associates the instance profile again
+ *   only when live state agrees with the record (the profile exists with that ARN and still holds the
+ *   recorded role), the role is one Cordon may pass (`settings.instanceRoles`, the only roles it has
+ *   `iam:PassRole` for) and not one it must never touch; otherwise it refuses and says what to do by hand;
  * - `ec2-protect-evidence`: termination and stop protection, shutdown behaviour, DeleteOnTermination;
  * - `ec2-tag`: the previous value of each tag, or no tag;
  * - `ec2-detach`: AttachInstances to the Auto Scaling group, RegisterTargets, RegisterInstancesWithLoadBalancer.
@@ -39,7 +45,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import { RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DeleteRolePolicyCommand, type IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  DeleteRolePolicyCommand,
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
@@ -73,6 +84,7 @@ import {
 import { type MembershipClients, readMemberships } from '../ec2-detach/memberships.ts';
 import { applyProtections, readProtections } from '../ec2-protect-evidence/core.ts';
 import { currentAssociation, rolePolicy } from '../ec2-revoke-sessions/core.ts';
+import { revokedBefore } from '../iam-common/iam.ts';
 import { ReleaseRefusedError } from './errors.ts';
 
 /** The event of `ec2-release`. */
@@ -81,21 +93,37 @@ export const ReleaseInputSchema = z.extend(Ec2EventSchema, {
   containmentIncidentId: z.optional(z.string().check(z.minLength(1, 'must not be empty'))),
 });
 
-/** What the release reads of the audit record (an `AuditRecorder` has it). */
+/** What the release reads of the audit record: the steps, verified (an `AuditRecorder` has it). */
 export interface StepSource {
-  steps(
-    incidentId: string,
-  ): Promise<readonly Pick<Step, 'seq' | 'action' | 'status' | 'before' | 'dryRun'>[]>;
+  verified(incidentId: string): Promise<{
+    readonly steps: readonly Pick<Step, 'seq' | 'action' | 'status' | 'before' | 'changes' | 'dryRun'>[];
+  }>;
 }
 
-/** What the core needs: the clients of every service containment touched, and the audit record. */
+/** A role as the release checks it, read live. */
+export interface LiveRole {
+  readonly roleName: string;
+  readonly path: string;
+  readonly tags: readonly { Key?: string; Value?: string }[];
+}
+
+/** Which roles the release may act on, from the settings. */
+export interface RoleRules {
+  /** Why Cordon must never touch this role (service-linked, bootstrap, its own, break-glass, protected), or undefined. */
+  untouchable(role: LiveRole): string | undefined;
+  /** Whether Cordon may pass this role to an instance: it is in `settings.instanceRoles`. */
+  passable(role: LiveRole): boolean;
+}
+
+/** What the core needs: the clients of every service containment touched, the audit record, the role rules. */
 export interface ReleaseDeps extends MembershipClients {
   readonly ec2: Ec2Sender;
   readonly iam: Pick<IAMClient, 'send'>;
   readonly recorder: StepSource;
+  readonly roles: RoleRules;
 }
 
-type Steps = Awaited<ReturnType<StepSource['steps']>>;
+type Steps = Awaited<ReturnType<StepSource['verified']>>['steps'];
 
 /** The `before` of every succeeded step of `action` for the instance, oldest first. */
 function recorded<T extends { instanceId: string }>(
@@ -124,7 +152,28 @@ interface Plan {
   protect?: ProtectBefore;
   detach?: DetachBefore;
   revoke?: RevokeBefore;
+  /** The role Cordon put its deny on (its own `changes` say so), when it did. */
+  deniedRole?: string;
   tags?: TagBefore;
+}
+
+const RevokeChangesSchema = z.looseObject({
+  revokePolicy: z.optional(z.looseObject({ roleName: z.string(), document: z.optional(z.string()) })),
+});
+
+/** The roles on which `ec2-revoke-sessions` put its deny, as its own recorded changes say. */
+function deniedRoles(steps: Steps, instanceId: string): Set<string> {
+  const roles = new Set<string>();
+  for (const step of steps) {
+    if (step.action !== 'ec2-revoke-sessions' || step.status !== 'succeeded' || step.dryRun === true)
+      continue;
+    const before = z.safeParse(RevokeBeforeSchema, step.before);
+    const changes = z.safeParse(RevokeChangesSchema, step.changes);
+    if (!before.success || before.data.instanceId !== instanceId || !changes.success) continue;
+    const put = changes.data.revokePolicy;
+    if (put?.document !== undefined) roles.add(put.roleName);
+  }
+  return roles;
 }
 
 function readPlan(steps: Steps, instanceId: string): Plan {
@@ -134,16 +183,52 @@ function readPlan(steps: Steps, instanceId: string): Plan {
     for (const acl of isolation.networkAcls)
       if (!acls.has(acl.subnetId)) acls.set(acl.subnetId, acl.networkAclId);
   }
+  const revoke = recorded(steps, 'ec2-revoke-sessions', RevokeBeforeSchema, instanceId).find(
+    (r) => r.association !== null,
+  );
+  const denied = deniedRoles(steps, instanceId);
+  const roleName = revoke?.role?.roleName;
   return {
     isolate: isolations[0],
     acls: [...acls].map(([subnetId, networkAclId]) => ({ subnetId, networkAclId })),
     protect: recorded(steps, 'ec2-protect-evidence', ProtectBeforeSchema, instanceId)[0],
     detach: recorded(steps, 'ec2-detach', DetachBeforeSchema, instanceId)[0],
-    revoke: recorded(steps, 'ec2-revoke-sessions', RevokeBeforeSchema, instanceId).find(
-      (r) => r.association !== null,
-    ),
+    revoke,
+    // Cordon's deny is undone only where Cordon put it, and the role had no policy of that name before.
+    ...(roleName && denied.has(roleName) && revoke?.role?.revokePolicy === null
+      ? { deniedRole: roleName }
+      : {}),
     tags: recorded(steps, 'ec2-tag', TagBeforeSchema, instanceId)[0],
   };
+}
+
+/** A role, read live: its path and tags, for the rules; undefined when it no longer exists. */
+async function liveRole(iam: ReleaseDeps['iam'], roleName: string): Promise<LiveRole | undefined> {
+  try {
+    const out = await awsCall(`iam:GetRole ${roleName}`, () =>
+      iam.send(new GetRoleCommand({ RoleName: roleName })),
+    );
+    return { roleName, path: out.Role?.Path ?? '/', tags: out.Role?.Tags ?? [] };
+  } catch (error) {
+    if (error instanceof Error && /NoSuchEntity/.test(error.name)) return undefined;
+    throw error;
+  }
+}
+
+/** An instance profile, read live: its ARN and the name of its role; undefined when it no longer exists. */
+async function liveProfile(
+  iam: ReleaseDeps['iam'],
+  profileName: string,
+): Promise<{ arn: string; roleName: string | undefined } | undefined> {
+  try {
+    const out = await awsCall(`iam:GetInstanceProfile ${profileName}`, () =>
+      iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })),
+    );
+    return { arn: out.InstanceProfile?.Arn ?? '', roleName: out.InstanceProfile?.Roles?.[0]?.RoleName };
+  } catch (error) {
+    if (error instanceof Error && /NoSuchEntity/.test(error.name)) return undefined;
+    throw error;
+  }
 }
 
 function currentInterfaces(instance: Instance) {
@@ -160,7 +245,8 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
   const id = input.instanceId;
   const { ec2 } = deps;
   const plan: CallPlan = newPlan(input.dryRun);
-  const steps = await deps.recorder.steps(input.containmentIncidentId ?? input.incidentId);
+  // The record is evidence, not instruction, until it verifies: a break throws RecordTamperedError.
+  const { steps } = await deps.recorder.verified(input.containmentIncidentId ?? input.incidentId);
   const record = readPlan(steps, id);
   if (!record.isolate && !record.protect && !record.detach && !record.revoke && !record.tags) {
     throw new ReleaseRefusedError(
@@ -223,17 +309,65 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
       : undefined,
   ]);
 
-  const revokeRole =
-    record.revoke?.role && !record.revoke.role.path.startsWith('/aws-service-role/')
-      ? record.revoke.role
-      : undefined;
-  const policyNow = revokeRole ? await rolePolicy(deps.iam, revokeRole.roleName, REVOKE_POLICY_NAME) : null;
   const profile = record.revoke?.association;
   const profileArnNow = association?.IamInstanceProfile?.Arn;
   if (profile && profileArnNow && profileArnNow !== profile.profileArn) {
     throw new ReleaseRefusedError(
       `instance ${id} now has instance profile ${profileArnNow}, not ${profile.profileArn}`,
     );
+  }
+  // The role Cordon denied: still Cordon's exact deny, on a role it may touch, or the release refuses.
+  const deniedRole = record.deniedRole;
+  const policyNow = deniedRole ? await rolePolicy(deps.iam, deniedRole, REVOKE_POLICY_NAME) : null;
+  if (deniedRole && policyNow !== null) {
+    if (revokedBefore(policyNow) === undefined) {
+      throw new ReleaseRefusedError(
+        `the ${REVOKE_POLICY_NAME} policy on role ${deniedRole} is no longer the deny Cordon put there: someone changed it; review and remove it by hand`,
+      );
+    }
+    const role = await liveRole(deps.iam, deniedRole);
+    const why = role ? deps.roles.untouchable(role) : undefined;
+    if (why) {
+      throw new ReleaseRefusedError(
+        `role ${deniedRole} is one Cordon must not touch (${why}): remove its ${REVOKE_POLICY_NAME} policy by hand`,
+      );
+    }
+  }
+  // The profile goes back only as the record and live state agree, with a role Cordon may pass.
+  const reassociate = profile !== undefined && !profileArnNow;
+  if (reassociate && profile) {
+    const manual = `aws ec2 associate-iam-instance-profile --instance-id ${id} --iam-instance-profile Name=${profile.profileName}`;
+    const live = await liveProfile(deps.iam, profile.profileName);
+    if (!live || live.arn !== profile.profileArn) {
+      throw new ReleaseRefusedError(
+        `instance profile ${profile.profileName} ${live ? `is now ${live.arn}, not ${profile.profileArn}` : 'no longer exists'}: the record does not say what to associate`,
+      );
+    }
+    const recordedRole = record.revoke?.role?.roleName;
+    if (live.roleName !== recordedRole) {
+      throw new ReleaseRefusedError(
+        `instance profile ${profile.profileName} now holds role ${live.roleName ?? 'none'}, not ${recordedRole ?? 'none'}: associate it by hand if that is right (${manual})`,
+      );
+    }
+    if (live.roleName) {
+      const role = await liveRole(deps.iam, live.roleName);
+      if (!role) {
+        throw new ReleaseRefusedError(
+          `role ${live.roleName} of instance profile ${profile.profileName} no longer exists`,
+        );
+      }
+      const why = deps.roles.untouchable(role);
+      if (why) {
+        throw new ReleaseRefusedError(
+          `role ${live.roleName} is one Cordon must not pass (${why}): ${manual}`,
+        );
+      }
+      if (!deps.roles.passable(role)) {
+        throw new ReleaseRefusedError(
+          `role ${live.roleName} is not in settings.instanceRoles, so Cordon may not give it back to an instance: add it there, or associate the profile by hand (${manual})`,
+        );
+      }
+    }
   }
   const group = record.detach?.autoScalingGroup;
   const groupNow = memberships?.autoScalingGroup;
@@ -335,27 +469,12 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
     );
   }
 
-  if (revokeRole) {
-    const was = revokeRole.revokePolicy;
-    if (was === null && policyNow !== null) {
-      await mutation(plan, `iam:DeleteRolePolicy ${revokeRole.roleName} ${REVOKE_POLICY_NAME}`, () =>
-        deps.iam.send(
-          new DeleteRolePolicyCommand({ RoleName: revokeRole.roleName, PolicyName: REVOKE_POLICY_NAME }),
-        ),
-      );
-    } else if (was !== null && policyNow !== was) {
-      await mutation(plan, `iam:PutRolePolicy ${revokeRole.roleName} ${REVOKE_POLICY_NAME}`, () =>
-        deps.iam.send(
-          new PutRolePolicyCommand({
-            RoleName: revokeRole.roleName,
-            PolicyName: REVOKE_POLICY_NAME,
-            PolicyDocument: was,
-          }),
-        ),
-      );
-    }
+  if (deniedRole && policyNow !== null) {
+    await mutation(plan, `iam:DeleteRolePolicy ${deniedRole} ${REVOKE_POLICY_NAME}`, () =>
+      deps.iam.send(new DeleteRolePolicyCommand({ RoleName: deniedRole, PolicyName: REVOKE_POLICY_NAME })),
+    );
   }
-  if (profile && !profileArnNow) {
+  if (reassociate && profile) {
     // AssociateIamInstanceProfile has no DryRun parameter
     // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateIamInstanceProfile.html).
     await mutation(plan, `ec2:AssociateIamInstanceProfile ${id} ${profile.profileName}`, () =>

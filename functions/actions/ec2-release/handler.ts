@@ -6,16 +6,25 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
-import { AuditRecorder } from '#shared/audit';
 import { auditStep } from '#shared/audit-middleware';
 import { makeClient } from '#shared/clients';
 import { readAuditConfig } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
-import { releaseInstance } from './core.ts';
+import { makeRecorder } from '#shared/record';
+import { readSettingsFromEnv, roleRefParts } from '#shared/settings';
+import { matchesPattern, untouchableReason, untouchableRules } from '../iam-common/untouchable.ts';
+import { type LiveRole, releaseInstance } from './core.ts';
 
 const config = readAuditConfig();
-const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const settings = readSettingsFromEnv();
+const rules = untouchableRules(settings);
+/** `settings.instanceRoles` as `<path><name>` patterns: a name without a path is a role at the root path. */
+const passable = settings.instanceRoles.map((ref) => {
+  const { path, name } = roleRefParts(ref);
+  return `${path ?? '/'}${name}`;
+});
+const recorder = makeRecorder(config, { client: makeDocumentClient() });
 const logger = createLogger('ec2-release');
 const deps = {
   ec2: makeClient(EC2Client, { service: 'EC2' }),
@@ -24,6 +33,11 @@ const deps = {
   elbv2: makeClient(ElasticLoadBalancingV2Client, { service: 'ELASTIC_LOAD_BALANCING_V2' }),
   elb: makeClient(ElasticLoadBalancingClient, { service: 'ELASTIC_LOAD_BALANCING' }),
   recorder,
+  roles: {
+    untouchable: (role: LiveRole) => untouchableReason(role, rules),
+    passable: (role: LiveRole) =>
+      passable.some((pattern) => matchesPattern(pattern, `${role.path}${role.roleName}`)),
+  },
 };
 
 export const handler = middy<ActionEvent, ActionResult>()

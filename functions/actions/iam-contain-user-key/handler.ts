@@ -2,18 +2,18 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
-import { AuditRecorder } from '#shared/audit';
 import { auditStep } from '#shared/audit-middleware';
 import { makeClient } from '#shared/clients';
 import { readAuditConfig } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
+import { makeRecorder } from '#shared/record';
 import { readSettingsFromEnv } from '#shared/settings';
 import { CONTAIN_USER_KEY_ACTION, containUserKey } from './core.ts';
 
 const config = readAuditConfig();
 const settings = readSettingsFromEnv();
-const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const recorder = makeRecorder(config, { client: makeDocumentClient() });
 const iam = makeClient(IAMClient, { service: 'IAM' });
 const logger = createLogger(CONTAIN_USER_KEY_ACTION);
 const deps = {

@@ -39,7 +39,8 @@ export interface DeleteKeyDeps {
    * `already-done`; a key never seen is {@link ResourceNotFoundError}. Without it, a missing key is always
    * the latter.
    */
-  readonly recorder?: Pick<AuditRecorder, 'steps'>;
+  /** The record, read verified: a key is `already-done` only when a verified step of this action deleted it. */
+  readonly recorder?: Pick<AuditRecorder, 'verified'>;
 }
 
 /** What `iam-delete-key` records before it deletes. */
@@ -125,7 +126,7 @@ const DeletedStepSchema = z.object({
 /** Whether a finished, real (not dry-run) step of this action deleted the key. */
 async function deletedBefore(deps: DeleteKeyDeps, input: DeleteKeyInput): Promise<boolean> {
   if (!deps.recorder) return false;
-  const steps = await deps.recorder.steps(input.incidentId);
+  const { steps } = await deps.recorder.verified(input.incidentId);
   return steps.some((step) => {
     if (step.action !== DELETE_KEY_ACTION || step.status !== 'succeeded' || step.dryRun === true)
       return false;

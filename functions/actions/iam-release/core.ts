@@ -1,8 +1,13 @@
 /**
  * The core of `iam-release` (recovery, after approval): undoes what the IAM containment of an incident
- * did, from the state its steps recorded before changing anything. It reactivates the keys containment
- * deactivated (unless eradication deleted them), takes off the `cordon-revoke-sessions` policies it put on
- * users and roles (or puts back the one that was there before), and reports a console password that
+ * did, from the state its steps recorded before changing anything. The record is read verified (chain,
+ * key and anchor); on a break the release refuses (`RecordTamperedError`). It undoes only what Cordon did,
+ * and replays no document from the record: it reactivates the keys containment deactivated (unless
+ * eradication deleted them, and only keys the user still has), takes off the `cordon-revoke-sessions`
+ * deny it put on users and roles when that policy is still exactly Cordon's, and where a Cordon deny with
+ * an earlier cut-off was there before, puts that one back as the code builds it. Anything else (the policy
+ * changed since, a policy of that name that was not Cordon's before, a role Cordon must not touch) is
+ * refused with a reason, before anything is changed. It reports a console password that
  * containment deleted: IAM cannot restore a deleted password
  * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteLoginProfile.html), and inventing one
  * would be worse, so the user must get a new one from an administrator. Every change is decided by
@@ -12,6 +17,7 @@ import {
   DeleteRolePolicyCommand,
   DeleteUserPolicyCommand,
   GetLoginProfileCommand,
+  GetRoleCommand,
   GetRolePolicyCommand,
   GetUserPolicyCommand,
   ListAccessKeysCommand,
@@ -23,6 +29,7 @@ import * as z from 'zod/mini';
 import { ActionEventSchema, type ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { parseOrThrow, type Step } from '#shared/domain';
+import { ReleaseRefusedError } from '../ec2-release/errors.ts';
 import {
   decodePolicy,
   type IamSender,
@@ -34,8 +41,11 @@ import {
   type RecordedUser,
   RecordedUserSchema,
   RoleChangesSchema,
+  revokedBefore,
+  revokePolicyDocument,
   UserChangesSchema,
 } from '../iam-common/iam.ts';
+import type { RoleFacts } from '../iam-common/untouchable.ts';
 import { CONTAIN_USER_KEY_ACTION } from '../iam-contain-user-key/core.ts';
 import { REVOKE_ROLE_SESSIONS_ACTION } from '../iam-revoke-role-sessions/core.ts';
 
@@ -47,8 +57,10 @@ export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
 
 export interface ReleaseDeps {
   readonly iam: IamSender;
-  /** The incident's record: the containment steps and the state they recorded before. */
-  readonly recorder: Pick<AuditRecorder, 'steps'>;
+  /** The incident's record, verified: the containment steps and the state they recorded before. */
+  readonly recorder: Pick<AuditRecorder, 'verified'>;
+  /** Why Cordon must never touch a role (service-linked, bootstrap, its own, break-glass, protected). */
+  readonly untouchable: (role: RoleFacts) => string | undefined;
 }
 
 /** What containment did to one user, gathered over the incident's steps. */
@@ -108,6 +120,30 @@ export function undoPlan(steps: readonly Step[]): {
     }
   }
   return { users, roles };
+}
+
+/**
+ * The document the revoke policy should have after the release, given what it was before containment:
+ * none, or Cordon's own deny rebuilt from its cut-off. A policy of that name that was not Cordon's deny
+ * cannot be put back without replaying it: refused.
+ */
+function targetPolicy(who: string, before: string | null, seq: string): string | null {
+  if (before === null) return null;
+  const earlier = revokedBefore(before);
+  if (earlier === undefined) {
+    throw new ReleaseRefusedError(
+      `before containment ${who} had a policy named ${REVOKE_POLICY_NAME} that was not Cordon's deny, and containment replaced it; Cordon never replays a policy document: put it back by hand (its document is in the record, ${seq}), then release again`,
+    );
+  }
+  return revokePolicyDocument(earlier);
+}
+
+/** Refuses a revoke policy that is no longer the deny Cordon put. */
+function assertOurs(who: string, current: string | null, target: string | null): void {
+  if (current === null || current === target || revokedBefore(current) !== undefined) return;
+  throw new ReleaseRefusedError(
+    `the ${REVOKE_POLICY_NAME} policy on ${who} is no longer a deny Cordon put there: someone changed it; review it and remove it by hand`,
+  );
 }
 
 /** The release's own record of what it found and did. */
@@ -182,7 +218,13 @@ async function planUser(
   }
 
   if (undo.putPolicy) {
-    const target = undo.before.revokePolicy;
+    const who = `user ${userName}`;
+    const target = targetPolicy(
+      who,
+      undo.before.revokePolicy,
+      `the ${CONTAIN_USER_KEY_ACTION} step's before`,
+    );
+    assertOurs(who, currentPolicy, target);
     if (target === null && currentPolicy !== null) {
       report.removedRevokePolicies.push(`user/${userName}`);
       mutations.push(() =>
@@ -214,18 +256,31 @@ async function planUser(
 async function planRole(
   iam: IamSender,
   undo: RoleUndo,
+  untouchable: ReleaseDeps['untouchable'],
   report: ReleaseReport,
   mutations: Mutation[],
 ): Promise<void> {
   const { roleName } = undo.before;
   if (!undo.putPolicy) return;
   // GetRolePolicy answers NoSuchEntity for a missing role too; the mutation below then names the role.
-  const policy = await iamFind(`iam:GetRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
-    iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
-  );
+  const [policy, role] = await Promise.all([
+    iamFind(`iam:GetRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
+      iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
+    ),
+    iamFind(`iam:GetRole ${roleName}`, () => iam.send(new GetRoleCommand({ RoleName: roleName }))),
+  ]);
   const currentPolicy = policy ? decodePolicy(policy.PolicyDocument) : null;
   report.before.roles.push({ roleName, revokePolicy: currentPolicy });
-  const target = undo.before.revokePolicy;
+  const who = `role ${roleName}`;
+  const target = targetPolicy(
+    who,
+    undo.before.revokePolicy,
+    `the ${REVOKE_ROLE_SESSIONS_ACTION} step's before`,
+  );
+  assertOurs(who, currentPolicy, target);
+  if (currentPolicy === target) return;
+  const why = role?.Role ? untouchable({ roleName, path: role.Role.Path, tags: role.Role.Tags }) : undefined;
+  if (why) throw new ReleaseRefusedError(`${why}: change its ${REVOKE_POLICY_NAME} policy by hand`);
   if (target === null && currentPolicy !== null) {
     report.removedRevokePolicies.push(`role/${roleName}`);
     mutations.push(() =>
@@ -233,7 +288,7 @@ async function planRole(
         iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
       ),
     );
-  } else if (target !== null && currentPolicy !== target) {
+  } else if (target !== null) {
     report.restoredRevokePolicies.push(`role/${roleName}`);
     mutations.push(() =>
       iamCall(`iam:PutRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, `IAM role ${roleName}`, () =>
@@ -280,7 +335,8 @@ function describe(report: ReleaseReport, dryRun: boolean): string {
 export async function release(deps: ReleaseDeps, event: unknown): Promise<ActionResult> {
   const input = parseOrThrow(ReleaseInputSchema, event, `${RELEASE_ACTION} input`);
   const dryRun = input.dryRun === true;
-  const { users, roles } = undoPlan(await deps.recorder.steps(input.incidentId));
+  // The record is evidence, not instruction, until it verifies: a break throws RecordTamperedError.
+  const { users, roles } = undoPlan((await deps.recorder.verified(input.incidentId)).steps);
   if (users.size === 0 && roles.size === 0) {
     return {
       status: 'skipped',
@@ -306,7 +362,7 @@ export async function release(deps: ReleaseDeps, event: unknown): Promise<Action
   };
   const mutations: Mutation[] = [];
   for (const undo of users.values()) await planUser(deps.iam, undo, report, mutations);
-  for (const undo of roles.values()) await planRole(deps.iam, undo, report, mutations);
+  for (const undo of roles.values()) await planRole(deps.iam, undo, deps.untouchable, report, mutations);
 
   const changes = {
     reactivatedKeys: report.reactivatedKeys,

@@ -1,17 +1,17 @@
 /** `iam-root-manual`: records that a root credential finding needs a person, with the steps to take. */
 import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
-import { AuditRecorder } from '#shared/audit';
 import { auditStep } from '#shared/audit-middleware';
 import { readAuditConfig } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
+import { makeRecorder } from '#shared/record';
 import { readSettingsFromEnv } from '#shared/settings';
 import { ROOT_MANUAL_ACTION, rootManual } from './core.ts';
 
 const config = readAuditConfig();
 readSettingsFromEnv();
-const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const recorder = makeRecorder(config, { client: makeDocumentClient() });
 const logger = createLogger(ROOT_MANUAL_ACTION);
 
 export const handler = middy<ActionEvent, ActionResult>()

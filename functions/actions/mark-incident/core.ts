@@ -21,7 +21,7 @@ export const MarkIncidentInputSchema = z.looseObject({
 });
 
 export interface MarkIncidentDeps {
-  readonly recorder: Pick<AuditRecorder, 'getIncident' | 'updateIncident'>;
+  readonly recorder: Pick<AuditRecorder, 'getIncident'>;
   /** Releases the incident's open-resource markers (when it is recovered or closed). */
   readonly releaseOpen: (incidentId: string, resourceIds: readonly string[]) => Promise<string[]>;
   readonly now: () => Date;
@@ -29,7 +29,10 @@ export interface MarkIncidentDeps {
   readonly emitTimeToContain?: (seconds: number) => void;
 }
 
-/** Sets the status (and the time that goes with it); in a dry run, reports it and changes nothing. */
+/**
+ * Sets the status (and the time that goes with it): the change goes with the action's final step (the
+ * audit middleware writes both in one transaction). In a dry run, reports it and changes nothing.
+ */
 export async function markIncident(deps: MarkIncidentDeps, input: unknown): Promise<ActionResult> {
   const { incidentId, status, recoveredAt, dryRun, result, ...rest } = parseOrThrow(
     MarkIncidentInputSchema,
@@ -55,7 +58,6 @@ export async function markIncident(deps: MarkIncidentDeps, input: unknown): Prom
     return { status: 'already-done', before, note: `incident already ${status}` };
   if (dryRun)
     return { status: 'succeeded', dryRun: true, before, changes: fields, note: `would mark ${status}` };
-  await deps.recorder.updateIncident(incidentId, fields);
   if (status === 'contained') {
     const seconds = (Date.parse(containedAt ?? now) - Date.parse(incident.openedAt)) / 1000;
     if (Number.isFinite(seconds) && seconds >= 0) deps.emitTimeToContain?.(seconds);
@@ -73,5 +75,6 @@ export async function markIncident(deps: MarkIncidentDeps, input: unknown): Prom
     before,
     changes: { ...fields, ...(released.length ? { releasedOpenMarkers: released } : {}) },
     note: `incident ${status}`,
+    incident: fields,
   };
 }

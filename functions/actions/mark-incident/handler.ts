@@ -1,18 +1,18 @@
 /** `mark-incident`: records an incident's status and times as the playbook reaches them. */
 import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
-import { AuditRecorder } from '#shared/audit';
 import { auditStep } from '#shared/audit-middleware';
 import { readAuditConfig } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
 import { emitMetrics, METRICS } from '#shared/metrics';
 import { releaseOpenMarkers } from '#shared/open-markers';
+import { makeRecorder } from '#shared/record';
 import { markIncident } from './core.ts';
 
 const config = readAuditConfig();
 const documents = makeDocumentClient();
-const recorder = new AuditRecorder({ client: documents, tableName: config.tableName });
+const recorder = makeRecorder(config, { client: documents });
 const logger = createLogger('mark-incident');
 
 export const handler = middy<ActionEvent, ActionResult>()

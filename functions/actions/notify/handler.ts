@@ -2,18 +2,18 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
-import { AuditRecorder } from '#shared/audit';
 import { auditStep } from '#shared/audit-middleware';
 import { makeClient } from '#shared/clients';
 import { readAuditConfig } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
+import { makeRecorder } from '#shared/record';
 import { readSettingsFromEnv } from '#shared/settings';
 import { notify } from './core.ts';
 
 const config = readAuditConfig();
 const settings = readSettingsFromEnv();
-const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const recorder = makeRecorder(config, { client: makeDocumentClient() });
 const ses = makeClient(SESv2Client, { service: 'SESV2' });
 const logger = createLogger('notify');
 

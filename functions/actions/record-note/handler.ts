@@ -1,15 +1,15 @@
 /** `record-note`: appends a note to an incident's record. */
 import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
-import { AuditRecorder } from '#shared/audit';
 import { auditStep } from '#shared/audit-middleware';
 import { readAuditConfig } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
+import { makeRecorder } from '#shared/record';
 import { recordNote } from './core.ts';
 
 const config = readAuditConfig();
-const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const recorder = makeRecorder(config, { client: makeDocumentClient() });
 const logger = createLogger('record-note');
 
 export const handler = middy<ActionEvent, ActionResult>()

@@ -3,16 +3,16 @@ import { BackupClient } from '@aws-sdk/client-backup';
 import { STSClient } from '@aws-sdk/client-sts';
 import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
-import { AuditRecorder } from '#shared/audit';
 import { auditStep } from '#shared/audit-middleware';
 import { makeClient } from '#shared/clients';
 import { readAuditConfig } from '#shared/config';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
+import { makeRecorder } from '#shared/record';
 import { type ChoosePointDeps, choosePoint } from './core.ts';
 
 const config = readAuditConfig();
-const recorder = new AuditRecorder({ client: makeDocumentClient(), tableName: config.tableName });
+const recorder = makeRecorder(config, { client: makeDocumentClient() });
 const logger = createLogger('recover-choose-point');
 const region = process.env.AWS_REGION;
 const deps: ChoosePointDeps = {

@@ -3,18 +3,28 @@
  *
  * - `GET /approvals/{id}` shows the decision page and changes nothing (mail scanners fetch links);
  * - `POST /approvals/{id}` with `decision=approve|reject&reason=...` decides once, by a conditional
- *   write, records the decision with the link's approver as actor, and hands it to Step Functions.
+ *   write, records the decision with the link's approver as actor, and hands it to Step Functions;
+ * - `POST /console/approvals/{requestId}` (IAM-authorized: API Gateway checked the caller's SigV4
+ *   signature) decides as the caller's IAM principal, for `cordon approvals approve|reject`.
  *
- * An unknown, malformed or tampered id gets a 404 that says nothing more; an expired link or a request
- * already decided gets a page that says so, and who decided.
+ * Before anything is shown or decided, what the link and the table say is checked against what cannot be
+ * forged: the link's MAC (so a link item put in the table by anyone else is not a link), the incident's
+ * record (it must verify, or nothing is decided: the break is recorded and the approvers told), and the
+ * request as that record states it (the link's approver must be one of the request's, its expiry the
+ * request's deadline). The page shows the request as the record states it.
+ *
+ * An unknown, malformed, tampered or forged link gets a 404 that says nothing more; an expired link or a
+ * request already decided gets a page that says so, and who decided.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { AuditRecorder } from '#shared/audit';
 import { type Clock, systemClock } from '#shared/clock';
+import { RecordTamperedError } from '#shared/errors';
 import { describeError, type Logger } from '#shared/log';
-import { completeDecision, type TaskCallbacks } from '../decision.ts';
+import { linkMacMessage } from '#shared/seal';
+import { completeDecision, type Delivery, type TaskCallbacks } from '../decision.ts';
 import { hashLinkId, isLinkId } from '../links.ts';
-import { DECISIONS, type Decision, type DecisionSource } from '../model.ts';
+import { type ApprovalRequest, DECISIONS, type Decision, type DecisionSource } from '../model.ts';
 import {
   badRequestPage,
   closedPage,
@@ -22,15 +32,20 @@ import {
   decisionPage,
   errorPage,
   expiredPage,
+  latePage,
   notFoundPage,
   PAGE_HEADERS,
+  refusedPage,
 } from '../page.ts';
-import { type ApprovalStore, publicView } from '../store.ts';
+import { type RecordedRequest, recordedRequest } from '../recorded.ts';
+import type { ApprovalStore, StoredApproval, StoredLink } from '../store.ts';
 
 export interface DecideDeps {
   readonly store: ApprovalStore;
   readonly recorder: AuditRecorder;
   readonly sfn: TaskCallbacks;
+  /** Tells the approvers that a decision was refused because the record does not verify. */
+  readonly alert?: (request: RecordedRequest | StoredApproval, why: string) => Promise<void>;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -38,14 +53,24 @@ export interface DecideDeps {
 /** The longest reason kept; longer ones are cut. */
 export const MAX_REASON = 1000;
 
+/** The route of console decisions (IAM-authorized). */
+export const CONSOLE_ROUTE = 'POST /console/approvals/{requestId}';
+
 function page(statusCode: number, body: string): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { ...PAGE_HEADERS }, body };
 }
 
-function formBody(event: APIGatewayProxyEventV2): URLSearchParams {
+function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(body),
+  };
+}
+
+function bodyText(event: APIGatewayProxyEventV2): string {
   const raw = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  return new URLSearchParams(text.slice(0, 16_384));
+  return (event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw).slice(0, 16_384);
 }
 
 function linkIdOf(event: APIGatewayProxyEventV2): string | undefined {
@@ -59,12 +84,75 @@ export async function handleDecision(
   deps: DecideDeps,
   event: APIGatewayProxyEventV2,
 ): Promise<APIGatewayProxyStructuredResultV2> {
+  const isConsole = (event as Partial<APIGatewayProxyEventV2> | null | undefined)?.routeKey === CONSOLE_ROUTE;
   try {
-    return await route(deps, event);
+    return isConsole ? await consoleDecision(deps, event) : await route(deps, event);
   } catch (error) {
     deps.logger?.error('decision request failed', { error: describeError(error) });
-    return page(500, errorPage());
+    return isConsole
+      ? json(500, { error: 'InternalError', message: 'nothing was decided' })
+      : page(500, errorPage());
   }
+}
+
+/** The request as shown: the stored status and decision, the facts as the record states them. */
+function shown(stored: StoredApproval, recorded: RecordedRequest): ApprovalRequest {
+  return {
+    ...stored,
+    action: recorded.action,
+    phase: recorded.phase,
+    resource: recorded.resource,
+    summary: recorded.summary,
+    approvers: recorded.approvers,
+    expiresAt: recorded.expiresAt,
+    defaultDecision: recorded.defaultDecision,
+    ...(recorded.reasons.length > 0 ? { reasons: recorded.reasons } : {}),
+  };
+}
+
+type Checked =
+  | { readonly ok: true; readonly stored: StoredApproval; readonly recorded: RecordedRequest }
+  | { readonly ok: false; readonly response: APIGatewayProxyStructuredResultV2 };
+
+/**
+ * Reads a request and holds it to the incident's verified record. A record that does not verify refuses
+ * every decision: the refusal is recorded (a step after the break) and the approvers are told.
+ */
+async function checkedRequest(
+  deps: DecideDeps,
+  requestId: string,
+  refuse: (status: number, message: string) => APIGatewayProxyStructuredResultV2,
+): Promise<Checked> {
+  const stored = await deps.store.get(requestId);
+  if (!stored) return { ok: false, response: refuse(404, 'not found') };
+  let steps: Awaited<ReturnType<AuditRecorder['verified']>>['steps'];
+  try {
+    ({ steps } = await deps.recorder.verified(stored.incidentId));
+  } catch (error) {
+    if (!(error instanceof RecordTamperedError)) throw error;
+    const why = `the record of incident ${stored.incidentId} does not verify (${error.result.kind} at step ${error.result.brokenSeq}): no decision on it is taken`;
+    deps.logger?.error('decision refused: the record does not verify', { requestId, result: error.result });
+    await deps.recorder
+      .appendStep(stored.incidentId, {
+        phase: stored.phase,
+        action: 'approval-refused',
+        status: 'failed',
+        actor: 'automation',
+        input: { requestId },
+        error: { name: error.name, message: error.message },
+        note: why,
+      })
+      .catch((recordError: unknown) =>
+        deps.logger?.error('could not record the refusal', { error: describeError(recordError) }),
+      );
+    await deps.alert?.(stored, why).catch(() => undefined);
+    return { ok: false, response: refuse(409, why) };
+  }
+  const recorded = recordedRequest(steps, requestId);
+  // A request item the record does not hold was not made by Cordon.
+  if (!recorded || recorded.incidentId !== stored.incidentId)
+    return { ok: false, response: refuse(404, 'not found') };
+  return { ok: true, stored, recorded };
 }
 
 async function route(
@@ -74,40 +162,49 @@ async function route(
   const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
   const linkId = linkIdOf(event);
   if (linkId === undefined || !isLinkId(linkId)) return page(404, notFoundPage());
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
+    return { ...page(405, badRequestPage()), headers: { ...PAGE_HEADERS, allow: 'GET, POST' } };
+  }
   const linkHash = hashLinkId(linkId);
   const clock = deps.clock ?? systemClock;
+  const link = await deps.store.link(linkHash);
+  if (!link || !(await linkIsCordons(deps, linkHash, link))) return page(404, notFoundPage());
 
-  if (method === 'GET' || method === 'HEAD') {
-    const link = await deps.store.link(linkHash);
-    const request = link ? await deps.store.get(link.requestId) : undefined;
-    if (!link || !request) return page(404, notFoundPage());
-    const view = publicView(request);
-    if (request.status !== 'pending') return page(409, closedPage(view));
-    if (link.usedAt !== undefined) return page(409, closedPage(view));
-    if (request.expiresAt <= clock()) return page(410, expiredPage(view));
+  let form: URLSearchParams | undefined;
+  if (method === 'POST') {
+    form = new URLSearchParams(bodyText(event));
+    if (!DECISIONS.includes(form.get('decision') as Decision)) return page(400, badRequestPage());
+  }
+  const checked = await checkedRequest(deps, link.requestId, (status, message) =>
+    status === 404 ? page(404, notFoundPage()) : page(status, refusedPage(message)),
+  );
+  if (!checked.ok) return checked.response;
+  const { stored, recorded } = checked;
+  const view = shown(stored, recorded);
+  // The link must be one of this request's: its approver asked, its expiry the request's deadline.
+  const asked = recorded.approvers.some((a) => a.toLowerCase() === link.approver.toLowerCase());
+  if (!asked || link.expiresAt !== recorded.expiresAt) {
+    deps.logger?.warn('a link not of its request was used', { requestId: link.requestId });
+    return page(403, refusedPage('This link is not one of this request\u2019s: nothing was decided.'));
+  }
+
+  if (form === undefined) {
+    if (stored.status !== 'pending' || link.usedAt !== undefined) return page(409, closedPage(view));
+    if (recorded.expiresAt <= clock()) return page(410, expiredPage(view));
     return page(200, decisionPage(view, link.approver));
   }
-  if (method !== 'POST')
-    return { ...page(405, badRequestPage()), headers: { ...PAGE_HEADERS, allow: 'GET, POST' } };
 
-  const form = formBody(event);
-  const decision = form.get('decision');
-  if (!DECISIONS.includes(decision as Decision)) {
-    // Unknown links stay 404 even with a bad body, so that a probe learns nothing.
-    if (!(await deps.store.link(linkHash))) return page(404, notFoundPage());
-    return page(400, badRequestPage());
-  }
-  const link = await deps.store.link(linkHash);
-  if (!link) return page(404, notFoundPage());
+  const decidedAt = clock();
+  if (recorded.expiresAt <= decidedAt) return page(410, expiredPage(view));
   const source: DecisionSource = {
     via: 'link',
     sourceIp: event.requestContext?.http?.sourceIp,
     userAgent: event.requestContext?.http?.userAgent ?? event.headers?.['user-agent'],
   };
-  const outcome = await deps.store.decideByLink(linkHash, {
-    decision: decision as Decision,
+  const outcome = await deps.store.decideByLink(linkHash, link, {
+    decision: form.get('decision') as Decision,
     decidedBy: link.approver,
-    decidedAt: clock(),
+    decidedAt,
     reason: (form.get('reason') ?? '').trim().slice(0, MAX_REASON),
     source,
   });
@@ -115,25 +212,157 @@ async function route(
     case 'not-found':
       return page(404, notFoundPage());
     case 'expired':
-      return page(410, expiredPage(publicView(outcome.request)));
+      return page(410, expiredPage(view));
     case 'closed':
     case 'link-used':
-      return page(409, closedPage(publicView(outcome.request)));
+      return page(409, closedPage(shown(outcome.request, recorded)));
     case 'decided': {
-      const delivery = await completeDecision(
-        { recorder: deps.recorder, sfn: deps.sfn, logger: deps.logger },
-        outcome.request,
-        source,
-      );
+      const request = shown(outcome.request, recorded);
+      const delivery = await completeDecision(deps, request, source);
       deps.logger?.info('approval decided', {
-        requestId: outcome.request.requestId,
-        decision: outcome.request.decision,
+        requestId: request.requestId,
+        decision: request.decision,
         delivered: delivery.delivered,
       });
-      const note = delivery.delivered
-        ? undefined
-        : 'Your decision is recorded, but the playbook no longer waits for it (it timed out or was stopped).';
-      return page(200, decidedPage(publicView(outcome.request), note));
+      if (!delivery.delivered && delivery.late) return page(409, latePage(request));
+      return page(200, decidedPage(request, deliveryNote(delivery, request)));
     }
   }
+}
+
+/** What the person is told when Step Functions did not take their decision: the same as the record says. */
+function deliveryNote(delivery: Delivery, request: ApprovalRequest): string | undefined {
+  if (delivery.delivered) return undefined;
+  const outcome = request.defaultDecision === 'approve' ? 'approved' : 'rejected';
+  return delivery.late
+    ? `Your decision came after the playbook's deadline (${request.expiresAt}) and is refused: the default decision applies, the request is ${outcome}.`
+    : 'Your decision is recorded, but it could not be handed to the playbook. The approvers have the record.';
+}
+
+/** True when the link item carries the record key's MAC of its hash, request, approver and expiry. */
+async function linkIsCordons(deps: DecideDeps, linkHash: string, link: StoredLink): Promise<boolean> {
+  if (typeof link.mac !== 'string' || link.mac === '') return false;
+  return deps.recorder.seal.verify(
+    linkMacMessage(linkHash, link.requestId, link.approver, link.expiresAt),
+    link.mac,
+  );
+}
+
+/** A console decision: API Gateway verified the caller's IAM signature and names the caller. */
+async function consoleDecision(
+  deps: DecideDeps,
+  event: APIGatewayProxyEventV2,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  const context = event.requestContext as APIGatewayProxyEventV2['requestContext'] & {
+    authorizer?: { iam?: { userArn?: string } };
+  };
+  const principal = context.authorizer?.iam?.userArn;
+  if (!principal) return json(403, { error: 'AccessDenied', message: 'an IAM-signed request is required' });
+  const requestId = event.pathParameters?.requestId ?? '';
+  let body: { decision?: unknown; reason?: unknown };
+  try {
+    body = JSON.parse(bodyText(event) || '{}') as typeof body;
+  } catch {
+    return json(400, {
+      error: 'BadRequest',
+      message: 'the body must be JSON: {"decision": "approve|reject", "reason": "..."}',
+    });
+  }
+  const decision = body.decision;
+  const reason = typeof body.reason === 'string' ? body.reason.trim().slice(0, MAX_REASON) : '';
+  if (!DECISIONS.includes(decision as Decision)) {
+    return json(400, { error: 'BadRequest', message: 'decision must be approve or reject' });
+  }
+  if (decision === 'reject' && reason === '') {
+    return json(400, { error: 'BadRequest', message: 'a rejection needs a reason' });
+  }
+  const result = await decideAsPrincipal(deps, principal, requestId, decision as Decision, reason);
+  return json(result.status, result.body);
+}
+
+/** What a console decision came to. */
+export interface ConsoleResult {
+  readonly status: number;
+  readonly body: {
+    readonly outcome: 'decided' | 'late' | 'undelivered' | 'closed' | 'expired' | 'not-found' | 'refused';
+    readonly message: string;
+    readonly request?: ApprovalRequest;
+  };
+}
+
+/**
+ * Decides a request as an IAM principal (the console), held to the incident's verified record like a
+ * link: what the deployed route and the local console both run.
+ */
+export async function decideAsPrincipal(
+  deps: DecideDeps,
+  principal: string,
+  requestId: string,
+  decision: Decision,
+  reason: string,
+): Promise<ConsoleResult> {
+  const clock = deps.clock ?? systemClock;
+  const checked = await checkedRequest(deps, requestId, (status, message) => ({
+    statusCode: status,
+    body: message,
+  }));
+  if (!checked.ok) {
+    const status = checked.response.statusCode ?? 500;
+    return {
+      status,
+      body: {
+        outcome: status === 404 ? 'not-found' : 'refused',
+        message: status === 404 ? `no approval request ${requestId}` : String(checked.response.body),
+      },
+    };
+  }
+  const { recorded } = checked;
+  const decidedAt = clock();
+  if (recorded.expiresAt <= decidedAt) {
+    return {
+      status: 410,
+      body: { outcome: 'expired', message: `approval request ${requestId} expired at ${recorded.expiresAt}` },
+    };
+  }
+  const source: DecisionSource = { via: 'console' };
+  const outcome = await deps.store.decideById(requestId, {
+    decision,
+    decidedBy: principal,
+    decidedAt,
+    reason,
+    source,
+  });
+  if (outcome.kind === 'not-found')
+    return { status: 404, body: { outcome: 'not-found', message: `no approval request ${requestId}` } };
+  if (outcome.kind !== 'decided') {
+    const r = shown(outcome.request, recorded);
+    const message =
+      outcome.kind === 'expired'
+        ? `approval request ${requestId} expired at ${r.expiresAt}`
+        : `approval request ${requestId} is ${r.status}: ${r.decision ?? ''} by ${r.decidedBy ?? 'unknown'} at ${r.decidedAt ?? 'unknown'}`;
+    return {
+      status: outcome.kind === 'expired' ? 410 : 409,
+      body: { outcome: outcome.kind === 'expired' ? 'expired' : 'closed', message, request: r },
+    };
+  }
+  const request = shown(outcome.request, recorded);
+  const delivery = await completeDecision(deps, request, source);
+  if (delivery.delivered) {
+    return {
+      status: 200,
+      body: {
+        outcome: 'decided',
+        message: `${decision === 'approve' ? 'approved' : 'rejected'} as ${principal}`,
+        request,
+      },
+    };
+  }
+  return {
+    status: 409,
+    body: {
+      outcome: delivery.late ? 'late' : 'undelivered',
+      message: deliveryNote(delivery, request) ?? '',
+      request,
+    },
+  };
 }

@@ -1,7 +1,9 @@
 /**
  * The core of the approval request function, which the gate's `.waitForTaskToken` task invokes: stores
- * the request (with the task token) and one link per approver, emails each approver their link, and
- * records the request and every email as steps. If an email cannot be sent after retries, the request
+ * the request, its task token (an item of its own, in no index) and one link per approver (bound to its
+ * request, approver and expiry by the record key's MAC), emails each approver their link, and records the
+ * request and every email as steps. The request expires at the gate's deadline: the task's entered time
+ * plus its timeout, so that no link outlives the token. If an email cannot be sent after retries, the request
  * is withdrawn (its links stop working), the failure recorded, and {@link ApprovalEmailError} thrown so
  * that the gate fails visibly instead of waiting for a decision nobody was asked for.
  */
@@ -9,6 +11,7 @@ import type { AuditRecorder } from '#shared/audit';
 import { type Clock, type IdSource, randomIds, systemClock } from '#shared/clock';
 import { parseOrThrow } from '#shared/domain';
 import type { Logger } from '#shared/log';
+import { linkMacMessage } from '#shared/seal';
 import {
   type EmailSender,
   type RetryOptions,
@@ -49,7 +52,8 @@ export async function requestApproval(deps: RequestDeps, event: unknown): Promis
   const clock = deps.clock ?? systemClock;
   const incident = await deps.recorder.getIncident(input.incidentId);
   const requestedAt = clock();
-  const expiresAt = new Date(Date.parse(requestedAt) + input.timeoutSeconds * 1000).toISOString();
+  // The deadline is Step Functions': from the moment the task was entered, whenever this function runs.
+  const expiresAt = new Date(Date.parse(input.enteredTime) + input.timeoutSeconds * 1000).toISOString();
   const requestId = (deps.ids ?? randomIds)();
   const approvers = [...new Set(deps.approvers.map((a) => a.toLowerCase()))];
   const stored: StoredApproval = {
@@ -69,17 +73,25 @@ export async function requestApproval(deps: RequestDeps, event: unknown): Promis
       region: incident.region,
     },
     approvers,
+    ...(input.reasons.length > 0 ? { reasons: input.reasons } : {}),
     requestedAt,
     expiresAt,
     defaultDecision: input.defaultDecision,
     status: 'pending',
-    taskToken: input.taskToken,
   };
   const makeLinkId = deps.linkIds ?? randomLinkIds;
-  const links = approvers.map((approver) => ({ approver, linkId: makeLinkId() }));
+  const links = await Promise.all(
+    approvers.map(async (approver) => {
+      const linkId = makeLinkId();
+      const linkHash = hashLinkId(linkId);
+      const mac = await deps.recorder.seal.mac(linkMacMessage(linkHash, requestId, approver, expiresAt));
+      return { approver, linkId, linkHash, mac };
+    }),
+  );
   await deps.store.create(
     stored,
-    links.map(({ approver, linkId }) => ({ approver, linkHash: hashLinkId(linkId) })),
+    links.map(({ approver, linkHash, mac }) => ({ approver, linkHash, mac })),
+    input.taskToken,
   );
   const request: ApprovalRequest = publicView(stored);
   await deps.recorder.appendStep(input.incidentId, {
@@ -98,6 +110,7 @@ export async function requestApproval(deps: RequestDeps, event: unknown): Promis
       approvers,
       expiresAt,
       defaultDecision: input.defaultDecision,
+      reasons: input.reasons,
     },
     note: `asked ${approvers.join(', ')} to approve ${input.action} on ${input.resource.id} by ${expiresAt}`,
   });

@@ -1,10 +1,10 @@
 /** The approval request function: the gate's `.waitForTaskToken` task. See `./core.ts`. */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import middy from '@middy/core';
-import { AuditRecorder } from '#shared/audit';
 import { makeClient } from '#shared/clients';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
+import { makeRecorder } from '#shared/record';
 import { readApprovalRequestConfig } from '../config.ts';
 import { ApprovalStore } from '../store.ts';
 import { type RequestResult, requestApproval } from './core.ts';
@@ -13,7 +13,7 @@ const config = readApprovalRequestConfig();
 const doc = makeDocumentClient();
 const deps = {
   store: new ApprovalStore(doc, config.tableName),
-  recorder: new AuditRecorder({ client: doc, tableName: config.tableName }),
+  recorder: makeRecorder(config, { client: doc }),
   ses: makeClient(SESv2Client, { service: 'SESV2' }),
   approvers: config.approvers,
   sender: config.sender,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionEvent, ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { auditStep } from '#shared/audit-middleware';
+import { registerClientPlugin } from '#shared/clients';
 import { AccessDeniedError } from '#shared/errors';
 import { createTestTable, type TestTable } from '../../support/store.ts';
 
@@ -105,6 +106,8 @@ describe('the audit middleware', () => {
     const incident = await openIncident();
     process.env.CORDON_TABLE_NAME = table.tableName;
     process.env.AWS_ENDPOINT_URL_DYNAMODB = table.endpoint;
+    Object.assign(process.env, table.trust.env);
+    const off = registerClientPlugin(table.trust.plugin());
     const { handler } = await import('../../../functions/actions/record-note/handler.ts');
     await handler({ incidentId: incident.id, note: 'call the owner of i-1' }, context);
     await expect(handler({ incidentId: incident.id, note: '' }, context)).rejects.toMatchObject({
@@ -118,6 +121,7 @@ describe('the audit middleware', () => {
       ['record-note', 'failed', 'ValidationError'],
     ]);
     expect(await recorder.verify(incident.id)).toMatchObject({ ok: true, steps: 4 });
+    off();
   });
 
   it('never records a failure for an action that succeeded when its final step cannot be written, and asks for a retry', async () => {

@@ -1,4 +1,6 @@
+import { createServer } from 'node:http';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +12,8 @@ import {
   registerApprovalsCommands,
   reject,
 } from '../../../cli/commands/approvals.ts';
+import { httpDecider, localDecider } from '../../../cli/console-decisions.ts';
+import { CONSOLE_ROUTE, handleDecision } from '../../../functions/approval/decide/core.ts';
 import { requestApproval } from '../../../functions/approval/request/core.ts';
 import type { ApprovalStore } from '../../../functions/approval/store.ts';
 import { createTestTable, type TestTable } from '../../support/store.ts';
@@ -30,7 +34,7 @@ beforeAll(async () => {
   cap = capture();
   const sts = new STSClient({ region: 'us-east-1' });
   mockClient(sts).on(GetCallerIdentityCommand).resolves({ Arn: PRINCIPAL, Account: '123456789012' });
-  deps = { store, recorder, sfn: cap.sfn, sts };
+  deps = { store, decider: localDecider({ store, recorder, sfn: cap.sfn }, sts) };
 });
 
 afterAll(async () => {
@@ -90,5 +94,66 @@ describe('cordon approvals', () => {
     expect(lines.at(-1)).toBe(`rejected terminate-instance on i-0abc1234def567890 as ${PRINCIPAL}`);
     expect((await store.get(requestId))?.status).toBe('rejected');
     await expect(approve(deps, 'no-such-request')).rejects.toMatchObject({ name: 'ApprovalNotFoundError' });
+  });
+
+  it('decides from the console through the IAM-authorized route, signed, as the principal API Gateway names', async () => {
+    const { requestId, incident } = await pending();
+    const seen: { authorization?: string; path?: string } = {};
+    // Stands in for API Gateway: it checks a SigV4 signature is there and names the caller to the function.
+    const gateway = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.authorization = req.headers.authorization;
+        seen.path = req.url;
+        const requestIdOf = /^\/console\/approvals\/([^/]+)$/.exec(req.url ?? '')?.[1] ?? '';
+        const event = {
+          routeKey: CONSOLE_ROUTE,
+          rawPath: req.url,
+          pathParameters: { requestId: decodeURIComponent(requestIdOf) },
+          body: Buffer.concat(chunks).toString('utf8'),
+          isBase64Encoded: false,
+          requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: PRINCIPAL } } },
+        } as unknown as APIGatewayProxyEventV2;
+        void handleDecision({ store, recorder, sfn: cap.sfn }, event).then((out) => {
+          res.writeHead(out.statusCode ?? 500, { 'content-type': 'application/json' }).end(out.body);
+        });
+      });
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    const port = (gateway.address() as { port: number }).port;
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
+    process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    try {
+      const http = { store, decider: httpDecider(`http://127.0.0.1:${port}`, { region: 'us-east-1' }) };
+      const { request } = await approve(http, requestId, { reason: 'ticket 7' });
+      expect(request).toMatchObject({ status: 'approved', decidedBy: PRINCIPAL, decidedVia: 'console' });
+      expect(seen.path).toBe(`/console/approvals/${requestId}`);
+      expect(seen.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$/,
+      );
+      const step = (await recorder.steps(incident.id)).find((s) => s.action === 'approval-decision');
+      expect(step).toMatchObject({ actor: PRINCIPAL, input: { via: 'console' } });
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      gateway.close();
+    }
+  });
+
+  it('refuses a console decision the gateway did not sign for', async () => {
+    const { requestId } = await pending();
+    const event = {
+      routeKey: CONSOLE_ROUTE,
+      pathParameters: { requestId },
+      body: JSON.stringify({ decision: 'approve' }),
+      requestContext: { http: { method: 'POST' } },
+    } as unknown as APIGatewayProxyEventV2;
+    const out = await handleDecision({ store, recorder, sfn: cap.sfn }, event);
+    expect(out.statusCode).toBe(403);
+    expect((await store.get(requestId))?.status).toBe('pending');
   });
 });

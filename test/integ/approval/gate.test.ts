@@ -2,12 +2,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecorder } from '#shared/audit';
+import { INDEX } from '#shared/audit-table';
 import { makeClient, registerClientPlugin } from '#shared/clients';
+import { approvalKeys } from '../../../functions/approval/keys.ts';
 import { ActionFunction } from '../../../infra/constructs/action-function.ts';
 import { ApprovalApi } from '../../../infra/constructs/approval-api.ts';
 import { ApprovalGate } from '../../../infra/constructs/approval-gate.ts';
@@ -55,8 +58,13 @@ function buildStack(): Stack {
       payloadResponseOnly: true,
       resultPath: '$.noted',
     });
+  const failed = new sfn.Fail(stack, 'Failed', {
+    errorPath: '$.failure.Error',
+    causePath: '$.failure.Cause',
+  });
   const gate = new ApprovalGate(stack, 'Approve termination', {
     functions: approvals,
+    failure: failed,
     action: 'terminate-instance',
     summary: {
       happened: sfn.JsonPath.stringAt('$.happened'),
@@ -80,6 +88,7 @@ beforeAll(async () => {
   recorder = table.recorder();
   outbox = new Outbox(mkdtempSync(join(tmpdir(), 'cordon-gate-')), { print: () => {} });
   unregister.push(registerClientPlugin(outboxPlugin(outbox)));
+  unregister.push(registerClientPlugin(table.trust.plugin()));
   unregister.push(
     registerClientPlugin(
       sfnPlugin(sfnCalls, (call) => {
@@ -98,6 +107,7 @@ beforeAll(async () => {
     // 60 s of approval timeout become 3 s.
     waitScale: 0.05,
     env: {
+      ...table.trust.env,
       CORDON_TABLE_NAME: table.tableName,
       AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
       CORDON_APPROVAL_BASE_URL: server.url,
@@ -121,6 +131,7 @@ async function start(name: string) {
       incidentId: incident.id,
       resource: { type: 'instance', id: 'i-0abc1234def567890' },
       happened: 'GuardDuty: C&C DNS queries',
+      reasons: ['instance i-0abc1234def567890 is only the target of the finding: a person decides'],
     },
     { name },
   );
@@ -183,7 +194,7 @@ describe('a playbook with an approval gate on the local engine', () => {
     const { incident, execution } = await start('timed-out');
     const link = await linkFor(incident.id, ALICE);
     const result = await execution.done;
-    expect(result.status).toBe('SUCCEEDED');
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
     expect(result.history.map((e) => e.type)).toContain('TaskTimedOut');
     expect(result.output).toMatchObject({ approval: { decision: 'reject', decidedBy: 'timeout' } });
     const steps = await recorder.steps(incident.id);
@@ -195,5 +206,65 @@ describe('a playbook with an approval gate on the local engine', () => {
     expect(steps.filter((s) => s.action === 'record-note').at(-1)?.note).toBe('kept: not approved (timeout)');
     // The link no longer decides anything.
     expect((await decide(link, 'approve', 'late')).status).toBe(409);
+  });
+
+  it('refuses a SendTaskSuccess that no recorded decision backs, from anyone holding the token', async () => {
+    const { incident, execution } = await start('forged-success');
+    await linkFor(incident.id, ALICE);
+    // The token is in no index: the pending request, as the by-status index shows it, holds none.
+    const pending = await table.doc.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        IndexName: INDEX.byStatus,
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': approvalKeys.status('pending') },
+      }),
+    );
+    const request = pending.Items?.find((item) => item.incidentId === incident.id);
+    expect(request).toBeDefined();
+    expect(JSON.stringify(pending.Items)).not.toMatch(/taskToken/);
+    // A forger with table access reads the token item (IAM lets only the decision function do that when
+    // deployed) and completes the task with an approval of their own making.
+    const tokenItem = await table.doc.send(
+      new GetCommand({ TableName: table.tableName, Key: approvalKeys.token(String(request?.requestId)) }),
+    );
+    engine.success(
+      String(tokenItem.Item?.taskToken),
+      JSON.stringify({
+        decision: 'approve',
+        decidedBy: ALICE,
+        decidedAt: new Date().toISOString(),
+        reason: '',
+      }),
+    );
+    const result = await execution.done;
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('ApprovalNotRecordedError');
+    const steps = await recorder.steps(incident.id);
+    expect(steps.filter((s) => s.action === 'record-note').map((s) => s.note)).not.toContain(
+      `terminated after approval (${ALICE})`,
+    );
+    expect(steps.find((s) => s.action === 'approval-check' && s.status === 'failed')).toMatchObject({
+      error: { name: 'ApprovalNotRecordedError' },
+    });
+    expect(steps.some((s) => s.action === 'approval-decision')).toBe(false);
+    expect((await storeOf(table).get(String(request?.requestId)))?.status).toBe('pending');
+  });
+
+  it('shows the approvers why a person decides', async () => {
+    const { incident, execution } = await start('reasons');
+    const email = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const found = outbox.emails.find((e) => e.to.includes(ALICE) && e.text?.includes(incident.id));
+        if (found) return found;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('no email');
+    })();
+    expect(email.text).toContain(
+      'Why a person decides: instance i-0abc1234def567890 is only the target of the finding: a person decides',
+    );
+    execution.stop();
+    await execution.done;
   });
 });

@@ -156,6 +156,7 @@ export function requestEvent(incidentId: string, taskToken: string, overrides: R
       done: 'Isolated the instance (security groups replaced), snapshotted its volumes, captured its console output.',
       asks: 'Terminate the instance i-0abc1234def567890.',
     },
+    enteredTime: new Date().toISOString(),
     timeoutSeconds: 3600,
     defaultDecision: 'reject',
     ...overrides,

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecorder } from '#shared/audit';
+import { linkMacMessage } from '#shared/seal';
 import type { DecideDeps } from '../../../functions/approval/decide/core.ts';
+import { emailApprovers, refusalEmail } from '../../../functions/approval/email.ts';
 import { ApprovalEmailError } from '../../../functions/approval/errors.ts';
+import { approvalKeys } from '../../../functions/approval/keys.ts';
 import { hashLinkId } from '../../../functions/approval/links.ts';
 import { type RequestDeps, requestApproval } from '../../../functions/approval/request/core.ts';
 import type { ApprovalStore } from '../../../functions/approval/store.ts';
@@ -33,6 +37,18 @@ let cap: Capture;
 let server: ApprovalServer;
 const tokens: string[] = [];
 const responses: string[] = [];
+
+/** Tokens whose task Step Functions has already timed out: a callback for them fails with TaskTimedOut. */
+const timedOut = new Set<string>();
+
+/** An item of the table as stored. */
+async function rawItem(key: { pk: string; sk: string }): Promise<Record<string, unknown>> {
+  const out = await table.doc.send(
+    new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
+  );
+  if (!out.Item) throw new Error(`no item ${key.pk} ${key.sk}`);
+  return out.Item;
+}
 
 /** What every request in these tests shares. */
 function requestDeps(overrides: Partial<RequestDeps> = {}): RequestDeps {
@@ -93,8 +109,24 @@ beforeAll(async () => {
   table = await createTestTable('approval-http');
   recorder = table.recorder();
   store = storeOf(table);
-  cap = capture();
-  const deps: DecideDeps = { store, recorder, sfn: cap.sfn, logger: cap.logger };
+  cap = capture((call) => {
+    if (timedOut.has(String(call.input.taskToken))) {
+      const error = new Error('Task Timed Out');
+      error.name = 'TaskTimedOut';
+      throw error;
+    }
+  });
+  const deps: DecideDeps = {
+    store,
+    recorder,
+    sfn: cap.sfn,
+    logger: cap.logger,
+    alert: async (request, why) => {
+      await emailApprovers(cap.ses, 'cordon@example.com', [ALICE, BOB], (to) =>
+        refusalEmail(request, to, why),
+      );
+    },
+  };
   server = await serveDecisions(deps);
 });
 
@@ -104,13 +136,17 @@ afterAll(async () => {
 });
 
 describe('the approval request', () => {
-  it('stores the token only in the request item, and one hashed link per approver', async () => {
+  it('stores the token only in an item of its own in no index, and one hashed, MACed link per approver', async () => {
     const { token, result, alice, emails } = await newRequest();
     expect(emails.map((e) => e.to)).toEqual([[ALICE], [BOB]]);
     const items = await allItems(table);
     const request = items.find((i) => i.pk === `APPROVAL#${result.requestId}`);
-    expect(request).toMatchObject({ taskToken: token, status: 'pending', gsi2pk: 'APPROVAL#pending' });
-    expect(items.filter((i) => JSON.stringify(i).includes(token))).toHaveLength(1);
+    expect(request).toMatchObject({ status: 'pending', gsi2pk: 'APPROVAL#pending' });
+    expect(request).not.toHaveProperty('taskToken');
+    const holding = items.filter((i) => JSON.stringify(i).includes(token));
+    expect(holding).toEqual([
+      { ...approvalKeys.token(result.requestId), requestId: result.requestId, taskToken: token },
+    ]);
     const linkId = alice.split('/approvals/')[1] ?? '';
     expect(linkId).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(items.some((i) => JSON.stringify(i).includes(linkId))).toBe(false);
@@ -118,7 +154,14 @@ describe('the approval request', () => {
       approver: ALICE,
       requestId: result.requestId,
       expiresAt: result.expiresAt,
+      mac: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/),
     });
+  });
+
+  it("expires with the gate's deadline: the task's entered time plus its timeout, not the time it ran", async () => {
+    const entered = new Date(Date.now() - 3000_000).toISOString();
+    const { result } = await newRequest({}, { enteredTime: entered, timeoutSeconds: 3600 });
+    expect(result.expiresAt).toBe(new Date(Date.parse(entered) + 3600_000).toISOString());
   });
 
   it('emails what happened, what was done, what is asked and until when, in text and HTML', async () => {
@@ -277,7 +320,7 @@ describe('the decision API over HTTP', () => {
 
   it('refuses an expired link and changes nothing', async () => {
     const past = new Date(Date.now() - 2 * 3600_000).toISOString();
-    const { alice } = await newRequest({ clock: () => past });
+    const { alice } = await newRequest({}, { enteredTime: past });
     const before = await allItems(table);
     const calls = cap.sfnCalls.length;
     const page = await get(alice);
@@ -358,15 +401,154 @@ describe('the timeout', () => {
     expect((await post(alice, { decision: 'approve' })).status).toBe(409);
   });
 
-  it('leaves a decision a person made first', async () => {
-    const { incident, alice } = await newRequest();
-    await post(alice, { decision: 'approve' });
+  it('refuses a decision after the deadline: the default applies, and the page, the email and the record say so', async () => {
+    // A 60 s gate entered 58 s ago: Alice decides in time by her clock, but Step Functions has timed the
+    // task out by the time her decision reaches it.
+    const entered = new Date(Date.now() - 58_000).toISOString();
+    const { incident, alice, result, token } = await newRequest(
+      {},
+      { enteredTime: entered, timeoutSeconds: 60 },
+    );
+    timedOut.add(token);
+    const page = await post(alice, { decision: 'approve', reason: 'go' });
+    expect(page.status).toBe(409);
+    const text = await page.text();
+    expect(text).toContain('Your decision came after the deadline');
+    expect(text).toContain('the default decision applies: the request is rejected');
+    expect(text).not.toContain('You approved');
     const executionArn = `arn:aws:states:us-east-1:123456789012:execution:cordon-ec2-compromise:${incident.id}`;
+    const before = cap.outbox.emails.length;
     const out = await applyTimeout(
-      { store, recorder, ses: cap.ses, sender: 'cordon@example.com' },
+      { store, recorder, ses: cap.ses, sender: 'cordon@example.com', retry: { sleep: async () => {} } },
       { incidentId: incident.id, executionArn, gate: 'Approve termination' },
     );
-    expect(out).toMatchObject({ decision: 'approve', decidedBy: ALICE, timedOut: false });
+    // The timeout never hands on a person's decision: the default, reject, is what the gate takes.
+    expect(out).toMatchObject({
+      requestId: result.requestId,
+      decision: 'reject',
+      decidedBy: 'timeout',
+      timedOut: true,
+    });
+    expect(await store.get(result.requestId)).toMatchObject({
+      status: 'expired',
+      decision: 'reject',
+      lateDecision: { decision: 'approve', decidedBy: ALICE },
+    });
+    const notices = cap.outbox.emails.slice(before);
+    expect(notices[0]?.text).toContain(`${ALICE}'s approve came at`);
+    expect(notices[0]?.text).toContain('too late, and is refused');
+    expect(notices[0]?.text).toContain('the request is rejected');
+    const steps = await recorder.steps(incident.id);
+    expect(steps.find((s) => s.action === 'approval-delivery')?.note).toMatch(
+      /came after the playbook's deadline and is refused: the default decision applies \(rejected\)/,
+    );
+    expect(steps.filter((s) => s.action === 'approval-decision').at(-1)).toMatchObject({
+      actor: 'timeout',
+      changes: { decision: 'reject', refusedLateDecision: { decision: 'approve', decidedBy: ALICE } },
+    });
+  });
+
+  it('refuses a decision past the deadline outright, and the link with it', async () => {
+    const entered = new Date(Date.now() - 61_000).toISOString();
+    const { alice } = await newRequest({}, { enteredTime: entered, timeoutSeconds: 60 });
+    const calls = cap.sfnCalls.length;
+    expect((await get(alice)).status).toBe(410);
+    expect((await post(alice, { decision: 'approve' })).status).toBe(410);
+    expect(cap.sfnCalls.length).toBe(calls);
+  });
+});
+
+describe('forged links and a record that does not verify', () => {
+  async function forgeLink(requestId: string, approver: string, mac?: string): Promise<string> {
+    const linkId = randomBytes(32).toString('base64url');
+    const request = await store.get(requestId);
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...approvalKeys.link(hashLinkId(linkId)),
+          kind: 'approval-link',
+          requestId,
+          approver,
+          expiresAt: request?.expiresAt,
+          ...(mac ? { mac } : {}),
+        },
+      }),
+    );
+    return `${server.url}/approvals/${linkId}`;
+  }
+
+  it('refuses a forged link item, whoever it names: it carries no MAC of the record key', async () => {
+    const { result } = await newRequest();
+    const calls = cap.sfnCalls.length;
+    for (const approver of [ALICE, 'mallory@example.com']) {
+      const link = await forgeLink(result.requestId, approver, Buffer.alloc(32, 7).toString('base64'));
+      expect((await get(link)).status).toBe(404);
+      expect((await post(link, { decision: 'approve' })).status).toBe(404);
+    }
+    expect(cap.sfnCalls.length).toBe(calls);
+    expect((await store.get(result.requestId))?.status).toBe('pending');
+  });
+
+  it("refuses a link whose approver is not among the request's, even one the key signed", async () => {
+    const { result, incident } = await newRequest();
+    const request = await store.get(result.requestId);
+    const linkId = randomBytes(32).toString('base64url');
+    const linkHash = hashLinkId(linkId);
+    const mallory = 'mallory@example.com';
+    const mac = await table.trust.seal.mac(
+      linkMacMessage(linkHash, result.requestId, mallory, String(request?.expiresAt)),
+    );
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...approvalKeys.link(linkHash),
+          requestId: result.requestId,
+          approver: mallory,
+          expiresAt: request?.expiresAt,
+          mac,
+        },
+      }),
+    );
+    // Even with the request item changed to name Mallory: the record says who was asked.
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...(await rawItem(approvalKeys.request(result.requestId))),
+          approvers: [ALICE, BOB, mallory],
+        },
+      }),
+    );
+    const calls = cap.sfnCalls.length;
+    const response = await post(`${server.url}/approvals/${linkId}`, { decision: 'approve' });
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('not one of this request');
+    expect(cap.sfnCalls.length).toBe(calls);
+    expect((await recorder.steps(incident.id)).some((s) => s.action === 'approval-decision')).toBe(false);
+  });
+
+  it('refuses to decide on an incident whose record does not verify, records it and tells the approvers', async () => {
+    const { alice, incident, result } = await newRequest();
+    const step = await rawItem({ pk: `INCIDENT#${incident.id}`, sk: 'STEP#0000000001' });
+    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...step, note: 'edited' } }));
+    const before = cap.outbox.emails.length;
+    const calls = cap.sfnCalls.length;
+    const response = await post(alice, { decision: 'approve' });
+    expect(response.status).toBe(409);
+    expect(await response.text()).toContain('does not verify');
+    expect(cap.sfnCalls.length).toBe(calls);
+    expect((await store.get(result.requestId))?.status).toBe('pending');
+    const steps = await recorder.steps(incident.id);
+    expect(steps.at(-1)).toMatchObject({
+      action: 'approval-refused',
+      status: 'failed',
+      error: { name: 'RecordTamperedError' },
+    });
+    const alerts = cap.outbox.emails.slice(before);
+    expect(alerts.map((e) => e.to[0])).toEqual([ALICE, BOB]);
+    expect(alerts[0]?.subject).toContain('does not verify');
   });
 });
 

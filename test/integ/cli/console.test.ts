@@ -96,7 +96,7 @@ describe('cordon incidents show', () => {
       steps: { seq: number }[];
     };
     expect(json.incident).toMatchObject({ id: 'inc-0002', status: 'contained' });
-    expect(json.steps.map((s) => s.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(json.steps.map((s) => s.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     const ran = await cordon(['incidents', 'show', 'inc-0002', ...on(t), '--output', 'csv']);
     await expect(ran.out).toMatchFileSnapshot(`${GOLDEN}incident-show.csv`);
   });
@@ -166,7 +166,7 @@ describe('cordon verify', () => {
       expect(results.find((r) => r.incidentId === 'inc-0001')).toMatchObject({ ok: true });
       const one = await cordon(['verify', 'inc-0002', ...on(table), '--output', 'table']);
       expect(one.status).toBe(2);
-      expect(one.out).toMatch(/inc-0002\s+BROKEN\s+7\s+3\s+step 3 was changed/);
+      expect(one.out).toMatch(/inc-0002\s+BROKEN\s+8\s+3\s+step-edited\s+step 3 was changed/);
     } finally {
       await table.drop();
     }

@@ -1,5 +1,6 @@
 /** Runs the audit console's commands in-process, as `cordon` would, and seeds a record to run them on. */
 import { Command, CommanderError } from 'commander';
+import { registerClientPlugin } from '#shared/clients';
 import { sequentialIds, steppingClock } from '#shared/clock';
 import type { StepInput } from '#shared/domain';
 import { CordonError } from '#shared/errors';
@@ -56,9 +57,28 @@ export async function cordon(args: readonly string[]): Promise<Ran> {
   return { status, out, err };
 }
 
-/** `--endpoint` and `--table` of a test table. */
+const answered = new WeakSet<TestTable>();
+
+/**
+ * `--endpoint`, `--table`, `--record-key` and `--anchor-bucket` of a test table. The console's KMS and S3
+ * calls for them are answered by the table's record key and anchor (its sandbox), as AWS would answer a
+ * deployed console's.
+ */
 export function on(table: TestTable): string[] {
-  return ['--endpoint', table.endpoint, '--table', table.tableName];
+  if (!answered.has(table)) {
+    answered.add(table);
+    registerClientPlugin(table.trust.plugin());
+  }
+  return [
+    '--endpoint',
+    table.endpoint,
+    '--table',
+    table.tableName,
+    '--record-key',
+    table.trust.keyId,
+    '--anchor-bucket',
+    table.trust.bucket,
+  ];
 }
 
 /**

@@ -8,7 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '#shared/audit';
 import { ConsoleQueries, type IncidentFilter } from '../../../cli/queries.ts';
-import { INCIDENTS, load, metered, records, STEPS_PER_INCIDENT } from '../../support/scale-record.ts';
+import {
+  anchorIncident,
+  INCIDENTS,
+  load,
+  metered,
+  records,
+  STEPS_PER_INCIDENT,
+} from '../../support/scale-record.ts';
 import { createTestTable, type TestTable } from '../../support/store.ts';
 
 let t: TestTable;
@@ -19,6 +26,7 @@ beforeAll(async () => {
   const started = Date.now();
   const items = records();
   await load(t.doc, t.tableName, items);
+  await anchorIncident(t.trust.seal, items, 'inc-04321');
   figures.push(`loaded ${items.length} items in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }, 240_000);
 
@@ -37,7 +45,7 @@ async function measure(name: string, work: Work) {
   const { client, meter } = metered(t.doc);
   const items = await work(
     new ConsoleQueries(client, t.tableName),
-    new AuditRecorder({ client, tableName: t.tableName }),
+    new AuditRecorder({ client, tableName: t.tableName, seal: t.trust.seal }),
   );
   const ratio = meter.read / Math.max(1, meter.returned);
   figures.push(

@@ -3,8 +3,11 @@
  * for an instance with two network interfaces in an Auto Scaling group behind a target group and a
  * classic load balancer, with an instance profile.
  */
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '#shared/audit-table';
 import type { Step } from '#shared/domain';
+import settings from '../../../cordon.config.ts';
 import type { Sandbox } from '../../../local/sandbox/index.ts';
 import { answerApprovals, approvalLink, decide, startPlaybook } from '../../support/playbook.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
@@ -12,7 +15,12 @@ import { comparable, GUARDED, groupsOf, seed, WEB, WEB_ENI_0, WEB_ENI_1 } from '
 
 let t: TestRuntime;
 beforeAll(async () => {
-  t = await startTestRuntime({ approvals: {}, waitScale: 0.01 });
+  // The release gives the instance its profile back: its role must be one Cordon may pass.
+  t = await startTestRuntime({
+    approvals: {},
+    waitScale: 0.01,
+    stack: { settings: { ...settings, instanceRoles: ['web-role'] } },
+  });
 });
 afterAll(async () => {
   await t.close();
@@ -286,5 +294,42 @@ describe('ec2-release', () => {
       (before.autoScaling.groups['web-asg']?.desiredCapacity ?? 0) + 1,
     );
     expect((await t.runtime.recorder.getIncident(contained.incidentId)).status).toBe('recovered');
+  });
+
+  it('refuses to release an incident whose record does not verify: the failure is recorded and the approvers emailed', async () => {
+    const sandbox = t.runtime.useAccount(seed());
+    const contained = await containAndDecide('reject');
+    const state = sandbox.state();
+    // A forger edits one step of the containment, as anyone with table access could.
+    const [first] = await t.table.doc
+      .send(
+        new QueryCommand({
+          TableName: t.table.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+          ExpressionAttributeValues: { ':pk': keys.incident(contained.incidentId).pk, ':s': keys.stepPrefix },
+          Limit: 1,
+        }),
+      )
+      .then((out) => out.Items ?? []);
+    await t.table.doc.send(
+      new PutCommand({ TableName: t.table.tableName, Item: { ...first, note: 'forged' } }),
+    );
+    const emailsBefore = t.runtime.outbox?.emails.length ?? 0;
+    const release = await startPlaybook(t.runtime, 'ec2-release', web, 'automatic', {
+      incidentId: contained.incidentId,
+    });
+    const link = await approvalLink(t.runtime, contained.incidentId, emailsBefore);
+    expect(await decide(link, 'approve')).toBe(409);
+    const result = await release.execution.done;
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('RecordTamperedError');
+    expect(comparable(sandbox.state())).toEqual(comparable(state));
+    const steps = await t.runtime.recorder.steps(contained.incidentId);
+    expect(steps.filter((s) => s.status === 'failed').map((s) => [s.action, s.error?.name])).toContainEqual([
+      'approval-refused',
+      'RecordTamperedError',
+    ]);
+    const emails = (t.runtime.outbox?.emails ?? []).slice(emailsBefore);
+    expect(emails.some((e) => /does not verify/.test(e.subject))).toBe(true);
   });
 });

@@ -4,7 +4,9 @@
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys } from '#shared/audit-table';
 import { makeClient } from '#shared/clients';
 import { startRecovery } from '../../../cli/commands/recover.ts';
 import type { AccountSeed } from '../../../local/sandbox/index.ts';
@@ -182,10 +184,49 @@ describe('recover', () => {
     expect((await execution?.done)?.status).toBe('SUCCEEDED');
     stop();
     expect(Object.values(sandbox.state().backup.restoreJobs)).toHaveLength(1);
+    // Who started it is in the execution's reasons, which the approval request records.
     const steps = await t.runtime.recorder.steps(incident.id);
-    expect(steps[0]).toMatchObject({
-      action: 'start-recovery',
-      actor: expect.stringMatching(/^arn:aws:sts::123456789012:/),
+    expect(steps.find((s) => s.action === 'approval-request')?.input).toMatchObject({
+      reasons: [expect.stringMatching(/^started by arn:aws:sts::123456789012:.* with cordon recover$/)],
     });
+  });
+
+  it('refuses to recover from a record that does not verify', async () => {
+    t.runtime.useAccount(seed());
+    const incident = await t.runtime.recorder.openIncident({
+      title: 'compromise',
+      findingType: 'Backdoor:EC2/C&CActivity.B!DNS',
+      severity: 8,
+      account: '123456789012',
+      region: 'us-east-1',
+      resources: [{ type: 'instance', id: WEB }],
+      firstSeen: FIRST_SEEN,
+      lastSeen: FIRST_SEEN,
+    });
+    // A forger moves the incident's first-seen time, so that a recovery would restore a backup taken later.
+    await t.table.doc.send(
+      new UpdateCommand({
+        TableName: t.table.tableName,
+        Key: keys.incident(incident.id),
+        UpdateExpression: 'SET firstSeen = :t',
+        ExpressionAttributeValues: { ':t': new Date().toISOString() },
+      }),
+    );
+    const before = t.runtime.engine.executionList().length;
+    await expect(
+      startRecovery(
+        {
+          recorder: t.runtime.recorder,
+          sfn: makeClient(SFNClient, { service: 'SFN' }),
+          sts: makeClient(STSClient, { service: 'STS' }),
+          region: 'us-east-1',
+        },
+        incident.id,
+      ),
+    ).rejects.toMatchObject({
+      name: 'RecordTamperedError',
+      message: expect.stringMatching(/incident-edited.*firstSeen/),
+    });
+    expect(t.runtime.engine.executionList()).toHaveLength(before);
   });
 });

@@ -1,17 +1,16 @@
 /**
- * Tampering with the stored record, edit by edit, on DynamoDB Local: each kind of edit a person with write
- * access to the table could make, and what `AuditRecorder.verify` (what `cordon verify` runs) says.
- *
- * The chain is SHA-256 with no key and no anchor outside the table, and the incident's head (`lastSeq`,
- * `lastHash`) is moved after each step is written, so a head one step behind is normal after a crash.
- * The edits verify cannot see follow from that, and are named as such below rather than hidden.
+ * Tampering with the stored record, edit by edit, on DynamoDB Local: each kind of edit a forger with full
+ * write access to the table could make (PutItem, UpdateItem, DeleteItem on every item, through the
+ * document client, with the hash function in hand) but with no use of the record key and no way to
+ * rewrite the anchor, and what `AuditRecorder.verify` (what `cordon verify` runs) says: the step and the
+ * kind of the first break.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditRecorder, VerifyResult } from '#shared/audit';
+import type { AuditRecorder, BreakKind, VerifyResult } from '#shared/audit';
 import { keys } from '#shared/audit-table';
 import { IncidentNotFoundError } from '#shared/errors';
-import { stepHash } from '#shared/hash-chain';
+import { openingHash, stepHash } from '#shared/hash-chain';
 import { createTestTable, type TestTable } from '../../support/store.ts';
 
 type Item = Record<string, unknown>;
@@ -93,7 +92,12 @@ function placed(item: Item, incidentId: string, seq: number): Item {
 
 /** Recomputes `prevHash` and `hash` of the steps from `from` to the end, as a forger would. */
 async function rechain(incidentId: string, from: number, last: number): Promise<string> {
-  let prevHash = from === 1 ? '0'.repeat(64) : String((await stored(incidentId, from - 1)).hash);
+  // A forger reads the opening's hash off the incident item: the chain itself has no secret.
+  const incident = await table.doc.send(
+    new GetCommand({ TableName: table.tableName, Key: keys.incident(incidentId), ConsistentRead: true }),
+  );
+  let prevHash =
+    from === 1 ? String(incident.Item?.openingHash) : String((await stored(incidentId, from - 1)).hash);
   for (let seq = from; seq <= last; seq++) {
     const item: Item = { ...(await stored(incidentId, seq)), prevHash };
     item.hash = stepHash(item);
@@ -112,12 +116,12 @@ function changed(value: unknown): unknown {
   return { ...(value as Item), tampered: true };
 }
 
-function expectBroken(result: VerifyResult, seq: number, reason: RegExp): void {
-  expect(result).toMatchObject({ ok: false, brokenSeq: seq });
+function expectBroken(result: VerifyResult, seq: number, kind: BreakKind, reason: RegExp): void {
+  expect(result).toMatchObject({ ok: false, brokenSeq: seq, kind });
   if (!result.ok) expect(result.reason).toMatch(reason);
 }
 
-describe('a changed field', () => {
+describe('1. an edited step', () => {
   for (const [where, seq] of [
     ['first', 1],
     ['middle', 3],
@@ -127,7 +131,8 @@ describe('a changed field', () => {
       const incidentId = await chain();
       const original = await stored(incidentId, seq);
       const fields = Object.keys(original).filter((f) => f !== 'pk' && f !== 'sk');
-      // Every field of a step, its place in the chain and its index keys included.
+      // Every field of a step, its place in the chain and its index keys included. Its MAC is the one field
+      // the hash does not cover: an anchored step's MAC is not read (the anchor vouches for it).
       expect(fields.sort()).toEqual(
         [
           'action',
@@ -143,6 +148,7 @@ describe('a changed field', () => {
           'hash',
           'incidentId',
           'input',
+          'mac',
           'note',
           'phase',
           'prevHash',
@@ -153,7 +159,7 @@ describe('a changed field', () => {
           'status',
         ].sort(),
       );
-      for (const field of fields) {
+      for (const field of fields.filter((f) => f !== 'mac')) {
         await put({ ...original, [field]: changed(original[field]) });
         const result = await recorder.verify(incidentId);
         expect(result, `changing ${field}`).toMatchObject({ ok: false, brokenSeq: seq });
@@ -177,21 +183,26 @@ describe('a changed field', () => {
     ];
     for (const edit of edits) {
       await put(edit);
-      expectBroken(await recorder.verify(incidentId), 2, /step 2 was changed/);
+      expectBroken(await recorder.verify(incidentId), 2, 'step-edited', /step 2 was changed/);
       await put(original);
     }
   });
 
-  it('names the step whose edit was hidden by recomputing its own hash: the next step no longer follows it', async () => {
+  it('names the edited step even when its own hash was recomputed: it no longer matches its anchor', async () => {
     const incidentId = await chain();
     const forged: Item = { ...(await stored(incidentId, 2)), actor: 'someone-else@example.com' };
     forged.hash = stepHash(forged);
     await put(forged);
-    expectBroken(await recorder.verify(incidentId), 3, /step 3 does not follow step 2/);
+    expectBroken(
+      await recorder.verify(incidentId),
+      2,
+      'step-edited',
+      /step 2 was changed after it was anchored/,
+    );
   });
 });
 
-describe('a deleted step', () => {
+describe('2. a deleted step', () => {
   for (const [where, seq] of [
     ['first', 1],
     ['middle', 3],
@@ -202,25 +213,17 @@ describe('a deleted step', () => {
       expectBroken(
         await recorder.verify(incidentId),
         seq,
+        'step-deleted',
         new RegExp(`step ${seq} is missing \\(the next stored step is ${seq + 1}\\)`),
       );
     });
   }
 
-  it('names the last step when it is deleted, from the incident head', async () => {
-    const incidentId = await chain();
-    await remove(incidentId, STEPS);
-    expectBroken(
-      await recorder.verify(incidentId),
-      STEPS,
-      new RegExp(`step ${STEPS} is missing \\(the incident's head is at step ${STEPS}\\)`),
-    );
-  });
-
-  it('names step 1 when every step is deleted', async () => {
+  it('names step 1 when every step is deleted and the head rolled back to nothing', async () => {
     const incidentId = await chain();
     for (let seq = 1; seq <= STEPS; seq++) await remove(incidentId, seq);
-    expectBroken(await recorder.verify(incidentId), 1, /step 1 is missing/);
+    await setIncident(incidentId, { lastSeq: 0 });
+    expectBroken(await recorder.verify(incidentId), 1, 'tail-truncated', /steps 1 to 5 are gone/);
   });
 
   it('names a deleted step even when the later steps are renumbered to close the gap', async () => {
@@ -228,7 +231,8 @@ describe('a deleted step', () => {
     for (let seq = 3; seq < STEPS; seq++)
       await put(placed(await stored(incidentId, seq + 1), incidentId, seq));
     await remove(incidentId, STEPS);
-    expectBroken(await recorder.verify(incidentId), 3, /step 3 was changed|does not follow/);
+    const result = await recorder.verify(incidentId);
+    expect(result).toMatchObject({ ok: false, brokenSeq: 3 });
   });
 
   it('refuses to verify an incident whose own item was deleted', async () => {
@@ -238,13 +242,18 @@ describe('a deleted step', () => {
   });
 });
 
-describe('a reordered step', () => {
+describe('3. reordered steps', () => {
   it("names the first of two steps whose whole items were swapped: each says it is the other's", async () => {
     const incidentId = await chain();
     const [two, four] = [await stored(incidentId, 2), await stored(incidentId, 4)];
     await put({ ...four, ...keys.step(incidentId, 2) });
     await put({ ...two, ...keys.step(incidentId, 4) });
-    expectBroken(await recorder.verify(incidentId), 2, /step 2 was moved: its content says .* step 4/);
+    expectBroken(
+      await recorder.verify(incidentId),
+      2,
+      'steps-reordered',
+      /step 2 was moved: its content says .* step 4/,
+    );
   });
 
   it('names the first of two steps whose contents were swapped with their numbers fixed up', async () => {
@@ -252,39 +261,37 @@ describe('a reordered step', () => {
     const [two, four] = [await stored(incidentId, 2), await stored(incidentId, 4)];
     await put(placed(four, incidentId, 2));
     await put(placed(two, incidentId, 4));
-    expectBroken(await recorder.verify(incidentId), 2, /step 2 does not follow step 1/);
-  });
-
-  it('names the last step when the swap is hidden by recomputing the chain but the head is left', async () => {
-    const incidentId = await chain();
-    const [two, four] = [await stored(incidentId, 2), await stored(incidentId, 4)];
-    await put(placed(four, incidentId, 2));
-    await put(placed(two, incidentId, 4));
-    await rechain(incidentId, 2, STEPS);
     expectBroken(
       await recorder.verify(incidentId),
-      STEPS,
-      new RegExp(`step ${STEPS} does not match the hash the incident recorded`),
+      2,
+      'steps-reordered',
+      /step 2 holds the content of step 4/,
     );
   });
 
-  it('does NOT detect a swap hidden by recomputing every later hash and the head: the chain has no key', async () => {
+  it('names the swap even when every later hash and the head are recomputed: the anchors hold the order', async () => {
     const incidentId = await chain();
     const [two, four] = [await stored(incidentId, 2), await stored(incidentId, 4)];
     await put(placed(four, incidentId, 2));
     await put(placed(two, incidentId, 4));
     await setIncident(incidentId, { lastHash: await rechain(incidentId, 2, STEPS) });
-    expect(await recorder.verify(incidentId)).toMatchObject({ ok: true, steps: STEPS });
+    const result = await recorder.verify(incidentId);
+    expect(result).toMatchObject({ ok: false, brokenSeq: 2 });
   });
 
   it('names a step copied in from another incident', async () => {
     const [a, b] = [await chain(), await chain()];
     await put({ ...(await stored(a, 2)), ...keys.step(b, 2) });
-    expectBroken(await recorder.verify(b), 2, new RegExp(`step 2 was moved: its content says incident ${a}`));
+    expectBroken(
+      await recorder.verify(b),
+      2,
+      'steps-reordered',
+      new RegExp(`step 2 was moved: its content says incident ${a}`),
+    );
   });
 });
 
-describe('a forged step appended', () => {
+describe('4. a forged step appended', () => {
   async function forgedSixth(incidentId: string, edit: (item: Item, last: Item) => void): Promise<void> {
     const last = await stored(incidentId, STEPS);
     const item: Item = {
@@ -299,12 +306,41 @@ describe('a forged step appended', () => {
     await put(item);
   }
 
-  it('names a forged step whose hash is copied from the step before it', async () => {
+  it('names a forged step with a correct prevHash, a computed hash and the head moved: it has no valid MAC', async () => {
+    const incidentId = await chain();
+    await forgedSixth(incidentId, (item) => {
+      item.hash = stepHash(item);
+    });
+    await setIncident(incidentId, {
+      lastSeq: STEPS + 1,
+      lastHash: (await stored(incidentId, STEPS + 1)).hash,
+    });
+    expectBroken(
+      await recorder.verify(incidentId),
+      STEPS + 1,
+      'step-forged',
+      /step 6 is not anchored and carries no valid MAC/,
+    );
+  });
+
+  it("names a forged step that carries another step's MAC", async () => {
     const incidentId = await chain();
     await forgedSixth(incidentId, (item, last) => {
-      item.hash = last.hash;
+      item.mac = last.mac;
+      item.hash = stepHash(item);
     });
-    expectBroken(await recorder.verify(incidentId), STEPS + 1, /step 6 was changed/);
+    expectBroken(await recorder.verify(incidentId), STEPS + 1, 'step-forged', /no valid MAC/);
+  });
+
+  it('names the first of several forged steps appended past the head', async () => {
+    const incidentId = await chain();
+    for (let seq = STEPS + 1; seq <= STEPS + 3; seq++) {
+      const last = await stored(incidentId, seq - 1);
+      const item: Item = { ...placed(last, incidentId, seq), note: `forged ${seq}`, prevHash: last.hash };
+      item.hash = stepHash(item);
+      await put(item);
+    }
+    expectBroken(await recorder.verify(incidentId), STEPS + 1, 'step-forged', /step 6 is not anchored/);
   });
 
   it('names a forged step whose prevHash is not the last hash, even with its own hash computed', async () => {
@@ -313,115 +349,170 @@ describe('a forged step appended', () => {
       item.prevHash = 'f'.repeat(64);
       item.hash = stepHash(item);
     });
-    expectBroken(await recorder.verify(incidentId), STEPS + 1, /step 6 does not follow step 5/);
-  });
-
-  it('names a forged step appended past the head when the head is moved but not its hash', async () => {
-    const incidentId = await chain();
-    await forgedSixth(incidentId, (item) => {
-      item.hash = stepHash(item);
-    });
-    await setIncident(incidentId, { lastSeq: STEPS + 1 });
     expectBroken(
       await recorder.verify(incidentId),
       STEPS + 1,
-      /step 6 does not match the hash the incident recorded/,
+      'steps-reordered',
+      /step 6 does not follow step 5/,
     );
   });
 
-  it('names one forged step appended with a correct prevHash and a computed hash past an untouched head', async () => {
+  it('accepts a step written by Cordon whose anchor could not be written, and says it is not yet anchored', async () => {
     const incidentId = await chain();
-    await forgedSixth(incidentId, (item) => {
-      item.hash = stepHash(item);
+    table.trust.sandbox.failNext('S3:PutObject', 3, { code: 'InternalError', fault: 'server' });
+    await recorder.appendStep(incidentId, {
+      phase: 'containment',
+      action: 'note',
+      status: 'noted',
+      actor: 'automation',
     });
-    expectBroken(await recorder.verify(incidentId), STEPS + 1, /step 6 is past the incident's head/);
-  });
-
-  it('names the first of several forged steps appended past an untouched head', async () => {
-    const incidentId = await chain();
-    for (let seq = STEPS + 1; seq <= STEPS + 3; seq++) {
-      const last = await stored(incidentId, seq - 1);
-      const item: Item = { ...placed(last, incidentId, seq), note: `forged ${seq}`, prevHash: last.hash };
-      item.hash = stepHash(item);
-      await put(item);
-    }
-    expectBroken(await recorder.verify(incidentId), STEPS + 1, /past the incident's head/);
-  });
-
-  it('names the last step when a step is forged in the middle and the chain recomputed from it, head left', async () => {
-    const incidentId = await chain();
-    await put({ ...(await stored(incidentId, 3)), actor: 'mallory@example.com', status: 'succeeded' });
-    await rechain(incidentId, 3, STEPS);
-    expectBroken(
-      await recorder.verify(incidentId),
-      STEPS,
-      new RegExp(`step ${STEPS} does not match the hash the incident recorded`),
-    );
-  });
-
-  it('does NOT detect a step forged in the middle with the chain recomputed from it and the head rewritten', async () => {
-    const incidentId = await chain();
-    await put({ ...(await stored(incidentId, 3)), actor: 'mallory@example.com', status: 'succeeded' });
-    await setIncident(incidentId, { lastHash: await rechain(incidentId, 3, STEPS) });
-    expect(await recorder.verify(incidentId)).toMatchObject({ ok: true, steps: STEPS });
+    expect(await recorder.verify(incidentId)).toMatchObject({
+      ok: true,
+      steps: STEPS + 1,
+      anchoredThrough: STEPS,
+      unconfirmed: [STEPS + 1],
+    });
   });
 });
 
-describe('the incident head', () => {
+describe('5. the whole chain rewritten with recomputed hashes', () => {
+  it('names step 1 when every step is rewritten, the chain and the head recomputed', async () => {
+    const incidentId = await chain();
+    for (let seq = 1; seq <= STEPS; seq++) {
+      await put({ ...(await stored(incidentId, seq)), actor: 'mallory@example.com', note: 'nothing to see' });
+    }
+    await setIncident(incidentId, { lastHash: await rechain(incidentId, 1, STEPS) });
+    expectBroken(await recorder.verify(incidentId), 1, 'chain-rewritten', /rewritten from step 1 on/);
+  });
+
+  it('names the step a rewrite started from, when only the tail is rewritten', async () => {
+    const incidentId = await chain();
+    await put({ ...(await stored(incidentId, 3)), actor: 'mallory@example.com', status: 'succeeded' });
+    await setIncident(incidentId, { lastHash: await rechain(incidentId, 3, STEPS) });
+    expectBroken(await recorder.verify(incidentId), 3, 'chain-rewritten', /rewritten from step 3 on/);
+  });
+
+  it('names a rewritten chain even with forged MACs copied in place', async () => {
+    const incidentId = await chain();
+    const macs = await Promise.all([1, 2, 3, 4, 5].map(async (seq) => (await stored(incidentId, seq)).mac));
+    for (let seq = 1; seq <= STEPS; seq++)
+      await put({ ...(await stored(incidentId, seq)), note: 'rewritten' });
+    await rechain(incidentId, 1, STEPS);
+    for (let seq = 1; seq <= STEPS; seq++)
+      await put({ ...(await stored(incidentId, seq)), mac: macs[seq - 1] });
+    const result = await recorder.verify(incidentId);
+    expect(result).toMatchObject({ ok: false, brokenSeq: 1, kind: 'chain-rewritten' });
+  });
+});
+
+describe('6. the tail truncated and the head rolled back', () => {
+  it('names the first missing step when the tail is deleted and the head rolled back to the new last step', async () => {
+    const incidentId = await chain();
+    await remove(incidentId, 5);
+    await remove(incidentId, 4);
+    await setIncident(incidentId, { lastSeq: 3, lastHash: (await stored(incidentId, 3)).hash });
+    expectBroken(
+      await recorder.verify(incidentId),
+      4,
+      'tail-truncated',
+      /steps 4 to 5 are gone: the anchor holds step 5/,
+    );
+  });
+
+  it('names the last step when only it is deleted, whatever the head says', async () => {
+    const incidentId = await chain();
+    await remove(incidentId, STEPS);
+    expectBroken(await recorder.verify(incidentId), STEPS, 'tail-truncated', /step 5|steps 5 to 5/);
+  });
+
   it('names the first missing step when the head is moved forward past the stored steps', async () => {
     const incidentId = await chain();
     await setIncident(incidentId, { lastSeq: STEPS + 2 });
     expectBroken(
       await recorder.verify(incidentId),
       STEPS + 1,
+      'tail-truncated',
       /step 6 is missing \(the incident's head is at step 7\)/,
     );
   });
+});
 
-  it('names the last step when the head keeps its number but its hash is changed', async () => {
-    const incidentId = await chain();
-    await setIncident(incidentId, { lastHash: 'a'.repeat(64) });
-    expectBroken(
-      await recorder.verify(incidentId),
-      STEPS,
-      /step 5 does not match the hash the incident recorded/,
-    );
-  });
-
-  it('names the first step past the head when the head is rolled back with every step still stored', async () => {
-    const incidentId = await chain();
-    await setIncident(incidentId, { lastSeq: 3, lastHash: (await stored(incidentId, 3)).hash });
-    expectBroken(await recorder.verify(incidentId), 4, /step 4 is past the incident's head/);
-  });
-
-  it('does NOT detect the tail truncated and the head rolled back together to the new last step', async () => {
-    const incidentId = await chain();
-    await remove(incidentId, 5);
-    await remove(incidentId, 4);
-    await setIncident(incidentId, { lastSeq: 3, lastHash: (await stored(incidentId, 3)).hash });
-    expect(await recorder.verify(incidentId)).toMatchObject({ ok: true, steps: 3 });
-  });
-
-  it('names the last kept step when the tail is truncated and the head rolled back without its hash', async () => {
-    const incidentId = await chain();
-    await remove(incidentId, 5);
-    await remove(incidentId, 4);
-    await setIncident(incidentId, { lastSeq: 3 });
-    expectBroken(
-      await recorder.verify(incidentId),
-      3,
-      /step 3 does not match the hash the incident recorded/,
-    );
-  });
-
-  it("does NOT detect an edit to the incident item's own fields (status, times, title): they are outside the chain", async () => {
-    const incidentId = await chain();
-    await setIncident(incidentId, {
-      status: 'closed',
-      containedAt: '2026-11-01T10:00:01.000Z',
-      title: 'nothing happened',
-      severity: 1,
+describe("7. an edit of the incident item's own fields", () => {
+  for (const [field, value] of [
+    ['status', 'closed'],
+    ['containedAt', '2026-11-01T10:00:01.000Z'],
+    ['title', 'nothing happened'],
+    ['severity', 1],
+    ['resources', [{ type: 'instance', id: 'i-0someoneelse0001' }]],
+    ['lastSeen', '2026-11-30T00:00:00.000Z'],
+    ['account', '999999999999'],
+  ] as const) {
+    it(`names an edit of its ${field}`, async () => {
+      const incidentId = await chain();
+      await setIncident(incidentId, { [field]: value });
+      expectBroken(await recorder.verify(incidentId), 0, 'incident-edited', new RegExp(`${field} is`));
     });
-    expect(await recorder.verify(incidentId)).toMatchObject({ ok: true, steps: STEPS });
+  }
+
+  it("names an edit of its opening and the opening's hash together", async () => {
+    const incidentId = await chain();
+    const item = (
+      await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.incident(incidentId) }))
+    ).Item as Item;
+    const opening = { ...(item.opening as Item), severity: 1 };
+    await setIncident(incidentId, { opening, severity: 1, openingHash: openingHash(opening) });
+    expectBroken(
+      await recorder.verify(incidentId),
+      0,
+      'chain-rewritten',
+      /opening does not match its anchor/,
+    );
+  });
+
+  it('names a status edit that also moved the incident to another status index', async () => {
+    const incidentId = await chain();
+    await setIncident(incidentId, { status: 'recovered', gsi2pk: keys.status('recovered') });
+    expectBroken(
+      await recorder.verify(incidentId),
+      0,
+      'incident-edited',
+      /status is "recovered", its record says "open"/,
+    );
+  });
+
+  it('accepts a status the record itself set, through a step', async () => {
+    const incidentId = await chain();
+    await recorder.updateIncident(incidentId, {
+      status: 'contained',
+      containedAt: '2026-11-01T10:06:00.000Z',
+    });
+    expect(await recorder.verify(incidentId)).toMatchObject({ ok: true, steps: STEPS + 1 });
+    await setIncident(incidentId, { containedAt: '2026-11-01T10:00:00.000Z' });
+    expectBroken(await recorder.verify(incidentId), 0, 'incident-edited', /containedAt/);
+  });
+
+  it('names an incident item put in the table whole by a forger: it has no anchored opening or valid MAC', async () => {
+    const incidentId = await chain();
+    const item = (
+      await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.incident(incidentId) }))
+    ).Item as Item;
+    const forgedId = `${incidentId}-forged`;
+    const opening = { ...(item.opening as Item), id: forgedId };
+    await put({
+      ...item,
+      ...keys.incident(forgedId),
+      id: forgedId,
+      opening,
+      openingHash: openingHash(opening),
+      gsi1sk: `${String(item.openedAt)}#${forgedId}`,
+      gsi2sk: `${String(item.openedAt)}#${forgedId}`,
+      gsi3sk: `${String(item.openedAt)}#${forgedId}`,
+    });
+    expectBroken(
+      await recorder.verify(forgedId),
+      0,
+      'incident-forged',
+      /opening is not anchored and carries no valid MAC/,
+    );
   });
 });

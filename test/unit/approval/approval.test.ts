@@ -91,6 +91,8 @@ describe('the approval email', () => {
 describe('the request function configuration', () => {
   const env = {
     CORDON_TABLE_NAME: 'cordon-audit',
+    CORDON_RECORD_KEY: 'alias/cordon-record',
+    CORDON_ANCHOR_BUCKET: 'cordon-anchor-123456789012-us-east-1',
     CORDON_APPROVAL_SETTINGS: '{"approvers":["a@example.com"],"sender":"c@example.com"}',
     CORDON_APPROVAL_BASE_URL: 'https://abc.execute-api.us-east-1.amazonaws.com/',
   };
@@ -98,6 +100,8 @@ describe('the request function configuration', () => {
   it('reads the approvers, the sender and the base URL', () => {
     expect(readApprovalRequestConfig(env)).toEqual({
       tableName: 'cordon-audit',
+      recordKey: 'alias/cordon-record',
+      anchorBucket: 'cordon-anchor-123456789012-us-east-1',
       approvers: ['a@example.com'],
       sender: 'c@example.com',
       baseUrl: 'https://abc.execute-api.us-east-1.amazonaws.com',

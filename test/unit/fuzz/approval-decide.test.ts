@@ -7,11 +7,13 @@
  * dependency failed); nothing is half-written: either nothing changed, or exactly one link was used, the
  * request decided by that link's approver, one decision step recorded and one callback sent.
  */
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuditRecorder } from '#shared/audit';
 import type { StepInput } from '#shared/domain';
+import { linkMacMessage } from '#shared/seal';
 import { type DecideDeps, handleDecision } from '../../../functions/approval/decide/core.ts';
 import { hashLinkId, randomLinkIds } from '../../../functions/approval/links.ts';
 import type {
@@ -52,7 +54,16 @@ class MemoryStore {
     return request ? structuredClone(request) : undefined;
   }
 
-  async decideByLink(hash: string, write: DecisionWrite): Promise<DecideOutcome> {
+  async token(requestId: string): Promise<string | undefined> {
+    this.check();
+    return this.requests.has(requestId) ? TOKEN : undefined;
+  }
+
+  async expire(): Promise<DecideOutcome> {
+    throw new Error('not used: no callback fails here');
+  }
+
+  async decideByLink(hash: string, _link: StoredLink, write: DecisionWrite): Promise<DecideOutcome> {
     this.check();
     const link = this.links.get(hash);
     if (!link) return { kind: 'not-found' };
@@ -126,15 +137,16 @@ function world(expiresAt = '2026-11-28T11:00:00.000Z'): World {
     expiresAt,
     defaultDecision: 'reject',
     status: 'pending',
-    taskToken: TOKEN,
   };
   store.requests.set(request.requestId, request);
   const links = [ALICE, BOB].map((approver) => ({ id: randomLinkIds(), approver }));
   for (const link of links) {
-    store.links.set(hashLinkId(link.id), {
+    const linkHash = hashLinkId(link.id);
+    store.links.set(linkHash, {
       requestId: request.requestId,
       approver: link.approver,
       expiresAt,
+      mac: fakeMac(linkMacMessage(linkHash, request.requestId, link.approver, expiresAt)),
     });
   }
   const w: World = {
@@ -147,6 +159,32 @@ function world(expiresAt = '2026-11-28T11:00:00.000Z'): World {
     deps: {
       store: store as unknown as ApprovalStore,
       recorder: {
+        seal: { verify: async (message: string, mac: string) => fakeMac(message) === mac },
+        // The incident's record, verified: the request as its approval-request step states it.
+        verified: async () => ({
+          steps: [
+            {
+              incidentId: request.incidentId,
+              seq: 1,
+              phase: 'eradication',
+              action: 'approval-request',
+              status: 'started',
+              actor: 'automation',
+              startedAt: request.requestedAt,
+              executionArn: request.executionArn,
+              input: {
+                requestId: request.requestId,
+                gate: request.gate,
+                action: request.action,
+                resource: request.resource,
+                summary: request.summary,
+                approvers: request.approvers,
+                expiresAt,
+                defaultDecision: request.defaultDecision,
+              },
+            },
+          ],
+        }),
         appendStep: async (_incidentId: string, step: StepInput) => {
           const failure = w.recorderFailure;
           w.recorderFailure = undefined;
@@ -271,7 +309,12 @@ const eventArb = () =>
       } as unknown as APIGatewayProxyEventV2;
     });
 
-const CLEAR = [200, 400, 404, 405, 409, 410];
+const CLEAR = [200, 400, 403, 404, 405, 409, 410];
+
+/** A stand-in for the record key's MAC: the fuzzing is about the endpoint, not the key. */
+function fakeMac(message: string): string {
+  return createHash('sha256').update(`key:${message}`).digest('base64');
+}
 
 /** The invariant: all or nothing, once. */
 function assertWhole(w: World): void {

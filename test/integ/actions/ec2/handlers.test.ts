@@ -24,7 +24,14 @@ beforeAll(async () => {
   table = await createTestTable('ec2-actions');
   recorder = table.recorder();
   sandbox = Sandbox.create(seed(), { now: () => T0 });
-  unregister = registerClientPlugin(sandbox.plugin());
+  // The record key and anchor answer first; the scenario's account answers everything else.
+  const offTrust = registerClientPlugin(table.trust.plugin());
+  const offSandbox = registerClientPlugin(sandbox.plugin());
+  unregister = () => {
+    offSandbox();
+    offTrust();
+  };
+  Object.assign(process.env, table.trust.env);
   process.env.CORDON_TABLE_NAME = table.tableName;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = table.endpoint;
   process.env.CORDON_SETTINGS = JSON.stringify({

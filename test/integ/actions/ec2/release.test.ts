@@ -6,7 +6,11 @@ import { AccessDeniedError, ThrottlingError } from '#shared/errors';
 import { detachInstance } from '../../../../functions/actions/ec2-detach/core.ts';
 import { isolateInstance, type Strategy } from '../../../../functions/actions/ec2-isolate/core.ts';
 import { protectEvidence } from '../../../../functions/actions/ec2-protect-evidence/core.ts';
-import { releaseInstance, type StepSource } from '../../../../functions/actions/ec2-release/core.ts';
+import {
+  type ReleaseDeps,
+  releaseInstance,
+  type StepSource,
+} from '../../../../functions/actions/ec2-release/core.ts';
 import { ReleaseRefusedError } from '../../../../functions/actions/ec2-release/errors.ts';
 import { revokeSessions } from '../../../../functions/actions/ec2-revoke-sessions/core.ts';
 import { snapshotInstance } from '../../../../functions/actions/ec2-snapshot/core.ts';
@@ -24,9 +28,13 @@ import {
   WEB_ENI_1,
 } from './helpers.ts';
 
-type Step = Awaited<ReturnType<StepSource['steps']>>[number];
+type Step = Awaited<ReturnType<StepSource['verified']>>['steps'][number];
 
-/** An audit record in memory: what the release reads, stored as JSON as the table stores it. */
+/**
+ * An audit record in memory, taken as verified: what the release reads, stored as JSON as the table
+ * stores it. (The release's refusal of a record that does not verify is tested on the real record, in
+ * test/integ/tamper/actions.test.ts.)
+ */
 function memoryRecord() {
   const steps: Step[] = [];
   return {
@@ -36,12 +44,16 @@ function memoryRecord() {
         action,
         status: result.status,
         before: JSON.parse(JSON.stringify(result.before ?? null)),
+        changes: JSON.parse(JSON.stringify(result.changes ?? null)),
         ...(result.dryRun ? { dryRun: true } : {}),
       });
     },
-    steps: async () => steps,
+    verified: async () => ({ steps }),
   };
 }
+
+/** The role rules the release runs with: the profile's role may be given back; no role is untouchable. */
+const ROLES: ReleaseDeps['roles'] = { untouchable: () => undefined, passable: () => true };
 
 function world(accountSeed = seed()) {
   const env = setup(accountSeed);
@@ -72,6 +84,7 @@ function world(accountSeed = seed()) {
     elbv2: env.elbv2,
     elb: env.elb,
     recorder: record,
+    roles: ROLES,
   };
   const release = (instanceId: string, extra: Record<string, unknown> = {}) =>
     releaseInstance(deps, { ...base, instanceId, ...extra });

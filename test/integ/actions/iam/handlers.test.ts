@@ -26,7 +26,14 @@ beforeAll(async () => {
   process.env.CORDON_TABLE_NAME = table.tableName;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = table.endpoint;
   process.env.CORDON_SETTINGS = JSON.stringify(parseSettings(settingsFile));
-  unregister = registerClientPlugin(sandbox.plugin());
+  // The record key and anchor answer first; the scenario's account answers everything else.
+  const offTrust = registerClientPlugin(table.trust.plugin());
+  const offSandbox = registerClientPlugin(sandbox.plugin());
+  unregister = () => {
+    offSandbox();
+    offTrust();
+  };
+  Object.assign(process.env, table.trust.env);
   handlers.contain = (await import('../../../../functions/actions/iam-contain-user-key/handler.ts')).handler;
   handlers.revoke = (
     await import('../../../../functions/actions/iam-revoke-role-sessions/handler.ts')

@@ -46,7 +46,9 @@ async function bench(settings = { deactivateAllKeys: false, deleteLoginProfile: 
   const eradicate = audited(recorder, 'eradication', 'iam-delete-key', (event) =>
     deleteKey({ iam, recorder }, event),
   );
-  const recover = audited(recorder, 'recovery', 'iam-release', (event) => release({ iam, recorder }, event));
+  const recover = audited(recorder, 'recovery', 'iam-release', (event) =>
+    release({ iam, recorder, untouchable: () => undefined }, event),
+  );
   return { sandbox, incidentId, contain, revoke, eradicate, recover };
 }
 

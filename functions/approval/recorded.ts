@@ -1,0 +1,182 @@
+/**
+ * An approval request and its decisions as the incident's verified record states them. The request item
+ * in the table is operational state that anyone with table access could edit; these are the facts a
+ * decision, a timeout and the gate's check are held to: who was asked, until when, what the default is,
+ * and who decided what, when, by which way.
+ */
+import * as z from 'zod/mini';
+import { type PHASES, ResourceSchema, type Step } from '#shared/domain';
+import { DECISIONS, type Decision } from './model.ts';
+
+/** The record's action names for the gate's steps. */
+export const APPROVAL_ACTIONS = {
+  request: 'approval-request',
+  decision: 'approval-decision',
+} as const;
+
+const RequestInputSchema = z.looseObject({
+  requestId: z.string().check(z.minLength(1)),
+  gate: z.string().check(z.minLength(1)),
+  action: z.string().check(z.minLength(1)),
+  resource: ResourceSchema,
+  summary: z.object({ happened: z.string(), done: z.string(), asks: z.string() }),
+  approvers: z.array(z.string()),
+  expiresAt: z.string(),
+  defaultDecision: z.enum(DECISIONS),
+  reasons: z.optional(z.array(z.string())),
+});
+
+/** A request as its `approval-request` step recorded it. */
+export interface RecordedRequest {
+  readonly requestId: string;
+  readonly incidentId: string;
+  readonly executionArn: string;
+  readonly gate: string;
+  readonly action: string;
+  readonly phase: (typeof PHASES)[number];
+  readonly resource: z.infer<typeof ResourceSchema>;
+  readonly summary: { readonly happened: string; readonly done: string; readonly asks: string };
+  readonly approvers: readonly string[];
+  readonly expiresAt: string;
+  readonly defaultDecision: Decision;
+  readonly reasons: readonly string[];
+  readonly requestedAt: string;
+  /** The step that recorded it. */
+  readonly seq: number;
+}
+
+/** A decision as its `approval-decision` step recorded it. */
+export interface RecordedDecision {
+  readonly requestId: string;
+  readonly decision: Decision;
+  /** An approver's address, an IAM principal's ARN, or `timeout`. */
+  readonly actor: string;
+  readonly via: 'link' | 'console' | 'timeout';
+  readonly decidedAt: string;
+  readonly seq: number;
+}
+
+function toRequest(step: Step): RecordedRequest | undefined {
+  if (step.action !== APPROVAL_ACTIONS.request || step.executionArn === undefined) return undefined;
+  const parsed = z.safeParse(RequestInputSchema, step.input);
+  if (!parsed.success) return undefined;
+  const input = parsed.data;
+  return {
+    requestId: input.requestId,
+    incidentId: step.incidentId,
+    executionArn: step.executionArn,
+    gate: input.gate,
+    action: input.action,
+    phase: step.phase,
+    resource: input.resource,
+    summary: input.summary,
+    approvers: input.approvers,
+    expiresAt: input.expiresAt,
+    defaultDecision: input.defaultDecision,
+    reasons: input.reasons ?? [],
+    requestedAt: step.startedAt,
+    seq: step.seq,
+  };
+}
+
+/** The request of that id, as recorded; undefined when the record holds none. */
+export function recordedRequest(steps: readonly Step[], requestId: string): RecordedRequest | undefined {
+  for (const step of steps) {
+    const request = toRequest(step);
+    if (request?.requestId === requestId) return request;
+  }
+  return undefined;
+}
+
+/** The newest request one gate of one execution made (a retried gate makes several). */
+export function latestRequestOfGate(
+  steps: readonly Step[],
+  executionArn: string,
+  gate: string,
+): RecordedRequest | undefined {
+  let found: RecordedRequest | undefined;
+  for (const step of steps) {
+    const request = toRequest(step);
+    if (request && request.executionArn === executionArn && request.gate === gate) found = request;
+  }
+  return found;
+}
+
+const DecisionChangesSchema = z.looseObject({ decision: z.enum(DECISIONS) });
+const DecisionInputSchema = z.looseObject({
+  requestId: z.string(),
+  via: z.enum(['link', 'console', 'timeout']),
+});
+
+/** Every decision recorded for a request, oldest first. */
+export function recordedDecisions(steps: readonly Step[], requestId: string): RecordedDecision[] {
+  const out: RecordedDecision[] = [];
+  for (const step of steps) {
+    if (step.action !== APPROVAL_ACTIONS.decision || step.status !== 'succeeded') continue;
+    const input = z.safeParse(DecisionInputSchema, step.input);
+    const changes = z.safeParse(DecisionChangesSchema, step.changes);
+    if (!input.success || !changes.success || input.data.requestId !== requestId) continue;
+    out.push({
+      requestId,
+      decision: changes.data.decision,
+      actor: step.actor,
+      via: input.data.via,
+      decidedAt: step.startedAt,
+      seq: step.seq,
+    });
+  }
+  return out;
+}
+
+/** An IAM principal's ARN, as a console decision is recorded. */
+const IAM_PRINCIPAL = /^arn:aws[a-z-]*:(iam::\d{12}:(user|role)\/|sts::\d{12}:assumed-role\/)\S+$/;
+
+/** What the record says a request came to. */
+export type RecordedOutcome =
+  | { readonly outcome: 'approved'; readonly by: RecordedDecision }
+  | { readonly outcome: 'rejected'; readonly by: RecordedDecision }
+  | { readonly outcome: 'undecided'; readonly reason: string };
+
+/**
+ * What a request came to by its record alone: a decision by one of its approvers through their link, or
+ * by an IAM principal at the console, made before the deadline; or, once the timeout recorded it, the
+ * default. Anything else is not a decision: a decision after the deadline, by someone not asked, or a
+ * way the gate does not know.
+ */
+export function recordedOutcome(
+  request: RecordedRequest,
+  decisions: readonly RecordedDecision[],
+): RecordedOutcome {
+  const timeout = decisions.find((d) => d.via === 'timeout');
+  if (timeout) {
+    if (timeout.decision !== request.defaultDecision) {
+      return {
+        outcome: 'undecided',
+        reason: `the timeout recorded ${timeout.decision}, not the default ${request.defaultDecision}`,
+      };
+    }
+    return request.defaultDecision === 'approve'
+      ? { outcome: 'approved', by: timeout }
+      : { outcome: 'rejected', by: timeout };
+  }
+  const approvers = new Set(request.approvers.map((a) => a.toLowerCase()));
+  const valid = decisions.filter(
+    (d) =>
+      d.decidedAt < request.expiresAt &&
+      ((d.via === 'link' && approvers.has(d.actor.toLowerCase())) ||
+        (d.via === 'console' && IAM_PRINCIPAL.test(d.actor))),
+  );
+  const first = valid[0];
+  if (!first) {
+    return {
+      outcome: 'undecided',
+      reason:
+        decisions.length === 0
+          ? `no decision on request ${request.requestId} is recorded`
+          : `no recorded decision on request ${request.requestId} was made by one of its approvers before ${request.expiresAt}`,
+    };
+  }
+  return first.decision === 'approve'
+    ? { outcome: 'approved', by: first }
+    : { outcome: 'rejected', by: first };
+}

@@ -1,0 +1,202 @@
+/**
+ * What makes the audit record a thing a forger cannot rewrite unseen: a key the table does not hold, and
+ * an anchor the functions cannot rewrite.
+ *
+ * - **The key** is a KMS HMAC key (`HMAC_256`). Every step, the incident's opening and every approval link
+ *   carries the key's MAC of its hash. Only Cordon's functions may `GenerateMac` (the key policy names
+ *   their roles); anyone the account allows may `VerifyMac`, which tells valid from invalid and nothing
+ *   more, so an auditor who can verify still cannot forge. The key material never leaves KMS.
+ * - **The anchor** is an S3 bucket with Object Lock in compliance mode: each step's hash is written as the
+ *   name of an object of its own (`anchors/<incident>/<seq, 10 digits>-<sha-256>`), with `If-None-Match`
+ *   so that no name is written twice, under a retention that nobody, the account's root included, can
+ *   shorten or lift. A forger who can rewrite the whole table can recompute every hash but cannot add the
+ *   MACs, and cannot take back an anchor: a truncated tail, a head rolled back or a chain rewritten whole
+ *   no longer matches what was anchored.
+ *
+ * Both are reached through the SDK clients the factory makes, so the local runtime's sandbox account
+ * answers them as AWS would.
+ */
+import {
+  GenerateMacCommand,
+  type KMSClient,
+  KMSInvalidMacException,
+  VerifyMacCommand,
+} from '@aws-sdk/client-kms';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SEQ_DIGITS } from './audit-table.ts';
+import { awsCall } from './aws.ts';
+
+/** One anchored hash: step `seq` of an incident (0 is the incident's opening) had this hash. */
+export interface AnchorEntry {
+  readonly incidentId: string;
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** The key and the anchor, as the recorder and the approval functions use them. */
+export interface RecordSeal {
+  /** The key, as configured (a key ARN when deployed). */
+  readonly keyId: string;
+  /** The anchor bucket's name. */
+  readonly bucket: string;
+  /** The key's MAC of `message`, base64. */
+  mac(message: string): Promise<string>;
+  /** True when `mac` is the key's MAC of `message`, false when it is not; throws when KMS cannot say. */
+  verify(message: string, mac: string): Promise<boolean>;
+  /** Anchors a hash; an identical anchor already there counts as written. */
+  anchor(entry: AnchorEntry): Promise<void>;
+  /** Every anchor of an incident, in sequence order, every page read. */
+  anchors(incidentId: string): Promise<AnchorEntry[]>;
+}
+
+/** The MAC algorithm of an `HMAC_256` key. */
+export const MAC_ALGORITHM = 'HMAC_SHA_256';
+
+const ANCHOR_PREFIX = 'anchors/';
+
+/** The message whose MAC a step (or, at `seq` 0, the incident's opening) carries. */
+export function stepMacMessage(incidentId: string, seq: number, hash: string): string {
+  return `cordon:step:v1\n${incidentId}\n${seq}\n${hash}`;
+}
+
+/** The message whose MAC an approval link carries: it binds the link to its request, approver and expiry. */
+export function linkMacMessage(
+  linkHash: string,
+  requestId: string,
+  approver: string,
+  expiresAt: string,
+): string {
+  return `cordon:approval-link:v1\n${linkHash}\n${requestId}\n${approver}\n${expiresAt}`;
+}
+
+/** The object name an anchor is stored under: the name is the anchor, so it is never written twice. */
+export function anchorKey(entry: AnchorEntry): string {
+  return `${ANCHOR_PREFIX}${entry.incidentId}/${String(entry.seq).padStart(SEQ_DIGITS, '0')}-${entry.hash}`;
+}
+
+const ANCHOR_NAME = /^(\d{10})-([0-9a-f]{64})$/;
+
+/** Parses an anchor's object name back; undefined for a name that is not one (reported by verify). */
+export function parseAnchorKey(incidentId: string, key: string): AnchorEntry | undefined {
+  const prefix = `${ANCHOR_PREFIX}${incidentId}/`;
+  if (!key.startsWith(prefix)) return undefined;
+  const match = ANCHOR_NAME.exec(key.slice(prefix.length));
+  if (!match?.[1] || !match[2]) return undefined;
+  return { incidentId, seq: Number(match[1]), hash: match[2] };
+}
+
+export interface KmsS3SealOptions {
+  readonly kms: Pick<KMSClient, 'send'>;
+  readonly s3: Pick<S3Client, 'send'>;
+  /** The HMAC key: its ARN (or an alias, for the local runtime). */
+  readonly keyId: string;
+  readonly bucket: string;
+}
+
+function isInvalidMac(error: unknown): boolean {
+  return (
+    error instanceof KMSInvalidMacException ||
+    (error instanceof Error && error.name === 'KMSInvalidMacException')
+  );
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return error.name === 'PreconditionFailed' || status === 412;
+}
+
+/** The seal on AWS: KMS for the MACs, S3 Object Lock for the anchors. */
+export class KmsS3Seal implements RecordSeal {
+  readonly keyId: string;
+  readonly bucket: string;
+  readonly #kms: Pick<KMSClient, 'send'>;
+  readonly #s3: Pick<S3Client, 'send'>;
+
+  constructor(options: KmsS3SealOptions) {
+    this.keyId = options.keyId;
+    this.bucket = options.bucket;
+    this.#kms = options.kms;
+    this.#s3 = options.s3;
+  }
+
+  async mac(message: string): Promise<string> {
+    const out = await awsCall(`kms:GenerateMac ${this.keyId}`, () =>
+      this.#kms.send(
+        new GenerateMacCommand({
+          KeyId: this.keyId,
+          MacAlgorithm: MAC_ALGORITHM,
+          Message: Buffer.from(message, 'utf8'),
+        }),
+      ),
+    );
+    if (!out.Mac) throw new Error(`kms:GenerateMac ${this.keyId} returned no MAC`);
+    return Buffer.from(out.Mac).toString('base64');
+  }
+
+  async verify(message: string, mac: string): Promise<boolean> {
+    const bytes = Buffer.from(mac, 'base64');
+    // A MAC of the wrong size can only be a forgery: KMS would refuse it as malformed.
+    if (bytes.length !== 32) return false;
+    try {
+      const out = await awsCall(`kms:VerifyMac ${this.keyId}`, () =>
+        this.#kms.send(
+          new VerifyMacCommand({
+            KeyId: this.keyId,
+            MacAlgorithm: MAC_ALGORITHM,
+            Message: Buffer.from(message, 'utf8'),
+            Mac: bytes,
+          }),
+        ),
+      );
+      return out.MacValid === true;
+    } catch (error) {
+      // KMS answers an invalid MAC with an error, not with MacValid false
+      // (https://docs.aws.amazon.com/kms/latest/APIReference/API_VerifyMac.html).
+      if (isInvalidMac(error)) return false;
+      throw error;
+    }
+  }
+
+  async anchor(entry: AnchorEntry): Promise<void> {
+    const key = anchorKey(entry);
+    try {
+      await awsCall(`s3:PutObject ${this.bucket}/${key}`, () =>
+        this.#s3.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: JSON.stringify(entry),
+            ContentType: 'application/json',
+            // Never a second version under one name (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+            IfNoneMatch: '*',
+          }),
+        ),
+      );
+    } catch (error) {
+      // The name is the content: an anchor already there is this very anchor.
+      if (isPreconditionFailed(error)) return;
+      throw error;
+    }
+  }
+
+  async anchors(incidentId: string): Promise<AnchorEntry[]> {
+    const prefix = `${ANCHOR_PREFIX}${incidentId}/`;
+    const out: AnchorEntry[] = [];
+    let token: string | undefined;
+    do {
+      const page = await awsCall(`s3:ListObjectsV2 ${this.bucket}/${prefix}`, () =>
+        this.#s3.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        ),
+      );
+      for (const object of page.Contents ?? []) {
+        const entry = object.Key === undefined ? undefined : parseAnchorKey(incidentId, object.Key);
+        // A name under the prefix that is not an anchor's is kept visible: verify reports it.
+        out.push(entry ?? { incidentId, seq: -1, hash: object.Key ?? '' });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort((a, b) => a.seq - b.seq);
+  }
+}
