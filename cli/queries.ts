@@ -17,7 +17,7 @@
 import { BatchGetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender, StoredIncident } from '#shared/audit';
 import { monthsBetween } from '#shared/audit-queries';
-import { INDEX, keys } from '#shared/audit-table';
+import { INDEX, KEY_ATTRIBUTES, keys, SEAL_ATTRIBUTES, withoutAttributes } from '#shared/audit-table';
 import { INCIDENT_STATUSES, type IncidentStatus, type Step } from '#shared/domain';
 import { ValidationError } from '#shared/errors';
 
@@ -66,26 +66,9 @@ export interface IncidentPlan {
   readonly filters: readonly string[];
 }
 
-/** Keys and the record's seal (the opening, MACs): what verify reads, not what a person reads. */
-const KEY_FIELDS = new Set([
-  'pk',
-  'sk',
-  'gsi1pk',
-  'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
-  'gsi3pk',
-  'gsi3sk',
-  'opening',
-  'openingHash',
-  'openingMac',
-  'mac',
-]);
-
+/** An item as the console shows it: without its keys and the record's seal. */
 function strip<T>(item: Record<string, unknown>): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!KEY_FIELDS.has(k)) out[k] = v;
-  return out as T;
+  return withoutAttributes<T>(item, KEY_ATTRIBUTES, SEAL_ATTRIBUTES);
 }
 
 /** Chooses the key for a list: resource, else finding type, else status, else time. */

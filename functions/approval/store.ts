@@ -9,7 +9,7 @@
  */
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from '#shared/audit';
-import { INDEX } from '#shared/audit-table';
+import { INDEX, KEY_ATTRIBUTES, withoutAttributes } from '#shared/audit-table';
 import { isConditionFailure } from '#shared/dynamo';
 import { approvalKeys } from './keys.ts';
 import type { ApprovalRequest, ApprovalStatus, Decision, DecisionSource } from './model.ts';
@@ -51,13 +51,10 @@ export interface DecisionWrite {
   readonly source: DecisionSource;
 }
 
-const KEY_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'kind']);
+const KIND: ReadonlySet<string> = new Set(['kind']);
 
-function strip<T>(item: Record<string, unknown>): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!KEY_FIELDS.has(k)) out[k] = v;
-  return out as T;
-}
+/** An item without its keys and its kind. */
+const strip = <T>(item: Record<string, unknown>): T => withoutAttributes<T>(item, KEY_ATTRIBUTES, KIND);
 
 /** A request as anyone may see it (the stored request holds no secret). */
 export function publicView(request: StoredApproval): ApprovalRequest {

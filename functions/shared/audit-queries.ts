@@ -5,7 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit.ts';
-import { INDEX, keys } from './audit-table.ts';
+import { INDEX, KEY_ATTRIBUTES, keys, SEAL_ATTRIBUTES, withoutAttributes } from './audit-table.ts';
 import type { Incident, IncidentStatus, Step } from './domain.ts';
 
 /** What the record keeps of a finding id. */
@@ -90,25 +90,8 @@ export interface RangeOptions {
   readonly next?: Record<string, unknown>;
 }
 
-const INCIDENT_FIELDS_TO_DROP = new Set([
-  'opening',
-  'openingHash',
-  'openingMac',
-  'mac',
-  'pk',
-  'sk',
-  'gsi1pk',
-  'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
-  'gsi3pk',
-  'gsi3sk',
-]);
-
 function clean<T>(item: Record<string, unknown>): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!INCIDENT_FIELDS_TO_DROP.has(k)) out[k] = v;
-  return out as T;
+  return withoutAttributes<T>(item, KEY_ATTRIBUTES, SEAL_ATTRIBUTES);
 }
 
 /** The months from `since` to `until`, newest first, as `yyyy-mm`. */

@@ -96,3 +96,23 @@ export const keys = {
   actor: (actor: string) => `ACTOR#${actor}`,
   resourceRef: (resourceId: string) => `RESOURCE#${resourceId}`,
 } as const;
+
+/** The table's key attributes and every index's. */
+export const KEY_ATTRIBUTES: ReadonlySet<string> = new Set([
+  AUDIT_TABLE.partitionKey.name,
+  AUDIT_TABLE.sortKey.name,
+  ...AUDIT_TABLE.indexes.flatMap((index) => [index.partitionKey.name, index.sortKey.name]),
+]);
+
+/** The record's seal on an item (the incident's opening, MACs): what verify reads, not what a person reads. */
+export const SEAL_ATTRIBUTES: ReadonlySet<string> = new Set(['opening', 'openingHash', 'openingMac', 'mac']);
+
+/** An item without the attributes named: what a reader of the record gets. */
+export function withoutAttributes<T>(
+  item: Readonly<Record<string, unknown>>,
+  ...sets: ReadonlySet<string>[]
+): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!sets.some((set) => set.has(k))) out[k] = v;
+  return out as T;
+}

@@ -17,7 +17,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { keys } from './audit-table.ts';
+import { KEY_ATTRIBUTES, keys, withoutAttributes } from './audit-table.ts';
 import { type VerifyResult, verifyRecord } from './audit-verify.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from './clock.ts';
 import {
@@ -78,25 +78,12 @@ export interface VerifiedRecord {
   readonly result: Extract<VerifyResult, { ok: true }>;
 }
 
-const STEP_KEY_FIELDS = new Set(['pk', 'sk', 'gsi3pk', 'gsi3sk']);
-const INCIDENT_KEY_FIELDS = new Set([
-  'pk',
-  'sk',
-  'gsi1pk',
-  'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
-  'gsi3pk',
-  'gsi3sk',
-  'opening',
-  'openingMac',
-]);
-
-function strip<T>(item: Record<string, unknown>, fields: Set<string>): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!fields.has(k)) out[k] = v;
-  return out as T;
-}
+/** A stored step as the recorder returns it: its own fields and its seal (the MAC), without keys. */
+const stepOf = (item: Record<string, unknown>): Step => withoutAttributes<Step>(item, KEY_ATTRIBUTES);
+/** A stored incident as the recorder returns it: without keys, its opening and the opening's MAC. */
+const incidentOf = (item: Record<string, unknown>): StoredIncident =>
+  withoutAttributes<StoredIncident>(item, KEY_ATTRIBUTES, OPENING_SEAL);
+const OPENING_SEAL: ReadonlySet<string> = new Set(['opening', 'openingMac']);
 
 /** A write of the record that another writer won: the step's place was taken, or a transaction collided. */
 function lostTheRace(error: unknown): boolean {
@@ -225,7 +212,7 @@ export class AuditRecorder {
   /** Reads an incident, or returns undefined. */
   async findIncident(incidentId: string): Promise<StoredIncident | undefined> {
     const item = await this.incidentItem(incidentId);
-    return item ? strip<StoredIncident>(item, INCIDENT_KEY_FIELDS) : undefined;
+    return item ? incidentOf(item) : undefined;
   }
 
   private async incidentItem(incidentId: string): Promise<Record<string, unknown> | undefined> {
@@ -352,7 +339,7 @@ export class AuditRecorder {
         step.incident ? undefined : this.moveHeadQuietly(incidentId, seq, hash),
         this.anchorQuietly(incidentId, seq, hash),
       ]);
-      return strip<Step>(item, STEP_KEY_FIELDS);
+      return stepOf(item);
     }
     throw new WriteConflictError(
       `could not append to incident ${incidentId}: ${this.maxAppendAttempts} attempts lost to other writers`,
@@ -480,7 +467,7 @@ export class AuditRecorder {
       }),
     );
     const item = result.Items?.[0];
-    return item ? strip<Step>(item, STEP_KEY_FIELDS) : undefined;
+    return item ? stepOf(item) : undefined;
   }
 
   /** Every step of an incident, in order, as stored (keys included, for verification). */
@@ -498,7 +485,7 @@ export class AuditRecorder {
    * says reads it through {@link AuditRecorder.verified} instead.
    */
   async steps(incidentId: string): Promise<Step[]> {
-    return (await this.storedSteps(incidentId)).map((item) => strip<Step>(item, STEP_KEY_FIELDS));
+    return (await this.storedSteps(incidentId)).map((item) => stepOf(item));
   }
 
   /** Runs a Query to its end, page by page. */
@@ -536,8 +523,8 @@ export class AuditRecorder {
       );
     }
     return {
-      incident: strip<StoredIncident>(incident, INCIDENT_KEY_FIELDS),
-      steps: steps.map((item) => strip<Step>(item, STEP_KEY_FIELDS)),
+      incident: incidentOf(incident),
+      steps: steps.map((item) => stepOf(item)),
       result,
     };
   }

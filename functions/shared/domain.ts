@@ -111,14 +111,16 @@ export type Phase = (typeof PHASES)[number];
  * What a step changed on its incident's item: the item's mutable fields change only through a step that
  * says so, so that `verify` can recompute the item from the incident's opening and its chain.
  */
-export const IncidentChangesSchema = z.object({
-  status: z.optional(z.enum(INCIDENT_STATUSES)),
-  playbook: z.optional(z.string()),
-  lastSeen: z.optional(isoDate),
-  containedAt: z.optional(isoDate),
-  recoveredAt: z.optional(isoDate),
-  closedAt: z.optional(isoDate),
-});
+export const IncidentChangesSchema = z.partial(
+  z.pick(IncidentSchema, {
+    status: true,
+    playbook: true,
+    lastSeen: true,
+    containedAt: true,
+    recoveredAt: true,
+    closedAt: true,
+  }),
+);
 export type IncidentChanges = z.infer<typeof IncidentChangesSchema>;
 
 /** The incident fields a step may change, in the order `verify` names them. */

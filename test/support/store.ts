@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Pluggable } from '@smithy/types';
 import { inject } from 'vitest';
 import { AuditRecorder, type AuditRecorderOptions } from '#shared/audit';
+import { registerClientPlugin } from '#shared/clients';
 import { createAuditTable, localClient } from '../../local/store.ts';
 import { type LocalTrust, openLocalTrust } from '../../local/trust.ts';
 
@@ -22,6 +24,28 @@ export interface TestTable {
   readonly trust: LocalTrust;
   recorder(options?: Partial<AuditRecorderOptions>): AuditRecorder;
   drop(): Promise<void>;
+}
+
+/**
+ * Lets deployed handlers run in this process against a test table and a sandbox account: the table's
+ * name and endpoint and its record key and anchor in the environment, and the SDK clients the factory makes
+ * answered by the record's key and anchor first, then by the account. Returns the function that undoes it.
+ */
+export function runHandlersOn(
+  table: TestTable,
+  account: { plugin(): Pluggable<object, object> },
+): () => void {
+  Object.assign(process.env, {
+    CORDON_TABLE_NAME: table.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+    ...table.trust.env,
+  });
+  const offTrust = registerClientPlugin(table.trust.plugin());
+  const offAccount = registerClientPlugin(account.plugin());
+  return () => {
+    offAccount();
+    offTrust();
+  };
 }
 
 export async function createTestTable(prefix = 'audit'): Promise<TestTable> {

@@ -146,6 +146,27 @@ function assertOurs(who: string, current: string | null, target: string | null):
   );
 }
 
+/**
+ * What the release does about one revoke policy (`user/<name>` or `role/<name>`): remove it when there was
+ * none before, put back the deny the code rebuilt from the earlier cut-off, or nothing when it is already so.
+ */
+function planRevokePolicy(
+  ref: string,
+  current: string | null,
+  target: string | null,
+  report: ReleaseReport,
+  mutations: Mutation[],
+  calls: { remove: () => Promise<unknown>; put: (document: string) => Promise<unknown> },
+): void {
+  if (target === null && current !== null) {
+    report.removedRevokePolicies.push(ref);
+    mutations.push(calls.remove);
+  } else if (target !== null && current !== target) {
+    report.restoredRevokePolicies.push(ref);
+    mutations.push(() => calls.put(target));
+  }
+}
+
 /** The release's own record of what it found and did. */
 interface ReleaseReport {
   before: {
@@ -225,27 +246,22 @@ async function planUser(
       `the ${CONTAIN_USER_KEY_ACTION} step's before`,
     );
     assertOurs(who, currentPolicy, target);
-    if (target === null && currentPolicy !== null) {
-      report.removedRevokePolicies.push(`user/${userName}`);
-      mutations.push(() =>
+    planRevokePolicy(`user/${userName}`, currentPolicy, target, report, mutations, {
+      remove: () =>
         iamFind(`iam:DeleteUserPolicy ${userName} ${REVOKE_POLICY_NAME}`, () =>
           iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: REVOKE_POLICY_NAME })),
         ),
-      );
-    } else if (target !== null && currentPolicy !== target) {
-      report.restoredRevokePolicies.push(`user/${userName}`);
-      mutations.push(() =>
+      put: (document) =>
         iamCall(`iam:PutUserPolicy ${userName} ${REVOKE_POLICY_NAME}`, user, () =>
           iam.send(
             new PutUserPolicyCommand({
               UserName: userName,
               PolicyName: REVOKE_POLICY_NAME,
-              PolicyDocument: target,
+              PolicyDocument: document,
             }),
           ),
         ),
-      );
-    }
+    });
   }
 
   if (undo.deletedLoginProfile && undo.before.loginProfile.exists && login === undefined) {
@@ -281,27 +297,22 @@ async function planRole(
   if (currentPolicy === target) return;
   const why = role?.Role ? untouchable({ roleName, path: role.Role.Path, tags: role.Role.Tags }) : undefined;
   if (why) throw new ReleaseRefusedError(`${why}: change its ${REVOKE_POLICY_NAME} policy by hand`);
-  if (target === null && currentPolicy !== null) {
-    report.removedRevokePolicies.push(`role/${roleName}`);
-    mutations.push(() =>
+  planRevokePolicy(`role/${roleName}`, currentPolicy, target, report, mutations, {
+    remove: () =>
       iamFind(`iam:DeleteRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
         iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
       ),
-    );
-  } else if (target !== null) {
-    report.restoredRevokePolicies.push(`role/${roleName}`);
-    mutations.push(() =>
+    put: (document) =>
       iamCall(`iam:PutRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, `IAM role ${roleName}`, () =>
         iam.send(
           new PutRolePolicyCommand({
             RoleName: roleName,
             PolicyName: REVOKE_POLICY_NAME,
-            PolicyDocument: target,
+            PolicyDocument: document,
           }),
         ),
       ),
-    );
-  }
+  });
 }
 
 function describe(report: ReleaseReport, dryRun: boolean): string {

@@ -95,6 +95,19 @@ async function rewrite(incidentId: string, which: (item: Item) => boolean, edit:
   );
 }
 
+/** What ec2-release runs with in these tests: the account's clients, the record, and whether roles may be passed. */
+function releaseDeps(env: ReturnType<typeof setup>, passable: boolean) {
+  return {
+    ec2: env.ec2,
+    iam: env.iam,
+    autoScaling: env.asg,
+    elbv2: env.elbv2,
+    elb: env.elb,
+    recorder,
+    roles: { untouchable: () => undefined, passable: () => passable },
+  };
+}
+
 /** The account of the EC2 tests, with an administrator role and profile a forger would like given back. */
 function adminSeed(): AccountSeed {
   const s = seed();
@@ -137,20 +150,7 @@ describe('the releases against a rewritten record', () => {
       },
     );
     const mark = env.sandbox.calls.length;
-    const error = await errorOf(
-      releaseInstance(
-        {
-          ec2: env.ec2,
-          iam: env.iam,
-          autoScaling: env.asg,
-          elbv2: env.elbv2,
-          elb: env.elb,
-          recorder,
-          roles: { untouchable: () => undefined, passable: () => true },
-        },
-        { incidentId, instanceId: WEB },
-      ),
-    );
+    const error = await errorOf(releaseInstance(releaseDeps(env, true), { incidentId, instanceId: WEB }));
     expect(error).toBeInstanceOf(RecordTamperedError);
     expect(error.message).toMatch(/does not verify: step-edited/);
     expect(mutationsSince(env.sandbox, mark)).toEqual([]);
@@ -175,18 +175,7 @@ describe('the releases against a rewritten record', () => {
       }),
     );
     const mark = env.sandbox.calls.length;
-    await releaseInstance(
-      {
-        ec2: env.ec2,
-        iam: env.iam,
-        autoScaling: env.asg,
-        elbv2: env.elbv2,
-        elb: env.elb,
-        recorder,
-        roles: { untouchable: () => undefined, passable: () => true },
-      },
-      { incidentId, instanceId: WEB },
-    );
+    await releaseInstance(releaseDeps(env, true), { incidentId, instanceId: WEB });
     expect(mutationsSince(env.sandbox, mark).filter((c) => /Put(Role|User)Policy/.test(c))).toEqual([]);
     expect(env.sandbox.state().iam.roles['web-role']?.inlinePolicies).toEqual({});
   });
@@ -199,20 +188,7 @@ describe('the releases against a rewritten record', () => {
       revokeSessions({ ...common, iam: env.iam }, e),
     )({ incidentId, instanceId: WEB } as never);
     const mark = env.sandbox.calls.length;
-    const error = await errorOf(
-      releaseInstance(
-        {
-          ec2: env.ec2,
-          iam: env.iam,
-          autoScaling: env.asg,
-          elbv2: env.elbv2,
-          elb: env.elb,
-          recorder,
-          roles: { untouchable: () => undefined, passable: () => false },
-        },
-        { incidentId, instanceId: WEB },
-      ),
-    );
+    const error = await errorOf(releaseInstance(releaseDeps(env, false), { incidentId, instanceId: WEB }));
     expect(error).toBeInstanceOf(ReleaseRefusedError);
     expect(error.message).toMatch(/web-role is not in settings.instanceRoles/);
     expect(error.message).toContain(`aws ec2 associate-iam-instance-profile --instance-id ${WEB}`);

@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '#local/sandbox/index';
 import type { ActionEvent, ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
-import { registerClientPlugin } from '#shared/clients';
-import { createTestTable, type TestTable } from '../../../support/store.ts';
+import { createTestTable, runHandlersOn, type TestTable } from '../../../support/store.ts';
 import { PEER, SLR, SOLO, seed, T0, WEB, WEB_ENI_0, WEB_ENI_1 } from './helpers.ts';
 
 type Handler = (event: ActionEvent, context: Context) => Promise<ActionResult>;
@@ -24,16 +23,7 @@ beforeAll(async () => {
   table = await createTestTable('ec2-actions');
   recorder = table.recorder();
   sandbox = Sandbox.create(seed(), { now: () => T0 });
-  // The record key and anchor answer first; the scenario's account answers everything else.
-  const offTrust = registerClientPlugin(table.trust.plugin());
-  const offSandbox = registerClientPlugin(sandbox.plugin());
-  unregister = () => {
-    offSandbox();
-    offTrust();
-  };
-  Object.assign(process.env, table.trust.env);
-  process.env.CORDON_TABLE_NAME = table.tableName;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = table.endpoint;
+  unregister = runHandlersOn(table, sandbox);
   process.env.CORDON_SETTINGS = JSON.stringify({
     approvers: ['approver@example.com'],
     sender: 'cordon@example.com',

@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '#local/sandbox/index';
 import type { ActionEvent, ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
-import { registerClientPlugin } from '#shared/clients';
 import { parseSettings } from '#shared/settings';
 import settingsFile from '../../../../cordon.config.ts';
-import { createTestTable, type TestTable } from '../../../support/store.ts';
+import { createTestTable, runHandlersOn, type TestTable } from '../../../support/store.ts';
 import { context, KEY_2, mutatingCalls, openIncident, SEED, SERVICE_LINKED, T0 } from './helpers.ts';
 
 type Handler = (event: ActionEvent, ctx: typeof context) => Promise<ActionResult>;
@@ -23,17 +22,8 @@ const handlers: Record<string, Handler> = {};
 beforeAll(async () => {
   table = await createTestTable('iam-handlers');
   recorder = table.recorder();
-  process.env.CORDON_TABLE_NAME = table.tableName;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = table.endpoint;
   process.env.CORDON_SETTINGS = JSON.stringify(parseSettings(settingsFile));
-  // The record key and anchor answer first; the scenario's account answers everything else.
-  const offTrust = registerClientPlugin(table.trust.plugin());
-  const offSandbox = registerClientPlugin(sandbox.plugin());
-  unregister = () => {
-    offSandbox();
-    offTrust();
-  };
-  Object.assign(process.env, table.trust.env);
+  unregister = runHandlersOn(table, sandbox);
   handlers.contain = (await import('../../../../functions/actions/iam-contain-user-key/handler.ts')).handler;
   handlers.revoke = (
     await import('../../../../functions/actions/iam-revoke-role-sessions/handler.ts')

@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '#local/sandbox/index';
 import type { ActionEvent, ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
-import { registerClientPlugin } from '#shared/clients';
-import { createTestTable, type TestTable } from '../../../support/store.ts';
+import { createTestTable, runHandlersOn, type TestTable } from '../../../support/store.ts';
 import { FAILING, FIRST_SEEN, NO_BACKUP, POINT, RECOVERY_GROUP, RESTORE_ROLE, seed, WEB } from './helpers.ts';
 
 type Handler = (event: ActionEvent, context: Context) => Promise<ActionResult>;
@@ -26,16 +25,7 @@ beforeAll(async () => {
   // The wall clock, as in AWS: the handlers' clock is the system's, and recover-start-restore compares it
   // with the job's creation time to tell its own job from an earlier run's.
   sandbox = Sandbox.create(seed());
-  // The record key and anchor answer first; the scenario's account answers everything else.
-  const offTrust = registerClientPlugin(table.trust.plugin());
-  const offSandbox = registerClientPlugin(sandbox.plugin());
-  unregister = () => {
-    offSandbox();
-    offTrust();
-  };
-  Object.assign(process.env, table.trust.env);
-  process.env.CORDON_TABLE_NAME = table.tableName;
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = table.endpoint;
+  unregister = runHandlersOn(table, sandbox);
   process.env.CORDON_RESTORE_ROLE_ARN = RESTORE_ROLE;
   process.env.CORDON_RESTORE_SUBNET_ID = 'subnet-0eec';
   process.env.CORDON_RESTORE_SECURITY_GROUP_IDS = RECOVERY_GROUP;
