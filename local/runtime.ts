@@ -354,7 +354,6 @@ export class LocalRuntime {
     if (current === this.#sandbox) current = undefined;
     if (currentTrust === this.trust) currentTrust = undefined;
     if (currentGuard === this.tableGuard) currentGuard = undefined;
-    if (process.env.GUARD_DEBUG) (await import('node:fs')).appendFileSync('/tmp/guard-debug.txt', JSON.stringify({ allowed: (this.tableGuard as unknown as { allowed: Record<string, number> })?.allowed, denials: this.tableGuard?.denials }) + '\n');
     allowReal = false;
   }
 }

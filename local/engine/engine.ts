@@ -27,6 +27,7 @@ import {
   UnsupportedResourceError,
 } from './errors.ts';
 import { type HistoryEvent, HistoryRecorder } from './history.ts';
+import { runOutsideFunctions } from './invocation.ts';
 import { LambdaRunner } from './lambda.ts';
 import { SdkRunner } from './sdk.ts';
 import {
@@ -34,6 +35,7 @@ import {
   listFunctions,
   listPlaybooks,
   renderDefinition,
+  type TemplateFunction,
   type TemplatePlaybook,
   TemplateResolver,
 } from './template.ts';
@@ -241,6 +243,7 @@ class Execution implements LocalExecution {
 export class LocalEngine implements TaskTokenSink {
   private readonly resolver: TemplateResolver;
   private readonly lambdas: LambdaRunner;
+  private readonly functionList: readonly TemplateFunction[];
   private readonly sdk: SdkRunner;
   private readonly playbookList: TemplatePlaybook[];
   private readonly compiled = new Map<string, CompiledPlaybook>();
@@ -260,7 +263,8 @@ export class LocalEngine implements TaskTokenSink {
     if (!(this.waitScale >= 0))
       throw new EngineError(`waitScale must be a number >= 0, got ${options.waitScale}`);
     const root = options.root ?? fileURLToPath(new URL('../../', import.meta.url));
-    this.lambdas = new LambdaRunner(listFunctions(this.resolver), {
+    this.functionList = listFunctions(this.resolver);
+    this.lambdas = new LambdaRunner(this.functionList, {
       root,
       region: this.resolver.region,
       env: options.env ?? {},
@@ -289,6 +293,26 @@ export class LocalEngine implements TaskTokenSink {
       ...(account === undefined ? {} : { accountId: account }),
       ...options,
     });
+  }
+
+  /** The synthesized template the engine runs (the local runtime's table guard reads its policies). */
+  get template(): CfnTemplate {
+    return this.resolver.template;
+  }
+
+  /** The region of every local ARN. */
+  get region(): string {
+    return this.resolver.region;
+  }
+
+  /** The account of every local ARN. */
+  get accountId(): string {
+    return this.resolver.accountId;
+  }
+
+  /** The template's Lambda functions, in template order, with their template environment. */
+  functions(): readonly TemplateFunction[] {
+    return this.functionList;
   }
 
   /** The playbooks of the template, in template order. */
@@ -402,7 +426,9 @@ export class LocalEngine implements TaskTokenSink {
       (event) => this.emitEvent(event),
     );
     this.executions.set(arn, execution);
-    execution.done = this.runExecution(compiled, execution);
+    // An execution a function starts (the router's StartExecution) runs as nobody's call: its tasks name
+    // their own functions.
+    execution.done = runOutsideFunctions(() => this.runExecution(compiled, execution));
     return execution;
   }
 

@@ -12,5 +12,6 @@ export type {
 export { LocalEngine } from './engine.ts';
 export * from './errors.ts';
 export type { HistoryDetails, HistoryEvent } from './history.ts';
-export type { CfnResource, CfnTemplate, ResolveOptions } from './template.ts';
+export { currentFunction, runAsFunction, runOutsideFunctions } from './invocation.ts';
+export type { CfnResource, CfnTemplate, ResolveOptions, TemplateFunction } from './template.ts';
 export { renderDefinition, TemplateResolver } from './template.ts';

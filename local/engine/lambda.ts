@@ -3,13 +3,15 @@
  * `cordon:entry` metadata, sets the function's environment before the module is first imported
  * (handlers read config once at module scope), and invokes the named export `handler` with a
  * Lambda-like context. A thrown error becomes a Step Functions error named by the error's `name`,
- * with AWS's JSON `Cause` (`errorType`, `errorMessage`, `trace`).
+ * with AWS's JSON `Cause` (`errorType`, `errorMessage`, `trace`). Each invocation runs in a context that
+ * names the function (./invocation.ts); the import, like a cold start's module scope, does not.
  */
 import { randomUUID } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { HandlerNotFoundError, TaskStateError } from './errors.ts';
+import { runAsFunction } from './invocation.ts';
 import type { TemplateFunction } from './template.ts';
 
 /** A deployed handler as Lambda calls it. */
@@ -142,7 +144,7 @@ export class LambdaRunner {
     // Config read at invocation time sees this function's environment, not the last one loaded.
     this.applyEnvironment(fn);
     try {
-      const result = await handler(event, this.contextFor(fn));
+      const result = await runAsFunction(fn.logicalId, () => handler(event, this.contextFor(fn)));
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (error) {
       throw toTaskError(error);
