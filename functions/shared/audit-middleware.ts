@@ -2,15 +2,17 @@
  * A middy middleware that wraps an action and records it truthfully: a `started` step before the action
  * runs, and after it one of `succeeded`, `already-done` or `skipped` (from the action's result), or
  * `failed` with the error's name and message. If the `started` step cannot be written the action does not
- * run: Cordon never acts unrecorded. If the final step cannot be written the invocation fails, so that the
- * state machine retries it and the idempotent action records `already-done`.
+ * run: Cordon never acts unrecorded. If the final step cannot be written it is tried again a few times
+ * (what the action changed, and the state before it, exist only in this invocation: a retry of the action
+ * finds the work done and can only record `already-done`); if it still cannot, the invocation fails, so that
+ * the state machine retries it and the idempotent action records `already-done`.
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import { type ActionEvent, ActionEventSchema, type ActionResult } from './action.ts';
 import type { AuditRecorder } from './audit.ts';
 import type { Phase } from './domain.ts';
 import { parseOrThrow } from './domain.ts';
-import { translateAwsError } from './errors.ts';
+import { RETRYABLE_ERRORS, translateAwsError } from './errors.ts';
 import { describeError, type Logger } from './log.ts';
 
 export interface AuditStepOptions {
@@ -21,7 +23,11 @@ export interface AuditStepOptions {
   /** Who acts; default `automation`. */
   readonly actor?: string;
   readonly logger?: Logger;
+  /** Waits before each further try of a final step that could not be written. Default 200, 800, 3200 ms. */
+  readonly outcomeRetryDelaysMs?: readonly number[];
 }
+
+const OUTCOME_RETRY_DELAYS_MS = [200, 800, 3200];
 
 interface Started {
   phase: Phase;
@@ -71,23 +77,26 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
     const start = started.get(request);
     const result = request.response;
     if (!start || !result) return;
+    const delays = options.outcomeRetryDelaysMs ?? OUTCOME_RETRY_DELAYS_MS;
     try {
-      await recorder.appendStep(start.incidentId, {
-        phase: start.phase,
-        action,
-        status: result.status,
-        actor,
-        before: result.before,
-        changes: result.changes,
-        output: result.output,
-        evidence: result.evidence,
-        note: result.note,
-        startedSeq: start.seq,
-        startedAt: start.startedAt,
-        executionArn: start.executionArn,
-        dryRun: result.dryRun ?? start.dryRun,
-        ...(result.incident && result.dryRun !== true ? { incident: result.incident } : {}),
-      });
+      await persistently(delays, () =>
+        recorder.appendStep(start.incidentId, {
+          phase: start.phase,
+          action,
+          status: result.status,
+          actor,
+          before: result.before,
+          changes: result.changes,
+          output: result.output,
+          evidence: result.evidence,
+          note: result.note,
+          startedSeq: start.seq,
+          startedAt: start.startedAt,
+          executionArn: start.executionArn,
+          dryRun: result.dryRun ?? start.dryRun,
+          ...(result.incident && result.dryRun !== true ? { incident: result.incident } : {}),
+        }),
+      );
     } catch (error) {
       // The action did its work but the record could not say so: the invocation fails with a retryable
       // error, the state machine runs the idempotent action again, and that run records it
@@ -127,6 +136,20 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
   };
 
   return { before, after, onError };
+}
+
+/** Runs a write, trying again after each delay while it fails with an error the playbooks would retry. */
+async function persistently<T>(delays: readonly number[], write: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await recordOrRetry(write);
+    } catch (error) {
+      const delay = delays[attempt];
+      const retryable = error instanceof Error && RETRYABLE_ERRORS.includes(error.name);
+      if (delay === undefined || !retryable) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /** Runs a write of the record, turning DynamoDB's throttling and 5xx into the retryable named errors. */

@@ -64,6 +64,12 @@ export const AUDIT_TABLE: TableDefinition = {
 
 export const SEQ_DIGITS = 10;
 
+/** A step item's sequence number, from its sort key (what the table orders by, not what the item says). */
+export function seqOfStepKey(item: Readonly<Record<string, unknown>>): number {
+  const sk = String(item.sk);
+  return sk.startsWith(keys.stepPrefix) ? Number(sk.slice(keys.stepPrefix.length)) : Number.NaN;
+}
+
 export const keys = {
   incident: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: 'INCIDENT' }),
   step: (incidentId: string, seq: number) => ({

@@ -2,12 +2,13 @@
  * Verifying an incident's record: the incident item, its steps, the anchors of their hashes and their MACs.
  * Pure over what was read, so that the recorder, the console and the tests share one judgement.
  *
- * What holds when it says `ok`: every step was written by Cordon (a step is either anchored, or carries a
- * valid MAC of the record key), in the order written, unchanged; no anchored step is missing; and the
- * incident item says exactly what its opening and its steps say. What it names when not: the first break,
- * with its kind.
+ * What holds when it says `ok`: every step was written by Cordon (each step is either anchored under its own
+ * number, or carries a valid MAC of the record key: a later anchor vouches for the chain it follows, not for
+ * a step no anchor or MAC vouches for), in the order written, unchanged; no anchored step is missing, no
+ * anchor is hidden; and the incident item says exactly what its opening and its steps say. What it names
+ * when not: the first break, with its kind.
  */
-import { keys } from './audit-table.ts';
+import { keys, seqOfStepKey } from './audit-table.ts';
 import { type IncidentChanges, MUTABLE_INCIDENT_FIELDS } from './domain.ts';
 import { canonicalJson, GENESIS_HASH, openingHash, stepHash } from './hash-chain.ts';
 import { type AnchorEntry, stepMacMessage } from './seal.ts';
@@ -31,7 +32,14 @@ export type BreakKind =
   /** The incident's opening is neither anchored nor carries a valid MAC. */
   | 'incident-forged'
   /** The anchor itself holds something verify cannot read, or two hashes for one step. */
-  | 'anchor-unreadable';
+  | 'anchor-unreadable'
+  /** A delete marker was put over an anchor, so that a listing of current objects no longer shows it. */
+  | 'anchor-hidden'
+  /**
+   * The incident has no opening and nothing of it was ever anchored: a record written before Cordon sealed
+   * its records (or an item made to look like one). Nothing in it can be vouched for.
+   */
+  | 'record-unsealed';
 
 export type VerifyResult =
   | {
@@ -62,6 +70,12 @@ export interface RecordSnapshot {
   /** The step items as stored, in key order. */
   readonly steps: readonly Readonly<Record<string, unknown>>[];
   readonly anchors: readonly AnchorEntry[];
+  /**
+   * The incident's head (`lastSeq`) read again after the steps, when a step past the first read's head
+   * changes the incident: such a step was written with its head in one transaction, so a head read after
+   * it must have reached it; a head that has not was rolled back.
+   */
+  readonly laterHead?: number;
 }
 
 /** Checks a MAC with the record key. */
@@ -94,8 +108,30 @@ const INCIDENT_BOOKKEEPING = new Set([
 
 const text = (value: unknown): string => (value === undefined ? 'nothing' : canonicalJson(value));
 
-function seqOfKey(item: Readonly<Record<string, unknown>>): number {
-  return Number(String(item.sk).slice(keys.stepPrefix.length));
+/** The fields of a step's `incident` that a step may change: the rest of the incident is its opening's. */
+function changesOf(item: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const changes = item.incident;
+  if (typeof changes !== 'object' || changes === null) return {};
+  const out: Record<string, unknown> = {};
+  for (const field of MUTABLE_INCIDENT_FIELDS) {
+    const value = (changes as IncidentChanges)[field];
+    if (value !== undefined) out[field] = value;
+  }
+  return out;
+}
+
+/** Which steps past the head change the incident (the latest one), so the head must be read again. */
+export function changeAfterHead(
+  incident: Readonly<Record<string, unknown>>,
+  steps: readonly Readonly<Record<string, unknown>>[],
+): number | undefined {
+  const head = typeof incident.lastSeq === 'number' ? incident.lastSeq : 0;
+  let latest: number | undefined;
+  for (const step of steps) {
+    const seq = seqOfStepKey(step);
+    if (seq > head && Object.keys(changesOf(step)).length > 0) latest = seq;
+  }
+  return latest;
 }
 
 /** Verifies one incident's record. */
@@ -121,6 +157,13 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
         `the anchor holds an object that is not an anchor: ${anchor.hash}`,
       );
     }
+    if (anchor.hidden) {
+      return broken(
+        anchor.seq,
+        'anchor-hidden',
+        `the anchor of step ${anchor.seq} was hidden behind a delete marker: someone tried to take it back`,
+      );
+    }
     const seen = anchored.get(anchor.seq);
     if (seen !== undefined && seen !== anchor.hash) {
       return broken(anchor.seq, 'anchor-unreadable', `step ${anchor.seq} has two different anchored hashes`);
@@ -134,6 +177,13 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
   const opening = incident.opening;
   let prevHash = GENESIS_HASH;
   if (typeof opening !== 'object' || opening === null || typeof incident.openingHash !== 'string') {
+    if (anchored.size === 0 && steps.every((step) => step.mac === undefined)) {
+      return broken(
+        0,
+        'record-unsealed',
+        `incident ${incidentId} has no opening and no anchor: its record was not sealed (written before Cordon sealed its records, or made to look so), and nothing in it can be vouched for`,
+      );
+    }
     return broken(
       0,
       'incident-forged',
@@ -162,10 +212,13 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
 
   // The steps, in order.
   const unconfirmed: number[] = [];
+  // The incident item was read before the steps: it says what the steps through its head say. A step past
+  // the head was written since (checked below against the head read again).
+  const head = typeof incident.lastSeq === 'number' ? incident.lastSeq : 0;
   const state: Record<string, unknown> = { ...(opening as Record<string, unknown>) };
   let expected = 1;
   for (const item of steps) {
-    const keySeq = seqOfKey(item);
+    const keySeq = seqOfStepKey(item);
     const seq = typeof item.seq === 'number' ? item.seq : Number.NaN;
     const hash = typeof item.hash === 'string' ? item.hash : '';
     if (keySeq !== expected) {
@@ -197,8 +250,8 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
       if (elsewhere !== undefined && elsewhere !== seq) {
         return broken(seq, 'steps-reordered', `step ${seq} holds the content of step ${elsewhere}`);
       }
-      const rest = steps.filter((s) => seqOfKey(s) >= seq && anchored.has(seqOfKey(s)));
-      const allDiffer = rest.every((s) => anchored.get(seqOfKey(s)) !== s.hash);
+      const rest = steps.filter((s) => seqOfStepKey(s) >= seq && anchored.has(seqOfStepKey(s)));
+      const allDiffer = rest.every((s) => anchored.get(seqOfStepKey(s)) !== s.hash);
       if (allDiffer && rest.length > 1) {
         return broken(
           seq,
@@ -219,8 +272,9 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
         `step ${seq} does not follow step ${seq - 1}: its prevHash does not match`,
       );
     }
-    if (seq > lastAnchored) {
-      // Past the last anchor (a writer stopped before anchoring, or a forger appended): only the key vouches.
+    if (anchor === undefined) {
+      // Not anchored (a writer stopped before anchoring, or a forger put it): only the key vouches for it. A
+      // later step's anchor does not: an honest writer may have chained onto a step it could not check.
       const mac = typeof item.mac === 'string' ? item.mac : '';
       if (!(await checkMac(stepMacMessage(incidentId, seq, hash), mac))) {
         return broken(
@@ -231,8 +285,7 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
       }
       unconfirmed.push(seq);
     }
-    const changes = item.incident as IncidentChanges | undefined;
-    if (changes && typeof changes === 'object') Object.assign(state, changes);
+    if (seq <= head) Object.assign(state, changesOf(item));
     prevHash = hash;
     expected++;
   }
@@ -245,7 +298,6 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
       `steps ${last + 1} to ${lastAnchored} are gone: the anchor holds step ${lastAnchored}, the table ends at step ${last}`,
     );
   }
-  const head = typeof incident.lastSeq === 'number' ? incident.lastSeq : 0;
   if (head > last) {
     return broken(
       last + 1,
@@ -255,6 +307,14 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
   }
   if (head > 0 && incident.lastHash !== steps[head - 1]?.hash) {
     return broken(head, 'incident-edited', `the incident's head does not match step ${head}`);
+  }
+  const pending = changeAfterHead(incident, steps);
+  if (pending !== undefined && !((snapshot.laterHead ?? head) >= pending)) {
+    return broken(
+      0,
+      'incident-edited',
+      `step ${pending} changes the incident, but the incident's head is at step ${snapshot.laterHead ?? head}: the head was moved back to hide the change`,
+    );
   }
 
   // The incident item against its opening and its chain.

@@ -2,7 +2,9 @@
  * The audit recorder: opens incidents, appends hash-chained, keyed and anchored steps, and reads them back.
  *
  * A step is one conditional put whose sort key is its sequence number, so that of two writers that read
- * the same last step only one can write the next: the other re-reads and tries again. Each step carries the
+ * the same last step only one can write the next: the other re-reads and tries again. A writer chains only
+ * onto a step it can vouch for (one it wrote, or one whose MAC the key confirms): a step a forger put in
+ * the table is never laundered by an honest step written after it. Each step carries the
  * record key's MAC of its hash, and once written its hash is anchored where nobody can take it back
  * (functions/shared/seal.ts). A step that changes the incident item (its status, its times) is written
  * together with that change in one transaction, so the item never says what no step says. After each
@@ -17,8 +19,8 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { KEY_ATTRIBUTES, keys, withoutAttributes } from './audit-table.ts';
-import { type VerifyResult, verifyRecord } from './audit-verify.ts';
+import { KEY_ATTRIBUTES, keys, seqOfStepKey, withoutAttributes } from './audit-table.ts';
+import { changeAfterHead, type VerifyResult, verifyRecord } from './audit-verify.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from './clock.ts';
 import {
   type Incident,
@@ -107,6 +109,29 @@ function incidentConditionFailed(error: unknown): boolean {
 /** An incident change that no longer applies: another writer raised the last-seen time further. */
 class StaleChange extends Error {}
 
+/** The last step of a chain (or the opening, as step 0), as a writer is about to chain onto it. */
+interface ChainTip {
+  readonly seq: number;
+  readonly hash: string;
+  /** The stored item; undefined for the opening. */
+  readonly item?: Readonly<Record<string, unknown>>;
+  /** The MAC it carries. */
+  readonly mac: string;
+}
+
+/** How many incidents' tips a recorder remembers (a Lambda container's recorder lives for many invocations). */
+const REMEMBERED = 1000;
+
+/** Remembers a value under a key, forgetting the oldest beyond {@link REMEMBERED}. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > REMEMBERED) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+}
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class AuditRecorder {
@@ -117,8 +142,13 @@ export class AuditRecorder {
   private readonly ids: IdSource;
   private readonly maxAppendAttempts: number;
   private readonly logger: Pick<Logger, 'warn'> | undefined;
-  /** Each incident's opening hash, once read: the `prevHash` of its first step. */
-  private readonly openings = new Map<string, string>();
+  /** Each incident's opening, once read: the `prevHash` of its first step and the MAC it carries. */
+  private readonly openings = new Map<string, ChainTip>();
+  /**
+   * Per incident, the last step (or opening) this recorder wrote or has checked with the key, by seq and
+   * hash: chaining onto it again needs no call of the key.
+   */
+  private readonly vouched = new Map<string, string>();
 
   constructor(options: AuditRecorderOptions) {
     this.client = options.client;
@@ -197,7 +227,8 @@ export class AuditRecorder {
       }
       throw error;
     }
-    this.openings.set(incident.id, hash);
+    remember(this.openings, incident.id, { seq: 0, hash, mac });
+    this.vouch(incident.id, 0, hash);
     await this.anchorQuietly(incident.id, 0, hash);
     return incident;
   }
@@ -292,10 +323,9 @@ export class AuditRecorder {
 
   private async append(incidentId: string, input: StepInput, raiseLastSeenTo?: string): Promise<Step> {
     const step = normalize(parseOrThrow(StepInputSchema, input, 'step'));
-    const opening = await this.openingOf(incidentId);
     for (let attempt = 1; attempt <= this.maxAppendAttempts; attempt++) {
-      const last = await this.lastStep(incidentId);
-      const seq = (last?.seq ?? 0) + 1;
+      const tip = (await this.lastStep(incidentId)) ?? (await this.openingOf(incidentId));
+      const seq = tip.seq + 1;
       const recordedAt = this.clock();
       const item: Record<string, unknown> = {
         ...keys.step(incidentId, seq),
@@ -306,13 +336,18 @@ export class AuditRecorder {
         seq,
         startedAt: step.startedAt ?? recordedAt,
         recordedAt,
-        prevHash: last?.hash ?? opening,
+        prevHash: tip.hash,
       };
       const hash = stepHash(item);
       item.hash = hash;
-      item.mac = await this.sealed(`sealing step ${seq} of ${incidentId}`, () =>
-        this.seal.mac(stepMacMessage(incidentId, seq, hash)),
-      );
+      // The tip is checked while the new step is sealed: one more call of the key, no longer a wait.
+      const [mac] = await Promise.all([
+        this.sealed(`sealing step ${seq} of ${incidentId}`, () =>
+          this.seal.mac(stepMacMessage(incidentId, seq, hash)),
+        ),
+        this.vouchFor(incidentId, tip),
+      ]);
+      item.mac = mac;
       try {
         if (step.incident) await this.writeWithIncident(item, step.incident, raiseLastSeenTo);
         else {
@@ -327,23 +362,76 @@ export class AuditRecorder {
       } catch (error) {
         if (raiseLastSeenTo !== undefined && incidentConditionFailed(error)) throw new StaleChange();
         if (lostTheRace(error)) {
+          // A put the SDK retried after its first attempt was written fails its own condition: the place is
+          // taken by this very step, which must not be written twice.
+          if (!step.incident && (await this.stepAt(incidentId, seq))?.hash === hash) {
+            return this.written(incidentId, seq, hash, item, step.incident);
+          }
           // Another writer took this sequence number: wait a moment, with jitter, and read again.
           await pause(Math.random() * Math.min(50, attempt * 5));
           continue;
         }
         throw translateAwsError(error, `recording step ${seq} of ${incidentId}`);
       }
-      // The step is written: from here nothing may throw, or a caller would take a recorded step for a
-      // missing one.
-      await Promise.all([
-        step.incident ? undefined : this.moveHeadQuietly(incidentId, seq, hash),
-        this.anchorQuietly(incidentId, seq, hash),
-      ]);
-      return stepOf(item);
+      return this.written(incidentId, seq, hash, item, step.incident);
     }
     throw new WriteConflictError(
       `could not append to incident ${incidentId}: ${this.maxAppendAttempts} attempts lost to other writers`,
     );
+  }
+
+  /** After a step is written: from here nothing may throw, or a caller would take it for a missing one. */
+  private async written(
+    incidentId: string,
+    seq: number,
+    hash: string,
+    item: Record<string, unknown>,
+    changes: IncidentChanges | undefined,
+  ): Promise<Step> {
+    this.vouch(incidentId, seq, hash);
+    await Promise.all([
+      changes ? undefined : this.moveHeadQuietly(incidentId, seq, hash),
+      this.anchorQuietly(incidentId, seq, hash),
+    ]);
+    return stepOf(item);
+  }
+
+  private vouch(incidentId: string, seq: number, hash: string): void {
+    remember(this.vouched, incidentId, `${seq}#${hash}`);
+  }
+
+  /**
+   * Refuses to chain onto a tip the recorder cannot vouch for: one it did not write or check before, whose
+   * content does not match its hash, or whose MAC the key does not confirm. Chaining onto it would make a
+   * forged step look authentic to anyone who trusts the steps after it.
+   */
+  private async vouchFor(incidentId: string, tip: ChainTip): Promise<void> {
+    if (this.vouched.get(incidentId) === `${tip.seq}#${tip.hash}`) return;
+    const what = tip.seq === 0 ? 'its opening' : `step ${tip.seq}`;
+    const refuse = (
+      kind: 'step-edited' | 'step-forged' | 'incident-edited' | 'incident-forged',
+      why: string,
+    ) =>
+      new RecordTamperedError(
+        `incident ${incidentId}: ${what} ${why}; Cordon does not append to a record it cannot vouch for`,
+        { brokenSeq: tip.seq, kind, reason: `${what} ${why}` },
+      );
+    if (tip.item) {
+      const item = tip.item;
+      if (item.seq !== tip.seq || item.incidentId !== incidentId || stepHash(item) !== tip.hash) {
+        throw refuse('step-edited', 'does not match its hash or its place');
+      }
+    }
+    const valid = await this.sealed(`verifying ${what} of ${incidentId}`, () =>
+      this.seal.verify(stepMacMessage(incidentId, tip.seq, tip.hash), tip.mac),
+    );
+    if (!valid) {
+      throw refuse(
+        tip.seq === 0 ? 'incident-forged' : 'step-forged',
+        'carries no valid MAC of the record key',
+      );
+    }
+    this.vouch(incidentId, tip.seq, tip.hash);
   }
 
   /** The step and the incident's change (and head) in one transaction. */
@@ -393,15 +481,24 @@ export class AuditRecorder {
     );
   }
 
-  /** The hash the incident's first step follows: its opening's (read once per incident). */
-  private async openingOf(incidentId: string): Promise<string> {
+  /** What the incident's first step follows: its opening (read once per incident). */
+  private async openingOf(incidentId: string): Promise<ChainTip> {
     const known = this.openings.get(incidentId);
     if (known !== undefined) return known;
     const item = await this.incidentItem(incidentId);
     if (!item) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
-    const hash = typeof item.openingHash === 'string' ? item.openingHash : GENESIS_HASH;
-    this.openings.set(incidentId, hash);
-    return hash;
+    const stored = typeof item.openingHash === 'string' ? item.openingHash : GENESIS_HASH;
+    const opening = item.opening;
+    // An opening that does not match its own hash is refused as the MAC would be.
+    const hash =
+      typeof opening === 'object' &&
+      opening !== null &&
+      openingHash(opening as Record<string, unknown>) === stored
+        ? stored
+        : GENESIS_HASH;
+    const tip: ChainTip = { seq: 0, hash, mac: typeof item.openingMac === 'string' ? item.openingMac : '' };
+    remember(this.openings, incidentId, tip);
+    return tip;
   }
 
   /** Runs a call of the record key, with AWS's throttling and 5xx as Cordon's retryable errors. */
@@ -455,7 +552,8 @@ export class AuditRecorder {
     }
   }
 
-  private async lastStep(incidentId: string): Promise<Step | undefined> {
+  /** The last stored step, numbered by its key (what the next step's key follows), not by what it says. */
+  private async lastStep(incidentId: string): Promise<ChainTip | undefined> {
     const result = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -467,7 +565,20 @@ export class AuditRecorder {
       }),
     );
     const item = result.Items?.[0];
-    return item ? stepOf(item) : undefined;
+    if (!item) return undefined;
+    return {
+      seq: seqOfStepKey(item),
+      hash: typeof item.hash === 'string' ? item.hash : '',
+      item,
+      mac: typeof item.mac === 'string' ? item.mac : '',
+    };
+  }
+
+  private async stepAt(incidentId: string, seq: number): Promise<Record<string, unknown> | undefined> {
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.step(incidentId, seq), ConsistentRead: true }),
+    );
+    return result.Item;
   }
 
   /** Every step of an incident, in order, as stored (keys included, for verification). */
@@ -541,7 +652,19 @@ export class AuditRecorder {
         this.seal.anchors(incidentId),
       );
       const steps = await this.storedSteps(incidentId);
-      const result = await verifyRecord({ incidentId, incident, steps, anchors }, (message, mac) =>
+      // A step past the head that changes the incident was written with its head: read the head again.
+      const laterHead =
+        changeAfterHead(incident, steps) === undefined
+          ? undefined
+          : (await this.incidentItem(incidentId))?.lastSeq;
+      const snapshot = {
+        incidentId,
+        incident,
+        steps,
+        anchors,
+        ...(typeof laterHead === 'number' ? { laterHead } : {}),
+      };
+      const result = await verifyRecord(snapshot, (message, mac) =>
         this.sealed(`verifying a MAC of ${incidentId}`, () => this.seal.verify(message, mac)),
       );
       if (result.ok || result.kind !== 'incident-edited' || read >= 3) return { result, incident, steps };

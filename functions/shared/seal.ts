@@ -22,7 +22,7 @@ import {
   KMSInvalidMacException,
   VerifyMacCommand,
 } from '@aws-sdk/client-kms';
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SEQ_DIGITS } from './audit-table.ts';
 import { awsCall } from './aws.ts';
 
@@ -31,6 +31,11 @@ export interface AnchorEntry {
   readonly incidentId: string;
   readonly seq: number;
   readonly hash: string;
+  /**
+   * Set when the anchor was hidden: a delete marker stands over its name, so a listing of current objects
+   * no longer shows it. The locked version itself cannot be deleted; nobody Cordon trusts ever hides one.
+   */
+  readonly hidden?: true;
 }
 
 /** The key and the anchor, as the recorder and the approval functions use them. */
@@ -45,7 +50,7 @@ export interface RecordSeal {
   verify(message: string, mac: string): Promise<boolean>;
   /** Anchors a hash; an identical anchor already there counts as written. */
   anchor(entry: AnchorEntry): Promise<void>;
-  /** Every anchor of an incident, in sequence order, every page read. */
+  /** Every anchor of an incident, hidden ones included, in sequence order, every page read. */
   anchors(incidentId: string): Promise<AnchorEntry[]>;
 }
 
@@ -180,23 +185,49 @@ export class KmsS3Seal implements RecordSeal {
     }
   }
 
+  /**
+   * Lists versions, not current objects: Object Lock keeps a locked version from being deleted, but a
+   * delete without a version id still puts a delete marker over it, and a listing of current objects would
+   * then not show the anchor. Each name is reported once, marked hidden when a delete marker stands over it.
+   */
   async anchors(incidentId: string): Promise<AnchorEntry[]> {
     const prefix = `${ANCHOR_PREFIX}${incidentId}/`;
-    const out: AnchorEntry[] = [];
-    let token: string | undefined;
+    const found = new Map<string, { entry: AnchorEntry; hidden: boolean }>();
+    const note = (key: string | undefined, marker: boolean) => {
+      const name = key ?? '';
+      const known = found.get(name);
+      if (known) {
+        known.hidden ||= marker;
+        return;
+      }
+      // A name under the prefix that is not an anchor's is kept visible: verify reports it.
+      const entry = parseAnchorKey(incidentId, name) ?? { incidentId, seq: -1, hash: name };
+      found.set(name, { entry, hidden: marker });
+    };
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
     do {
-      const page = await awsCall(`s3:ListObjectsV2 ${this.bucket}/${prefix}`, () =>
+      const page = await awsCall(`s3:ListObjectVersions ${this.bucket}/${prefix}`, () =>
         this.#s3.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionIdMarker,
+          }),
         ),
       );
-      for (const object of page.Contents ?? []) {
-        const entry = object.Key === undefined ? undefined : parseAnchorKey(incidentId, object.Key);
-        // A name under the prefix that is not an anchor's is kept visible: verify reports it.
-        out.push(entry ?? { incidentId, seq: -1, hash: object.Key ?? '' });
+      for (const version of page.Versions ?? []) note(version.Key, false);
+      for (const marker of page.DeleteMarkers ?? []) note(marker.Key, true);
+      const truncated = page.IsTruncated === true;
+      keyMarker = truncated ? page.NextKeyMarker : undefined;
+      versionIdMarker = truncated ? page.NextVersionIdMarker : undefined;
+      if (truncated && keyMarker === undefined) {
+        throw new Error(`s3:ListObjectVersions ${this.bucket}/${prefix} was truncated without a next marker`);
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return out.sort((a, b) => a.seq - b.seq);
+    } while (keyMarker !== undefined);
+    return [...found.values()]
+      .map(({ entry, hidden }) => (hidden ? { ...entry, hidden: true as const } : entry))
+      .sort((a, b) => a.seq - b.seq);
   }
 }

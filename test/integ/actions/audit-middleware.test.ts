@@ -138,12 +138,49 @@ describe('the audit middleware', () => {
       return original(id, step);
     };
     const handler = middy<ActionEvent, ActionResult>()
-      .use(auditStep({ recorder: flaky, phase: 'containment', action: 'isolate-instance' }))
+      .use(
+        auditStep({
+          recorder: flaky,
+          phase: 'containment',
+          action: 'isolate-instance',
+          outcomeRetryDelaysMs: [],
+        }),
+      )
       .handler(async () => ({ status: 'succeeded' }));
     await expect(handler({ incidentId: incident.id }, context)).rejects.toMatchObject({
       name: 'ThrottlingError',
     });
     const steps = await recorder.steps(incident.id);
     expect(steps.map((s) => s.status)).toEqual(['started']);
+  });
+
+  it('tries the final step again before giving up: what the action saw before it acted exists only in memory', async () => {
+    const incident = await openIncident();
+    const { ProvisionedThroughputExceededException } = await import('@aws-sdk/client-dynamodb');
+    let appends = 0;
+    const flaky = table.recorder();
+    const original = flaky.appendStep.bind(flaky);
+    flaky.appendStep = async (id, step) => {
+      appends++;
+      if (appends === 2 || appends === 3) {
+        throw new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+      }
+      return original(id, step);
+    };
+    const handler = middy<ActionEvent, ActionResult>()
+      .use(
+        auditStep({
+          recorder: flaky,
+          phase: 'containment',
+          action: 'isolate-instance',
+          outcomeRetryDelaysMs: [1, 1, 1],
+        }),
+      )
+      .handler(async () => ({ status: 'succeeded', before: { groups: ['sg-1'] } }));
+    await handler({ incidentId: incident.id }, context);
+    const steps = await recorder.steps(incident.id);
+    expect(steps.map((s) => s.status)).toEqual(['started', 'succeeded']);
+    expect(steps[1]?.before).toEqual({ groups: ['sg-1'] });
+    expect(appends).toBe(4);
   });
 });

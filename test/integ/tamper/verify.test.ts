@@ -5,12 +5,15 @@
  * rewrite the anchor, and what `AuditRecorder.verify` (what `cordon verify` runs) says: the step and the
  * kind of the first break.
  */
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecorder, BreakKind, VerifyResult } from '#shared/audit';
 import { keys } from '#shared/audit-table';
-import { IncidentNotFoundError } from '#shared/errors';
+import { IncidentNotFoundError, RecordTamperedError } from '#shared/errors';
 import { openingHash, stepHash } from '#shared/hash-chain';
+import { anchorKey, stepMacMessage } from '#shared/seal';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/store.ts';
 import { createTestTable, type TestTable } from '../../support/store.ts';
 
 type Item = Record<string, unknown>;
@@ -514,5 +517,174 @@ describe("7. an edit of the incident item's own fields", () => {
       'incident-forged',
       /opening is not anchored and carries no valid MAC/,
     );
+  });
+});
+
+describe('8. what Cordon writes after a forged step', () => {
+  const note = {
+    phase: 'containment',
+    action: 'note',
+    status: 'noted',
+    actor: 'automation',
+  } as const;
+
+  async function forgeSixth(incidentId: string): Promise<Item> {
+    const last = await stored(incidentId, STEPS);
+    const item: Item = {
+      ...placed(last, incidentId, STEPS + 1),
+      action: 'iam-contain-user-key',
+      status: 'succeeded',
+      changes: { deactivated: ['AKIABOB0000000000001'] },
+      prevHash: last.hash,
+    };
+    item.hash = stepHash(item);
+    await put(item);
+    return item;
+  }
+
+  it('refuses to chain an honest step onto a forged one, whichever recorder appends', async () => {
+    const incidentId = await chain();
+    await forgeSixth(incidentId);
+    for (const writer of [recorder, table.recorder()]) {
+      await expect(writer.appendStep(incidentId, note)).rejects.toThrow(RecordTamperedError);
+      await expect(writer.raiseLastSeen(incidentId, '2026-11-02T00:00:00.000Z')).rejects.toThrow(
+        /step 6 carries no valid MAC of the record key; Cordon does not append to a record it cannot vouch for/,
+      );
+    }
+    // Nothing was written after it, and it is still named for what it is.
+    expect(await recorder.steps(incidentId)).toHaveLength(STEPS + 1);
+    expectBroken(await recorder.verify(incidentId), STEPS + 1, 'step-forged', /step 6 is not anchored/);
+  });
+
+  it('names a forged step even when a sealed, anchored step follows it: a later anchor does not vouch for it', async () => {
+    const incidentId = await chain();
+    const forged = await forgeSixth(incidentId);
+    // A writer that chained onto it without checking (as Cordon once did): its step is sealed and anchored.
+    const seventh: Item = { ...placed(forged, incidentId, STEPS + 2), action: 'note', prevHash: forged.hash };
+    seventh.hash = stepHash(seventh);
+    seventh.mac = await table.trust.seal.mac(stepMacMessage(incidentId, STEPS + 2, String(seventh.hash)));
+    await put(seventh);
+    await table.trust.seal.anchor({ incidentId, seq: STEPS + 2, hash: String(seventh.hash) });
+    await setIncident(incidentId, { lastSeq: STEPS + 2, lastHash: seventh.hash });
+    expectBroken(await recorder.verify(incidentId), STEPS + 1, 'step-forged', /step 6 is not anchored/);
+    await expect(recorder.verified(incidentId)).rejects.toThrow(RecordTamperedError);
+  });
+
+  it('refuses at once to append after a step whose key and content disagree on its number', async () => {
+    const incidentId = await chain();
+    // A copy of step 3 stored as step 6: it says seq 3, so a recorder trusting it would collide forever.
+    await put({ ...(await stored(incidentId, 3)), ...keys.step(incidentId, STEPS + 1) });
+    await expect(table.recorder({ maxAppendAttempts: 3 }).appendStep(incidentId, note)).rejects.toThrow(
+      /step 6 does not match its hash or its place/,
+    );
+  });
+
+  it('does not write a step twice when a retried put finds its own first attempt already written', async () => {
+    const incidentId = await chain();
+    let doubled = false;
+    const client = {
+      send: (async (command: unknown) => {
+        const input = (command as { input?: { Item?: Item } }).input;
+        if (!doubled && command instanceof PutCommand && String(input?.Item?.sk).startsWith('STEP#')) {
+          doubled = true;
+          // The first attempt is written, its answer lost; the SDK's retry then fails its condition.
+          await table.doc.send(command);
+        }
+        return table.doc.send(command as PutCommand);
+      }) as typeof table.doc.send,
+    };
+    const writer = table.recorder({ client });
+    const step = await writer.appendStep(incidentId, note);
+    expect(doubled).toBe(true);
+    expect(step.seq).toBe(STEPS + 1);
+    expect(await recorder.steps(incidentId)).toHaveLength(STEPS + 1);
+    expect(await recorder.verify(incidentId)).toMatchObject({ ok: true, steps: STEPS + 1 });
+  });
+});
+
+describe('9. anchors hidden, heads moved back, records never sealed', () => {
+  const s3 = () =>
+    table.trust.sandbox.attach(new S3Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
+
+  it('names anchors hidden behind delete markers, even when the tail they held was truncated to match', async () => {
+    const incidentId = await chain();
+    // Someone who could lift the bucket's deny (the root user can always delete a bucket policy) cannot
+    // delete a locked version, but a delete without a version id puts a marker over it.
+    for (const seq of [4, 5]) {
+      const hash = String((await stored(incidentId, seq)).hash);
+      await s3().send(
+        new DeleteObjectCommand({ Bucket: table.trust.bucket, Key: anchorKey({ incidentId, seq, hash }) }),
+      );
+    }
+    await remove(incidentId, 5);
+    await remove(incidentId, 4);
+    await setIncident(incidentId, { lastSeq: 3, lastHash: (await stored(incidentId, 3)).hash });
+    expectBroken(await recorder.verify(incidentId), 4, 'anchor-hidden', /hidden behind a delete marker/);
+  });
+
+  it('names a head moved back with the incident item, to hide a change a step made', async () => {
+    const incidentId = await chain();
+    await recorder.updateIncident(incidentId, {
+      status: 'contained',
+      containedAt: '2026-11-01T10:06:00.000Z',
+    });
+    const item = (
+      await table.doc.send(
+        new GetCommand({ TableName: table.tableName, Key: keys.incident(incidentId), ConsistentRead: true }),
+      )
+    ).Item as Item;
+    const { containedAt: _, ...rest } = item;
+    await put({
+      ...rest,
+      status: 'open',
+      gsi2pk: keys.status('open'),
+      lastSeq: STEPS,
+      lastHash: (await stored(incidentId, STEPS)).hash,
+    });
+    expectBroken(await recorder.verify(incidentId), 0, 'incident-edited', /head was moved back/);
+  });
+
+  it('takes no honest writer for a forger: verify stays ok while four writers raise the last-seen time', async () => {
+    const incidentId = await chain();
+    const writers = Array.from({ length: 4 }, () => table.recorder());
+    let writing = true;
+    const raised = Promise.all(
+      writers.map(async (writer, w) => {
+        for (let i = 0; i < 8; i++) {
+          await writer.raiseLastSeen(
+            incidentId,
+            `2026-11-02T00:${String(i * 4 + w).padStart(2, '0')}:00.000Z`,
+          );
+        }
+      }),
+    ).finally(() => {
+      writing = false;
+    });
+    const kinds: string[] = [];
+    while (writing) {
+      const result = await table.recorder().verify(incidentId);
+      kinds.push(result.ok ? 'ok' : `${result.kind}: ${result.reason}`);
+    }
+    await raised;
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(kinds.filter((kind) => kind !== 'ok')).toEqual([]);
+    expect(await recorder.verify(incidentId)).toMatchObject({ ok: true });
+  });
+
+  it('tells a record that was never sealed from one whose seal was stripped', async () => {
+    const incidentId = await chain();
+    const item = (
+      await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.incident(incidentId) }))
+    ).Item as Item;
+    const { opening: _o, openingHash: _h, openingMac: _m, ...unsealed } = item;
+    // A record as written before sealing: no opening, no MACs, no anchors.
+    const legacyId = `${incidentId}-legacy`;
+    await put({ ...unsealed, ...keys.incident(legacyId), id: legacyId });
+    const { mac: _mac, ...legacyStep } = await stored(incidentId, 1);
+    await put({ ...placed(legacyStep, legacyId, 1), incidentId: legacyId });
+    expectBroken(await recorder.verify(legacyId), 0, 'record-unsealed', /its record was not sealed/);
+    // The same stripped off an incident that was sealed: its anchors still say it was.
+    await put(unsealed);
+    expectBroken(await recorder.verify(incidentId), 0, 'incident-forged', /no opening hash/);
   });
 });
