@@ -189,17 +189,16 @@ export const GRANTS: Readonly<Record<string, FunctionGrants>> = {
   'iam-revoke-role-sessions': { iam: ['GetRole', 'GetRolePolicy', 'PutRolePolicy'] },
   'iam-root-manual': {},
   'iam-delete-key': { iam: ['ListAccessKeys', 'GetAccessKeyLastUsed', 'DeleteAccessKey'] },
+  // No PutUserPolicy or PutRolePolicy: a release only deletes its own incident's deny, never puts one.
   'iam-release': {
     iam: [
       'ListAccessKeys',
       'UpdateAccessKey',
       'GetUserPolicy',
-      'PutUserPolicy',
       'DeleteUserPolicy',
       'GetLoginProfile',
       'GetRole',
       'GetRolePolicy',
-      'PutRolePolicy',
       'DeleteRolePolicy',
     ],
   },

@@ -30,6 +30,14 @@ export const IsolateBeforeSchema = z.object({
 });
 export type IsolateBefore = z.infer<typeof IsolateBeforeSchema>;
 
+/**
+ * What `ec2-isolate` changed of the network ACLs (its `changes` hold more): each subnet whose association
+ * it replaced, from the ACL the subnet had to the quarantine ACL.
+ */
+export const IsolateAclChangesSchema = z.looseObject({
+  networkAcls: z.optional(z.array(z.looseObject({ subnetId: z.string(), from: z.string(), to: z.string() }))),
+});
+
 /** `ec2-protect-evidence`: the protections, the shutdown behaviour and DeleteOnTermination per volume. */
 export const ProtectBeforeSchema = z.object({
   instanceId: z.string(),
@@ -61,7 +69,7 @@ export const RevokeBeforeSchema = z.object({
     z.object({
       roleName: z.string(),
       path: z.string(),
-      /** The role's `cordon-revoke-sessions` policy before (URL-decoded JSON), or null when it had none. */
+      /** The incident's own revoke policy on the role before (URL-decoded JSON), or null: normally none. */
       revokePolicy: z.nullable(z.string()),
     }),
   ),
@@ -74,6 +82,3 @@ export const TagBeforeSchema = z.object({
   tags: z.record(z.string(), z.nullable(z.string())),
 });
 export type TagBefore = z.infer<typeof TagBeforeSchema>;
-
-/** The inline role policy `ec2-revoke-sessions` puts and `ec2-release` removes. */
-export const REVOKE_POLICY_NAME = 'cordon-revoke-sessions';

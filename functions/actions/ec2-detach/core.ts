@@ -26,7 +26,7 @@ import {
   mutation,
   newPlan,
 } from '../ec2-common/instance.ts';
-import { type MembershipClients, readMemberships } from './memberships.ts';
+import { detachCalls, type MembershipClients, readMemberships } from './memberships.ts';
 
 /** The event of `ec2-detach`. */
 export const DetachInputSchema = z.extend(Ec2EventSchema, { approved: z.optional(z.boolean()) });
@@ -57,7 +57,7 @@ export async function detachInstance(deps: DetachDeps, event: unknown): Promise<
   }
   const group = before.autoScalingGroup;
   if (group) {
-    await mutation(plan, `autoscaling:DetachInstances ${group.name} ${id}`, () =>
+    await mutation(plan, detachCalls.autoScalingGroup(group.name, id), () =>
       deps.autoScaling.send(
         new DetachInstancesCommand({
           AutoScalingGroupName: group.name,
@@ -71,7 +71,7 @@ export async function detachInstance(deps: DetachDeps, event: unknown): Promise<
   for (const r of before.targetGroups)
     byGroup.set(r.targetGroupArn, [...(byGroup.get(r.targetGroupArn) ?? []), r.port]);
   for (const [arn, ports] of byGroup) {
-    await mutation(plan, `elasticloadbalancing:DeregisterTargets ${arn} ${id}`, () =>
+    await mutation(plan, detachCalls.targetGroup(arn, id), () =>
       deps.elbv2.send(
         new DeregisterTargetsCommand({
           TargetGroupArn: arn,
@@ -81,7 +81,7 @@ export async function detachInstance(deps: DetachDeps, event: unknown): Promise<
     );
   }
   for (const name of before.loadBalancers) {
-    await mutation(plan, `elasticloadbalancing:DeregisterInstancesFromLoadBalancer ${name} ${id}`, () =>
+    await mutation(plan, detachCalls.loadBalancer(name, id), () =>
       deps.elb.send(
         new DeregisterInstancesFromLoadBalancerCommand({
           LoadBalancerName: name,

@@ -18,6 +18,19 @@ import {
 import { awsCall } from '#shared/aws';
 import type { DetachBefore } from '../ec2-common/records.ts';
 
+/**
+ * The calls `ec2-detach` records (in `changes.calls`) for each membership it removes: `ec2-release`
+ * gives back only a membership whose removal, of this instance, the record holds.
+ */
+export const detachCalls = {
+  autoScalingGroup: (group: string, instanceId: string) =>
+    `autoscaling:DetachInstances ${group} ${instanceId}`,
+  targetGroup: (targetGroupArn: string, instanceId: string) =>
+    `elasticloadbalancing:DeregisterTargets ${targetGroupArn} ${instanceId}`,
+  loadBalancer: (name: string, instanceId: string) =>
+    `elasticloadbalancing:DeregisterInstancesFromLoadBalancer ${name} ${instanceId}`,
+};
+
 /** The clients that know where an instance takes traffic from. */
 export interface MembershipClients {
   readonly autoScaling: Pick<AutoScalingClient, 'send'>;

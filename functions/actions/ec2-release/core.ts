@@ -3,17 +3,21 @@
  * actions recorded in the incident's audit record, as their `before`. The record is read verified (its
  * chain, key and anchor: functions/shared/audit-verify.ts); on a break the release refuses
  * (`RecordTamperedError`, recorded and emailed by the playbook). It undoes only what Cordon did:
- * - `ec2-isolate`: the groups of each interface, the network ACL of each quarantined subnet, and explicit
- *   connection-tracking timeouts;
- * - `ec2-revoke-sessions`: deletes `cordon-revoke-sessions` from the role if Cordon put it there and it is
- *   still exactly Cordon's deny (the one shape the code builds); never puts a policy back (a policy of that
- *   name the role had before containment was left as it was). It associates the instance profile again
+ * - `ec2-isolate`: the groups of each interface, the network ACL of each quarantined subnet (only a subnet
+ *   of the instance's own interfaces, recorded replaced by the quarantine ACL that it still has), and
+ *   explicit connection-tracking timeouts;
+ * - `ec2-revoke-sessions`: deletes the incident's own deny (`cordon-revoke-sessions-<incident>`, see
+ *   `revokePolicyName`) from the role its step recorded putting it on, only while it is still exactly the
+ *   document that step put; another incident's deny on the same role (another instance with the same
+ *   profile) has another name and stays. It never puts a policy. It associates the instance profile again
  *   only when live state agrees with the record (the profile exists with that ARN and still holds the
  *   recorded role), the role is one Cordon may pass (`settings.instanceRoles`, the only roles it has
  *   `iam:PassRole` for) and not one it must never touch; otherwise it refuses and says what to do by hand;
  * - `ec2-protect-evidence`: termination and stop protection, shutdown behaviour, DeleteOnTermination;
  * - `ec2-tag`: the previous value of each tag, or no tag;
- * - `ec2-detach`: AttachInstances to the Auto Scaling group, RegisterTargets, RegisterInstancesWithLoadBalancer.
+ * - `ec2-detach`: AttachInstances to the Auto Scaling group, RegisterTargets,
+ *   RegisterInstancesWithLoadBalancer, each only for a membership whose removal, of this instance, the
+ *   detach step records.
  *
  * For each action the first step that succeeded (not a dry run, not `already-done`) holds the state
  * before the incident: a later step of the same action (the isolate stage of the two-step swap, a retry)
@@ -21,9 +25,9 @@
  *
  * It reads everything and checks it before changing anything, and refuses with {@link ReleaseRefusedError}
  * when the instance changed in a way the record does not cover: terminated, an interface added or removed,
- * an interface whose groups are neither the recorded ones nor Cordon's, another instance profile, another
- * Auto Scaling group. Each restore is made only where the current state differs, so a second run changes
- * nothing and reports `already-done`.
+ * an interface whose groups are neither the recorded ones nor Cordon's, a subnet's ACL changed by hand,
+ * the deny changed by hand, another instance profile, another Auto Scaling group. Each restore is made
+ * only where the current state differs, so a second run changes nothing and reports `already-done`.
  *
  * What stays: the isolation (and untrack) groups and the quarantine network ACL, reused by later incidents.
  * What cannot be exact: AttachInstances raises the group's desired capacity by one (the group launched a
@@ -71,20 +75,20 @@ import {
 import {
   type DetachBefore,
   DetachBeforeSchema,
+  IsolateAclChangesSchema,
   type IsolateBefore,
   IsolateBeforeSchema,
   type ProtectBefore,
   ProtectBeforeSchema,
-  REVOKE_POLICY_NAME,
   type RevokeBefore,
   RevokeBeforeSchema,
   type TagBefore,
   TagBeforeSchema,
 } from '../ec2-common/records.ts';
-import { type MembershipClients, readMemberships } from '../ec2-detach/memberships.ts';
+import { detachCalls, type MembershipClients, readMemberships } from '../ec2-detach/memberships.ts';
 import { applyProtections, readProtections } from '../ec2-protect-evidence/core.ts';
 import { currentAssociation, rolePolicy } from '../ec2-revoke-sessions/core.ts';
-import { revokedBefore } from '../iam-common/iam.ts';
+import { releaseRevokePolicy, revokePolicyName } from '../iam-common/iam.ts';
 import { ReleaseRefusedError } from './errors.ts';
 
 /** The event of `ec2-release`. */
@@ -96,7 +100,10 @@ export const ReleaseInputSchema = z.extend(Ec2EventSchema, {
 /** What the release reads of the audit record: the steps, verified (an `AuditRecorder` has it). */
 export interface StepSource {
   verified(incidentId: string): Promise<{
-    readonly steps: readonly Pick<Step, 'seq' | 'action' | 'status' | 'before' | 'changes' | 'dryRun'>[];
+    readonly steps: readonly Pick<
+      Step,
+      'seq' | 'action' | 'status' | 'before' | 'changes' | 'dryRun' | 'recordedAt'
+    >[];
   }>;
 }
 
@@ -124,81 +131,157 @@ export interface ReleaseDeps extends MembershipClients {
 }
 
 type Steps = Awaited<ReturnType<StepSource['verified']>>['steps'];
+type RecordedStep = Steps[number];
 
-/** The `before` of every succeeded step of `action` for the instance, oldest first. */
+/** Steps of one action for the instance, each with its `before` read. */
+type Recorded<T> = { step: RecordedStep; before: T }[];
+
+/** Every succeeded step of `action` for the instance (not a dry run), with its `before` read; oldest first. */
 function recorded<T extends { instanceId: string }>(
   steps: Steps,
   action: string,
   schema: z.ZodMiniType<T>,
   instanceId: string,
-): T[] {
-  const found: T[] = [];
+): Recorded<T> {
+  const found: Recorded<T> = [];
   for (const step of steps) {
     if (step.action !== action || step.status !== 'succeeded' || step.dryRun === true) continue;
     const parsed = z.safeParse(schema, step.before);
     if (!parsed.success) {
       throw new ReleaseRefusedError(`step ${step.seq} (${action}) has a before the release cannot read`);
     }
-    if (parsed.data.instanceId === instanceId) found.push(parsed.data);
+    if (parsed.data.instanceId === instanceId) found.push({ step, before: parsed.data });
   }
   return found;
 }
 
 const CORDON_GROUP = /^cordon-(isolation|untrack)-/;
 
+/** A subnet's network ACL as the incident changed it: the one it had, and the quarantine put instead. */
+interface AclUndo {
+  subnetId: string;
+  networkAclId: string;
+  quarantineAclId: string;
+  seq: number;
+}
+
+/** The deny this incident put on a role: the last document its steps recorded putting there. */
+interface DenyUndo {
+  roleName: string;
+  put: { document: string; seq: number; recordedAt: string };
+}
+
 interface Plan {
   isolate?: IsolateBefore;
-  acls: IsolateBefore['networkAcls'];
+  acls: AclUndo[];
   protect?: ProtectBefore;
   detach?: DetachBefore;
   revoke?: RevokeBefore;
-  /** The role Cordon put its deny on (its own `changes` say so), when it did. */
-  deniedRole?: string;
+  denies: DenyUndo[];
   tags?: TagBefore;
 }
 
 const RevokeChangesSchema = z.looseObject({
-  revokePolicy: z.optional(z.looseObject({ roleName: z.string(), document: z.optional(z.string()) })),
+  revokePolicy: z.optional(
+    z.looseObject({
+      policyName: z.optional(z.string()),
+      roleName: z.string(),
+      document: z.optional(z.string()),
+    }),
+  ),
 });
 
-/** The roles on which `ec2-revoke-sessions` put its deny, as its own recorded changes say. */
-function deniedRoles(steps: Steps, instanceId: string): Set<string> {
-  const roles = new Set<string>();
-  for (const step of steps) {
-    if (step.action !== 'ec2-revoke-sessions' || step.status !== 'succeeded' || step.dryRun === true)
-      continue;
-    const before = z.safeParse(RevokeBeforeSchema, step.before);
-    const changes = z.safeParse(RevokeChangesSchema, step.changes);
-    if (!before.success || before.data.instanceId !== instanceId || !changes.success) continue;
-    const put = changes.data.revokePolicy;
-    if (put?.document !== undefined) roles.add(put.roleName);
+const CallsSchema = z.looseObject({ calls: z.array(z.string()) });
+
+/**
+ * The subnets whose network ACL the incident replaced: each taken from a step that records both the ACL
+ * the subnet had (its `before`) and the replacement, from that ACL to the quarantine (its `changes`).
+ */
+function aclUndos(isolations: Recorded<IsolateBefore>): AclUndo[] {
+  const acls = new Map<string, AclUndo>();
+  for (const { step, before } of isolations) {
+    const changes = z.safeParse(IsolateAclChangesSchema, step.changes);
+    for (const acl of before.networkAcls) {
+      if (acls.has(acl.subnetId)) continue;
+      const change = changes.success
+        ? changes.data.networkAcls?.find((c) => c.subnetId === acl.subnetId && c.from === acl.networkAclId)
+        : undefined;
+      if (!change) {
+        throw new ReleaseRefusedError(
+          `step ${step.seq} (ec2-isolate) records the network ACL of ${acl.subnetId} before containment but not that it replaced it`,
+        );
+      }
+      acls.set(acl.subnetId, {
+        subnetId: acl.subnetId,
+        networkAclId: acl.networkAclId,
+        quarantineAclId: change.to,
+        seq: step.seq,
+      });
+    }
   }
-  return roles;
+  return [...acls.values()];
 }
 
-function readPlan(steps: Steps, instanceId: string): Plan {
-  const isolations = recorded(steps, 'ec2-isolate', IsolateBeforeSchema, instanceId);
-  const acls = new Map<string, string>();
-  for (const isolation of isolations) {
-    for (const acl of isolation.networkAcls)
-      if (!acls.has(acl.subnetId)) acls.set(acl.subnetId, acl.networkAclId);
+/**
+ * The memberships the incident took away: the first detach step's `before`, every membership of which
+ * its `changes.calls` must record removing, of this instance. Anything else is refused, not given back.
+ */
+function detachUndo(detaches: Recorded<DetachBefore>, instanceId: string): DetachBefore | undefined {
+  const first = detaches[0];
+  if (!first) return undefined;
+  const { step, before } = first;
+  const changes = z.safeParse(CallsSchema, step.changes);
+  const calls = changes.success ? changes.data.calls : [];
+  const unrecorded = [
+    ...(before.autoScalingGroup
+      ? [detachCalls.autoScalingGroup(before.autoScalingGroup.name, instanceId)]
+      : []),
+    ...before.targetGroups.map((t) => detachCalls.targetGroup(t.targetGroupArn, instanceId)),
+    ...before.loadBalancers.map((name) => detachCalls.loadBalancer(name, instanceId)),
+  ].filter((call) => !calls.includes(call));
+  if (unrecorded.length > 0) {
+    throw new ReleaseRefusedError(
+      `step ${step.seq} (ec2-detach) records memberships of ${instanceId} that it does not record removing (${unrecorded.join(', ')}): the release gives back only what containment took away; restore them by hand if they are right`,
+    );
   }
-  const revoke = recorded(steps, 'ec2-revoke-sessions', RevokeBeforeSchema, instanceId).find(
-    (r) => r.association !== null,
-  );
-  const denied = deniedRoles(steps, instanceId);
-  const roleName = revoke?.role?.roleName;
+  return before;
+}
+
+/**
+ * The denies the incident put, by role: from each revoke step's own `changes`, which must name the
+ * incident's policy ({@link revokePolicyName}) and the role of its own `before`; the last one per role is
+ * what the role should carry now.
+ */
+function denyUndos(revokes: Recorded<RevokeBefore>, policyName: string): DenyUndo[] {
+  const denies = new Map<string, DenyUndo>();
+  for (const { step, before } of revokes) {
+    const changes = z.safeParse(RevokeChangesSchema, step.changes);
+    const put = changes.success ? changes.data.revokePolicy : undefined;
+    if (put?.document === undefined) continue;
+    if (put.policyName !== policyName || put.roleName !== before.role?.roleName) {
+      throw new ReleaseRefusedError(
+        `step ${step.seq} (ec2-revoke-sessions) records putting ${put.policyName ?? 'a policy'} on role ${put.roleName}, not this incident's ${policyName} on the role of its instance profile (${before.role?.roleName ?? 'none'}): review the role's policies and remove the deny by hand`,
+      );
+    }
+    denies.set(put.roleName, {
+      roleName: put.roleName,
+      put: { document: put.document, seq: step.seq, recordedAt: step.recordedAt },
+    });
+  }
+  return [...denies.values()];
+}
+
+function readPlan(steps: Steps, instanceId: string, policyName: string): Plan {
+  const isolations = recorded(steps, 'ec2-isolate', IsolateBeforeSchema, instanceId);
+  const revokes = recorded(steps, 'ec2-revoke-sessions', RevokeBeforeSchema, instanceId);
   return {
-    isolate: isolations[0],
-    acls: [...acls].map(([subnetId, networkAclId]) => ({ subnetId, networkAclId })),
-    protect: recorded(steps, 'ec2-protect-evidence', ProtectBeforeSchema, instanceId)[0],
-    detach: recorded(steps, 'ec2-detach', DetachBeforeSchema, instanceId)[0],
-    revoke,
-    // Cordon's deny is undone only where Cordon put it, and the role had no policy of that name before.
-    ...(roleName && denied.has(roleName) && revoke?.role?.revokePolicy === null
-      ? { deniedRole: roleName }
-      : {}),
-    tags: recorded(steps, 'ec2-tag', TagBeforeSchema, instanceId)[0],
+    isolate: isolations[0]?.before,
+    acls: aclUndos(isolations),
+    protect: recorded(steps, 'ec2-protect-evidence', ProtectBeforeSchema, instanceId)[0]?.before,
+    detach: detachUndo(recorded(steps, 'ec2-detach', DetachBeforeSchema, instanceId), instanceId),
+    revoke: revokes.find((r) => r.before.association !== null)?.before,
+    denies: denyUndos(revokes, policyName),
+    tags: recorded(steps, 'ec2-tag', TagBeforeSchema, instanceId)[0]?.before,
   };
 }
 
@@ -234,6 +317,7 @@ async function liveProfile(
 function currentInterfaces(instance: Instance) {
   return (instance.NetworkInterfaces ?? []).map((nic) => ({
     networkInterfaceId: nic.NetworkInterfaceId ?? '',
+    subnetId: nic.SubnetId ?? '',
     groups: (nic.Groups ?? []).map((g) => ({ id: g.GroupId ?? '', name: g.GroupName ?? '' })),
     tracking: nic.ConnectionTrackingConfiguration,
   }));
@@ -246,12 +330,19 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
   const { ec2 } = deps;
   const plan: CallPlan = newPlan(input.dryRun);
   // The record is evidence, not instruction, until it verifies: a break throws RecordTamperedError.
-  const { steps } = await deps.recorder.verified(input.containmentIncidentId ?? input.incidentId);
-  const record = readPlan(steps, id);
-  if (!record.isolate && !record.protect && !record.detach && !record.revoke && !record.tags) {
-    throw new ReleaseRefusedError(
-      `the record of incident ${input.containmentIncidentId ?? input.incidentId} holds no containment of ${id}`,
-    );
+  const containment = input.containmentIncidentId ?? input.incidentId;
+  const { steps } = await deps.recorder.verified(containment);
+  const policyName = revokePolicyName(containment);
+  const record = readPlan(steps, id, policyName);
+  if (
+    !record.isolate &&
+    !record.protect &&
+    !record.detach &&
+    !record.revoke &&
+    record.denies.length === 0 &&
+    !record.tags
+  ) {
+    throw new ReleaseRefusedError(`the record of incident ${containment} holds no containment of ${id}`);
   }
 
   // ---- read and check everything first
@@ -316,22 +407,51 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
       `instance ${id} now has instance profile ${profileArnNow}, not ${profile.profileArn}`,
     );
   }
-  // The role Cordon denied: still Cordon's exact deny, on a role it may touch, or the release refuses.
-  const deniedRole = record.deniedRole;
-  const policyNow = deniedRole ? await rolePolicy(deps.iam, deniedRole, REVOKE_POLICY_NAME) : null;
-  if (deniedRole && policyNow !== null) {
-    if (revokedBefore(policyNow) === undefined) {
+  // The network ACLs: only of the instance's own subnets, each put back from the quarantine this incident
+  // put there; a subnet whose ACL someone changed since is refused.
+  const liveSubnets = new Set(nics.map((n) => n.subnetId));
+  const recordedSubnets = new Set(record.isolate?.interfaces.map((n) => n.subnetId) ?? []);
+  const aclRestores: { subnetId: string; associationId: string; networkAclId: string }[] = [];
+  for (const acl of record.acls) {
+    if (!liveSubnets.has(acl.subnetId) || !recordedSubnets.has(acl.subnetId)) {
       throw new ReleaseRefusedError(
-        `the ${REVOKE_POLICY_NAME} policy on role ${deniedRole} is no longer the deny Cordon put there: someone changed it; review and remove it by hand`,
+        `step ${acl.seq} (ec2-isolate) records replacing the network ACL of ${acl.subnetId}, which is not a subnet of ${id}'s interfaces: the release changes only the instance's own subnets`,
       );
     }
-    const role = await liveRole(deps.iam, deniedRole);
+    const current = acls?.NetworkAcls?.find((a) => a.Associations?.some((x) => x.SubnetId === acl.subnetId));
+    const associationId = current?.Associations?.find(
+      (x) => x.SubnetId === acl.subnetId,
+    )?.NetworkAclAssociationId;
+    if (current?.NetworkAclId === acl.networkAclId) continue;
+    if (!associationId || current?.NetworkAclId !== acl.quarantineAclId) {
+      throw new ReleaseRefusedError(
+        `the network ACL of ${acl.subnetId} is now ${current?.NetworkAclId ?? 'unknown'}, neither the quarantine ACL this incident put there (${acl.quarantineAclId}) nor the one it had (${acl.networkAclId}): someone changed it; put it back by hand if that is right (aws ec2 replace-network-acl-association --association-id ${associationId ?? '<the subnet association>'} --network-acl-id ${acl.networkAclId})`,
+      );
+    }
+    aclRestores.push({ subnetId: acl.subnetId, associationId, networkAclId: acl.networkAclId });
+  }
+  // The denies this incident put: each deleted only while it is still the document the incident put
+  // there, on a role Cordon may touch; another incident's deny on the same role has another name.
+  const denies = await Promise.all(
+    record.denies.map(async (deny) => ({
+      deny,
+      live: await rolePolicy(deps.iam, deny.roleName, policyName),
+    })),
+  );
+  const deletes: string[] = [];
+  for (const { deny, live } of denies) {
+    const manual = `aws iam delete-role-policy --role-name ${deny.roleName} --policy-name ${policyName}`;
+    const decision = releaseRevokePolicy(`role ${deny.roleName}`, policyName, deny.put, live, manual);
+    if (decision.action === 'refuse') throw new ReleaseRefusedError(decision.reason);
+    if (decision.action === 'none') continue;
+    const role = await liveRole(deps.iam, deny.roleName);
     const why = role ? deps.roles.untouchable(role) : undefined;
     if (why) {
       throw new ReleaseRefusedError(
-        `role ${deniedRole} is one Cordon must not touch (${why}): remove its ${REVOKE_POLICY_NAME} policy by hand`,
+        `role ${deny.roleName} is one Cordon must not touch (${why}): remove its ${policyName} policy by hand (${manual})`,
       );
     }
+    deletes.push(deny.roleName);
   }
   // The profile goes back only as the record and live state agree, with a role Cordon may pass.
   const reassociate = profile !== undefined && !profileArnNow;
@@ -391,7 +511,10 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
       groups: n.groups.map((g) => g.id),
     })),
     ...(protections ? { protections } : {}),
-    ...(record.revoke ? { profileArn: profileArnNow ?? null, revokePolicy: policyNow !== null } : {}),
+    ...(record.revoke ? { profileArn: profileArnNow ?? null } : {}),
+    ...(denies.length > 0
+      ? { revokePolicies: Object.fromEntries(denies.map(({ deny, live }) => [deny.roleName, live !== null])) }
+      : {}),
     ...(memberships ? { memberships } : {}),
     tags: tagsOf(instance.Tags),
   };
@@ -452,26 +575,21 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
       }
     }
   }
-  for (const acl of record.acls) {
-    const current = acls?.NetworkAcls?.find((a) => a.Associations?.some((x) => x.SubnetId === acl.subnetId));
-    const associationId = current?.Associations?.find(
-      (x) => x.SubnetId === acl.subnetId,
-    )?.NetworkAclAssociationId;
-    if (!current || !associationId || current.NetworkAclId === acl.networkAclId) continue;
+  for (const acl of aclRestores) {
     await ec2Mutation(plan, `ec2:ReplaceNetworkAclAssociation ${acl.subnetId}`, (DryRun) =>
       ec2.send(
         new ReplaceNetworkAclAssociationCommand({
           DryRun,
-          AssociationId: associationId,
+          AssociationId: acl.associationId,
           NetworkAclId: acl.networkAclId,
         }),
       ),
     );
   }
 
-  if (deniedRole && policyNow !== null) {
-    await mutation(plan, `iam:DeleteRolePolicy ${deniedRole} ${REVOKE_POLICY_NAME}`, () =>
-      deps.iam.send(new DeleteRolePolicyCommand({ RoleName: deniedRole, PolicyName: REVOKE_POLICY_NAME })),
+  for (const roleName of deletes) {
+    await mutation(plan, `iam:DeleteRolePolicy ${roleName} ${policyName}`, () =>
+      deps.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
     );
   }
   if (reassociate && profile) {

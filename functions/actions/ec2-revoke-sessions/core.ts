@@ -1,15 +1,18 @@
 /**
  * The core of `ec2-revoke-sessions`: cuts the instance off from its role.
- * 1. Puts an inline policy `cordon-revoke-sessions` on the profile's role that denies everything to
- *    sessions issued before now (`DateLessThan` on `aws:TokenIssueTime`), the document the IAM console's
- *    "Revoke active sessions" writes
- *    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html). Credentials
- *    already handed to the instance (and copied off it) stop working; sessions issued later are not
- *    affected. It applies to every session of the role, on every instance that uses it: that is how AWS
- *    revokes, and the `note` says so. A role that must never be touched ({@link untouchableReason}:
- *    service-linked, whose sessions cannot be revoked (same page), AWS-reserved, CDK bootstrap, Cordon's
- *    own, break-glass, or carrying the protected tag, approved or not) gets no policy: the skip and its
- *    reason are recorded, and a person acts.
+ * 1. Puts the incident's own inline policy on the profile's role ({@link revokePolicyName}:
+ *    `cordon-revoke-sessions-<incident>`) that denies everything to sessions issued before now
+ *    (`DateLessThan` on `aws:TokenIssueTime`), the document the IAM console's "Revoke active sessions"
+ *    writes (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html).
+ *    Credentials already handed to the instance (and copied off it) stop working; sessions issued later
+ *    are not affected. It applies to every session of the role, on every instance that uses it: that is
+ *    how AWS revokes, and the `note` says so. Another incident's deny on the same role (another instance
+ *    with the same profile) is not relied on: its cut-off is older, so sessions issued since would
+ *    survive, and its release would take it away; this incident adds its own, which only its own release
+ *    removes. A role that must never be touched ({@link untouchableReason}: service-linked, whose sessions
+ *    cannot be revoked (same page), AWS-reserved, CDK bootstrap, Cordon's own, break-glass, or carrying
+ *    the protected tag, approved or not) gets no policy: the skip and its reason are recorded, and a
+ *    person acts.
  * 2. Disassociates the instance profile, so that the instance gets no new credentials
  *    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateIamInstanceProfile.html). That
  *    changes the instance, not the role: it is done for an untouchable role too.
@@ -49,7 +52,8 @@ import {
   mutation,
   newPlan,
 } from '../ec2-common/instance.ts';
-import { REVOKE_POLICY_NAME, type RevokeBefore } from '../ec2-common/records.ts';
+import type { RevokeBefore } from '../ec2-common/records.ts';
+import { revokePolicyDocument, revokePolicyName } from '../iam-common/iam.ts';
 import { untouchableReason } from '../iam-common/untouchable.ts';
 
 /** The event of `ec2-revoke-sessions`. */
@@ -69,23 +73,6 @@ export interface RevokeDeps {
   readonly breakGlassRoles?: readonly string[];
   /** Cordon's stack name, whose roles are `<stack>-*`. Default: only `cordon-*` counts as Cordon's. */
   readonly stackName?: string | undefined;
-}
-
-/** The deny-all policy for sessions issued before `at`, as the IAM user guide gives it. */
-export function revokePolicyDocument(at: Date): string {
-  // aws:TokenIssueTime is compared as an ISO 8601 date; seconds precision, as the console writes it.
-  const time = `${at.toISOString().slice(0, 19)}Z`;
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Deny',
-        Action: ['*'],
-        Resource: ['*'],
-        Condition: { DateLessThan: { 'aws:TokenIssueTime': time } },
-      },
-    ],
-  });
 }
 
 /** The instance's current profile association (`associating` or `associated`), if any. */
@@ -130,6 +117,7 @@ export async function revokeSessions(deps: RevokeDeps, event: unknown): Promise<
   const input = parseOrThrow(RevokeInputSchema, event, 'ec2-revoke-sessions input');
   const plan = newPlan(input.dryRun);
   const id = input.instanceId;
+  const policyName = revokePolicyName(input.incidentId);
   const instance = await describeLiveInstance(deps.ec2, id);
   assertNotProtected(instance, deps.protectedTag, input.approved);
   const association = await currentAssociation(deps.ec2, id);
@@ -164,9 +152,10 @@ export async function revokeSessions(deps: RevokeDeps, event: unknown): Promise<
   if (roleName && before.role) {
     const [got, existing] = await Promise.all([
       awsCall(`iam:GetRole ${roleName}`, () => deps.iam.send(new GetRoleCommand({ RoleName: roleName }))),
-      rolePolicy(deps.iam, roleName, REVOKE_POLICY_NAME),
+      rolePolicy(deps.iam, roleName, policyName),
     ]);
-    // Recorded as it is, skipped or not: a release must find the role exactly as it was.
+    // The incident's own policy, recorded as it is, skipped or not (normally none: a retry found one its
+    // first attempt put but did not record).
     before.role.revokePolicy = existing;
     const reason = untouchableReason(
       { roleName, path: got.Role?.Path ?? rolePath, tags: got.Role?.Tags },
@@ -175,15 +164,14 @@ export async function revokeSessions(deps: RevokeDeps, event: unknown): Promise<
     if (reason !== undefined) {
       policy = { roleName, skipped: reason };
       notes.push(`skipped the session revocation: ${reason}; manual action required`);
-    } else if (before.role.revokePolicy !== null) {
-      notes.push(`role ${roleName} already had ${REVOKE_POLICY_NAME}: kept as it is`);
     } else {
-      const document = revokePolicyDocument(deps.now());
-      await mutation(plan, `iam:PutRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
+      // Always a fresh cut-off, even over the incident's own earlier deny: sessions since would survive it.
+      const document = revokePolicyDocument(deps.now().toISOString());
+      await mutation(plan, `iam:PutRolePolicy ${roleName} ${policyName}`, () =>
         deps.iam.send(
           new PutRolePolicyCommand({
             RoleName: roleName,
-            PolicyName: REVOKE_POLICY_NAME,
+            PolicyName: policyName,
             PolicyDocument: document,
           }),
         ),
@@ -199,15 +187,14 @@ export async function revokeSessions(deps: RevokeDeps, event: unknown): Promise<
       deps.ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: associationId })),
     );
   } catch (error) {
-    // Keep the state before: a retry must find the role as it was, or it would take our policy for one
-    // that was there before and the release would keep it.
-    if (policy && 'document' in policy && !plan.dryRun) {
+    // Keep the state before: a failed step is not undone by the release, so the deny it put goes with it.
+    if (policy && 'document' in policy && !plan.dryRun && before.role?.revokePolicy === null) {
       const name = policy.roleName;
       await deps.iam
-        .send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: REVOKE_POLICY_NAME }))
+        .send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: policyName }))
         .catch((undoError: unknown) => {
           if (error instanceof Error) {
-            error.message += `; could not remove ${REVOKE_POLICY_NAME} from ${name}: ${String(undoError)}`;
+            error.message += `; could not remove ${policyName} from ${name}: ${String(undoError)}`;
           }
         });
     }
@@ -219,7 +206,7 @@ export async function revokeSessions(deps: RevokeDeps, event: unknown): Promise<
     changes: {
       calls: plan.calls,
       disassociated: { associationId, profileArn },
-      ...(policy ? { revokePolicy: { policyName: REVOKE_POLICY_NAME, ...policy } } : {}),
+      ...(policy ? { revokePolicy: { policyName, ...policy } } : {}),
     },
     note: notes.join('; '),
     ...dryRun,

@@ -2,8 +2,9 @@
  * The core of `iam-contain-user-key`: cuts off an IAM user's compromised access key and the sessions it
  * minted, and nothing more. It records the user's keys (status and last use), login profile, MFA devices
  * and policies first; then deactivates exactly the named key (every active key only when configured),
- * puts the `cordon-revoke-sessions` deny on sessions issued before now, and deletes the console login
- * profile only when configured.
+ * puts the incident's own deny on sessions issued before now ({@link revokePolicyName}: another incident's
+ * deny on the user is neither counted nor changed), and deletes the console login profile only when
+ * configured.
  */
 import {
   DeleteLoginProfileCommand,
@@ -37,11 +38,11 @@ import {
   iamFind,
   isTemporaryKey,
   type ProtectedTag,
-  REVOKE_POLICY_NAME,
   type RecordedKey,
   type RecordedUser,
   revokedBefore,
   revokePolicyDocument,
+  revokePolicyName,
   revokesSince,
   type UserChanges,
 } from '../iam-common/iam.ts';
@@ -59,8 +60,8 @@ export const ContainUserKeyInputSchema = z.extend(ActionEventSchema, {
   /** Overrides the setting `iam.deleteLoginProfile`. */
   deleteLoginProfile: z.optional(z.boolean()),
   /**
-   * The finding's last-seen time. An existing revoke policy counts as in place only if it cuts off at or
-   * after it; without it, any intact `cordon-revoke-sessions` policy counts.
+   * The finding's last-seen time. The incident's own revoke policy, already in place, counts only if it
+   * cuts off at or after it; without it, any intact one counts.
    */
   findingTime: z.optional(IsoTimeSchema),
   /** Set by the playbook after an approval: a user with the protected tag may then be contained. */
@@ -84,13 +85,15 @@ export interface ContainUserKeyDeps {
 }
 
 /**
- * Reads what containment may change, and what a reviewer needs: keys, password, MFA, policies; and the
- * user's tags, for the protected-tag check.
+ * Reads what containment may change, and what a reviewer needs: keys, password, MFA, policies (and the
+ * document of the incident's own revoke policy, `policyName`, when it is there); and the user's tags, for
+ * the protected-tag check.
  */
 async function readUser(
   iam: IamSender,
   userName: string,
   accessKeyId: string,
+  policyName: string,
 ): Promise<{ before: RecordedUser; tags: Tag[] | undefined }> {
   const user = `IAM user ${userName}`;
   const lastUsed = (id: string) =>
@@ -126,9 +129,9 @@ async function readUser(
         k.AccessKeyId === accessKeyId ? Promise.resolve(namedLastUsed) : lastUsed(k.AccessKeyId ?? ''),
       ),
     ),
-    inlineNames.includes(REVOKE_POLICY_NAME)
-      ? iamFind(`iam:GetUserPolicy ${userName} ${REVOKE_POLICY_NAME}`, () =>
-          iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: REVOKE_POLICY_NAME })),
+    inlineNames.includes(policyName)
+      ? iamFind(`iam:GetUserPolicy ${userName} ${policyName}`, () =>
+          iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: policyName })),
         )
       : Promise.resolve(undefined),
   ]);
@@ -177,6 +180,7 @@ function describeChanges(
   containedAt: string,
   dryRun: boolean,
 ): string {
+  const policyName = changes.policyName ?? 'its revoke policy';
   const verb = (done: string, would: string) => (dryRun ? would : done);
   const parts: string[] = [];
   if (changes.deactivatedKeys.length > 0) {
@@ -184,7 +188,7 @@ function describeChanges(
   }
   if (changes.revokePolicy !== null) {
     parts.push(
-      `${verb('put', 'would put')} ${REVOKE_POLICY_NAME} on ${userName}, denying sessions issued before ${containedAt}`,
+      `${verb('put', 'would put')} ${policyName} on ${userName}, denying sessions issued before ${containedAt}`,
     );
   }
   if (changes.deletedLoginProfile) parts.push(`${verb('deleted', 'would delete')} the console login profile`);
@@ -204,8 +208,9 @@ export async function containUserKey(deps: ContainUserKeyDeps, event: unknown): 
   const allKeys = input.deactivateAllKeys ?? deps.settings.deactivateAllKeys;
   const deleteLoginProfile = input.deleteLoginProfile ?? deps.settings.deleteLoginProfile;
   const temporary = isTemporaryKey(accessKeyId);
+  const policyName = revokePolicyName(input.incidentId);
 
-  const { before, tags } = await readUser(iam, userName, accessKeyId);
+  const { before, tags } = await readUser(iam, userName, accessKeyId, policyName);
   assertNotProtected(`IAM user ${userName}`, tags, deps.protectedTag, input.approved);
   if (!temporary && !before.accessKeys.some((k) => k.accessKeyId === accessKeyId)) {
     throw new ResourceNotFoundError(`access key ${accessKeyId} does not belong to IAM user ${userName}`);
@@ -217,7 +222,8 @@ export async function containUserKey(deps: ContainUserKeyDeps, event: unknown): 
     .map((k) => k.accessKeyId)
     .sort((a, b) => Number(b === accessKeyId) - Number(a === accessKeyId));
   // A key still active may have minted sessions up to now: an older cut-off would let those live.
-  const needsPolicy = toDeactivate.length > 0 || !revokesSince(before.revokePolicy, input.findingTime);
+  const needsPolicy =
+    toDeactivate.length > 0 || !revokesSince(before.revokePolicy, input.findingTime, deps.now());
   const deletesLogin = deleteLoginProfile && before.loginProfile.exists;
   const keysLeftActive = before.accessKeys
     .filter((k) => k.status === 'Active' && !toDeactivate.includes(k.accessKeyId))
@@ -233,7 +239,7 @@ export async function containUserKey(deps: ContainUserKeyDeps, event: unknown): 
       status: 'already-done',
       before,
       changes: { deactivatedKeys: [], revokePolicy: null, deletedLoginProfile: false } satisfies UserChanges,
-      note: `${userName} already contained: ${temporary ? 'no key to deactivate' : `${accessKeyId} is inactive`}, ${REVOKE_POLICY_NAME} denies sessions issued before ${containedAt}`,
+      note: `${userName} already contained: ${temporary ? 'no key to deactivate' : `${accessKeyId} is inactive`}, ${policyName} denies sessions issued before ${containedAt}`,
       dryRun,
       output: { userName, accessKeyId, containedAt, deactivatedKeys: [], keysLeftActive, loginProfile },
     };
@@ -244,6 +250,7 @@ export async function containUserKey(deps: ContainUserKeyDeps, event: unknown): 
     const planned: UserChanges = {
       deactivatedKeys: toDeactivate,
       revokePolicy: needsPolicy ? revokePolicyDocument(containedAt) : null,
+      ...(needsPolicy ? { policyName } : {}),
       deletedLoginProfile: deletesLogin,
     };
     return {
@@ -279,16 +286,17 @@ export async function containUserKey(deps: ContainUserKeyDeps, event: unknown): 
     containedAt = deps.now().toISOString();
     if (needsPolicy) {
       const document = revokePolicyDocument(containedAt);
-      await iamCall(`iam:PutUserPolicy ${userName} ${REVOKE_POLICY_NAME}`, `IAM user ${userName}`, () =>
+      await iamCall(`iam:PutUserPolicy ${userName} ${policyName}`, `IAM user ${userName}`, () =>
         iam.send(
           new PutUserPolicyCommand({
             UserName: userName,
-            PolicyName: REVOKE_POLICY_NAME,
+            PolicyName: policyName,
             PolicyDocument: document,
           }),
         ),
       );
       changes.revokePolicy = document;
+      changes.policyName = policyName;
     } else {
       containedAt = revokedBefore(before.revokePolicy ?? '') ?? containedAt;
     }

@@ -1,13 +1,18 @@
 /**
  * The core of `iam-release` (recovery, after approval): undoes what the IAM containment of an incident
  * did, from the state its steps recorded before changing anything. The record is read verified (chain,
- * key and anchor); on a break the release refuses (`RecordTamperedError`). It undoes only what Cordon did,
- * and replays no document from the record: it reactivates the keys containment deactivated (unless
- * eradication deleted them, and only keys the user still has), takes off the `cordon-revoke-sessions`
- * deny it put on users and roles when that policy is still exactly Cordon's, and where a Cordon deny with
- * an earlier cut-off was there before, puts that one back as the code builds it. Anything else (the policy
- * changed since, a policy of that name that was not Cordon's before, a role Cordon must not touch) is
- * refused with a reason, before anything is changed. It reports a console password that
+ * key and anchor); on a break the release refuses (`RecordTamperedError`). It undoes only what its own
+ * incident did, and replays no document from the record:
+ * - it reactivates the keys that the incident's containment steps recorded deactivating, only of a user
+ *   the incident is about (named in its opening's resources), only keys that were active before and that
+ *   the user still has (eradication may have deleted them);
+ * - it deletes the incident's own deny (`cordon-revoke-sessions-<incident>`, see `revokePolicyName`) from
+ *   the users and roles its steps recorded putting it on, only while the live document is exactly the one
+ *   the last of those steps put. Another incident's deny on the same user or role has another name and
+ *   stays, so releasing one incident never lifts another's revocation; the release never puts a policy.
+ * Anything else (the deny changed since, a recorded deny that is not the code's or is cut off after its
+ * step was recorded, a user the incident is not about, a role Cordon must not touch) is refused with a
+ * reason and what to do by hand, before anything is changed. It reports a console password that
  * containment deleted: IAM cannot restore a deleted password
  * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteLoginProfile.html), and inventing one
  * would be worse, so the user must get a new one from an administrator. Every change is decided by
@@ -21,28 +26,25 @@ import {
   GetRolePolicyCommand,
   GetUserPolicyCommand,
   ListAccessKeysCommand,
-  PutRolePolicyCommand,
-  PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
 import { ActionEventSchema, type ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
-import { parseOrThrow, type Step } from '#shared/domain';
+import { type Incident, parseOrThrow, type Step } from '#shared/domain';
 import { ReleaseRefusedError } from '../ec2-release/errors.ts';
 import {
   decodePolicy,
   type IamSender,
   iamCall,
   iamFind,
-  REVOKE_POLICY_NAME,
   type RecordedRole,
   RecordedRoleSchema,
   type RecordedUser,
   RecordedUserSchema,
   RoleChangesSchema,
-  revokedBefore,
-  revokePolicyDocument,
+  releaseRevokePolicy,
+  revokePolicyName,
   UserChangesSchema,
 } from '../iam-common/iam.ts';
 import type { RoleFacts } from '../iam-common/untouchable.ts';
@@ -57,10 +59,17 @@ export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
 
 export interface ReleaseDeps {
   readonly iam: IamSender;
-  /** The incident's record, verified: the containment steps and the state they recorded before. */
+  /** The incident's record, verified: its opening, the containment steps and the state they recorded before. */
   readonly recorder: Pick<AuditRecorder, 'verified'>;
   /** Why Cordon must never touch a role (service-linked, bootstrap, its own, break-glass, protected). */
   readonly untouchable: (role: RoleFacts) => string | undefined;
+}
+
+/** The last revoke policy an incident's steps recorded putting on one user or role. */
+interface PutPolicy {
+  document: string;
+  seq: number;
+  recordedAt: string;
 }
 
 /** What containment did to one user, gathered over the incident's steps. */
@@ -68,14 +77,14 @@ interface UserUndo {
   /** The earliest state recorded: a retry records the half-contained state, so the first one is the truth. */
   before: RecordedUser;
   deactivatedKeys: Set<string>;
-  putPolicy: boolean;
+  put?: PutPolicy;
   deletedLoginProfile: boolean;
 }
 
 /** What containment did to one role. */
 interface RoleUndo {
   before: RecordedRole;
-  putPolicy: boolean;
+  put?: PutPolicy;
 }
 
 /** Steps that changed something for real: finished, or noted half-way before a failure; never dry runs. */
@@ -88,11 +97,35 @@ function changedSomething(step: Step, action: string): boolean {
   );
 }
 
+/**
+ * The deny a step records putting, which must be under the incident's own name: a document recorded under
+ * any other name (a record of an earlier version of Cordon, which used one shared name) is not this
+ * release's to remove.
+ */
+function putOf(
+  step: Step,
+  changes: { revokePolicy: string | null; policyName?: string | undefined },
+  who: string,
+  policyName: string,
+): PutPolicy | undefined {
+  if (changes.revokePolicy === null) return undefined;
+  if (changes.policyName !== policyName) {
+    throw new ReleaseRefusedError(
+      `step ${step.seq} (${step.action}) records putting a revoke policy on ${who} under ${changes.policyName ?? 'no name'}, not this incident's ${policyName}: review ${who}'s inline policies and remove the deny by hand`,
+    );
+  }
+  return { document: changes.revokePolicy, seq: step.seq, recordedAt: step.recordedAt };
+}
+
 /** Gathers, per user and per role, the state before containment and what containment changed. */
-export function undoPlan(steps: readonly Step[]): {
+export function undoPlan(
+  steps: readonly Step[],
+  incidentId: string,
+): {
   users: Map<string, UserUndo>;
   roles: Map<string, RoleUndo>;
 } {
+  const policyName = revokePolicyName(incidentId);
   const users = new Map<string, UserUndo>();
   const roles = new Map<string, RoleUndo>();
   for (const step of steps) {
@@ -100,71 +133,41 @@ export function undoPlan(steps: readonly Step[]): {
       const before = z.safeParse(RecordedUserSchema, step.before);
       const changes = z.safeParse(UserChangesSchema, step.changes);
       if (!before.success || !changes.success) continue;
-      const undo = users.get(before.data.userName) ?? {
+      const { userName } = before.data;
+      const undo = users.get(userName) ?? {
         before: before.data,
         deactivatedKeys: new Set<string>(),
-        putPolicy: false,
         deletedLoginProfile: false,
       };
       for (const key of changes.data.deactivatedKeys) undo.deactivatedKeys.add(key);
-      undo.putPolicy ||= changes.data.revokePolicy !== null;
+      undo.put = putOf(step, changes.data, `user ${userName}`, policyName) ?? undo.put;
       undo.deletedLoginProfile ||= changes.data.deletedLoginProfile;
-      users.set(before.data.userName, undo);
+      users.set(userName, undo);
     } else if (changedSomething(step, REVOKE_ROLE_SESSIONS_ACTION)) {
       const before = z.safeParse(RecordedRoleSchema, step.before);
       const changes = z.safeParse(RoleChangesSchema, step.changes);
       if (!before.success || !changes.success) continue;
-      const undo = roles.get(before.data.roleName) ?? { before: before.data, putPolicy: false };
-      undo.putPolicy ||= changes.data.revokePolicy !== null;
-      roles.set(before.data.roleName, undo);
+      const { roleName } = before.data;
+      const undo = roles.get(roleName) ?? { before: before.data };
+      undo.put = putOf(step, changes.data, `role ${roleName}`, policyName) ?? undo.put;
+      roles.set(roleName, undo);
     }
   }
   return { users, roles };
 }
 
 /**
- * The document the revoke policy should have after the release, given what it was before containment:
- * none, or Cordon's own deny rebuilt from its cut-off. A policy of that name that was not Cordon's deny
- * cannot be put back without replaying it: refused.
+ * The IAM users an incident is about, from its opening's resources: the owner of its access key (the
+ * finding's `userName`, which the playbook contains), or an IAM user it names.
  */
-function targetPolicy(who: string, before: string | null, seq: string): string | null {
-  if (before === null) return null;
-  const earlier = revokedBefore(before);
-  if (earlier === undefined) {
-    throw new ReleaseRefusedError(
-      `before containment ${who} had a policy named ${REVOKE_POLICY_NAME} that was not Cordon's deny, and containment replaced it; Cordon never replays a policy document: put it back by hand (its document is in the record, ${seq}), then release again`,
-    );
+function usersOf(incident: Pick<Incident, 'resources'>): Set<string> {
+  const names = new Set<string>();
+  for (const resource of incident.resources) {
+    const userName = resource.details?.userName;
+    if (resource.type === 'access-key' && typeof userName === 'string') names.add(userName);
+    if (resource.type === 'iam-user') names.add(resource.id);
   }
-  return revokePolicyDocument(earlier);
-}
-
-/** Refuses a revoke policy that is no longer the deny Cordon put. */
-function assertOurs(who: string, current: string | null, target: string | null): void {
-  if (current === null || current === target || revokedBefore(current) !== undefined) return;
-  throw new ReleaseRefusedError(
-    `the ${REVOKE_POLICY_NAME} policy on ${who} is no longer a deny Cordon put there: someone changed it; review it and remove it by hand`,
-  );
-}
-
-/**
- * What the release does about one revoke policy (`user/<name>` or `role/<name>`): remove it when there was
- * none before, put back the deny the code rebuilt from the earlier cut-off, or nothing when it is already so.
- */
-function planRevokePolicy(
-  ref: string,
-  current: string | null,
-  target: string | null,
-  report: ReleaseReport,
-  mutations: Mutation[],
-  calls: { remove: () => Promise<unknown>; put: (document: string) => Promise<unknown> },
-): void {
-  if (target === null && current !== null) {
-    report.removedRevokePolicies.push(ref);
-    mutations.push(calls.remove);
-  } else if (target !== null && current !== target) {
-    report.restoredRevokePolicies.push(ref);
-    mutations.push(() => calls.put(target));
-  }
+  return names;
 }
 
 /** The release's own record of what it found and did. */
@@ -181,7 +184,6 @@ interface ReleaseReport {
   reactivatedKeys: string[];
   deletedKeys: string[];
   removedRevokePolicies: string[];
-  restoredRevokePolicies: string[];
   needsPasswordReset: string[];
 }
 
@@ -191,6 +193,7 @@ type Mutation = () => Promise<unknown>;
 async function planUser(
   iam: IamSender,
   undo: UserUndo,
+  policyName: string,
   report: ReleaseReport,
   mutations: Mutation[],
 ): Promise<void> {
@@ -202,9 +205,9 @@ async function planUser(
           iam.send(new ListAccessKeysCommand({ UserName: userName })),
         )
       : Promise.resolve(undefined),
-    undo.putPolicy
-      ? iamFind(`iam:GetUserPolicy ${userName} ${REVOKE_POLICY_NAME}`, () =>
-          iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: REVOKE_POLICY_NAME })),
+    undo.put
+      ? iamFind(`iam:GetUserPolicy ${userName} ${policyName}`, () =>
+          iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: policyName })),
         )
       : Promise.resolve(undefined),
     undo.deletedLoginProfile
@@ -238,30 +241,18 @@ async function planUser(
     }
   }
 
-  if (undo.putPolicy) {
-    const who = `user ${userName}`;
-    const target = targetPolicy(
-      who,
-      undo.before.revokePolicy,
-      `the ${CONTAIN_USER_KEY_ACTION} step's before`,
-    );
-    assertOurs(who, currentPolicy, target);
-    planRevokePolicy(`user/${userName}`, currentPolicy, target, report, mutations, {
-      remove: () =>
-        iamFind(`iam:DeleteUserPolicy ${userName} ${REVOKE_POLICY_NAME}`, () =>
-          iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: REVOKE_POLICY_NAME })),
+  if (undo.put) {
+    const manual = `aws iam delete-user-policy --user-name ${userName} --policy-name ${policyName}`;
+    const decision = releaseRevokePolicy(`user ${userName}`, policyName, undo.put, currentPolicy, manual);
+    if (decision.action === 'refuse') throw new ReleaseRefusedError(decision.reason);
+    if (decision.action === 'delete') {
+      report.removedRevokePolicies.push(`user/${userName}`);
+      mutations.push(() =>
+        iamFind(`iam:DeleteUserPolicy ${userName} ${policyName}`, () =>
+          iam.send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: policyName })),
         ),
-      put: (document) =>
-        iamCall(`iam:PutUserPolicy ${userName} ${REVOKE_POLICY_NAME}`, user, () =>
-          iam.send(
-            new PutUserPolicyCommand({
-              UserName: userName,
-              PolicyName: REVOKE_POLICY_NAME,
-              PolicyDocument: document,
-            }),
-          ),
-        ),
-    });
+      );
+    }
   }
 
   if (undo.deletedLoginProfile && undo.before.loginProfile.exists && login === undefined) {
@@ -272,50 +263,38 @@ async function planUser(
 async function planRole(
   iam: IamSender,
   undo: RoleUndo,
+  policyName: string,
   untouchable: ReleaseDeps['untouchable'],
   report: ReleaseReport,
   mutations: Mutation[],
 ): Promise<void> {
   const { roleName } = undo.before;
-  if (!undo.putPolicy) return;
+  const { put } = undo;
+  if (!put) return;
   // GetRolePolicy answers NoSuchEntity for a missing role too; the mutation below then names the role.
   const [policy, role] = await Promise.all([
-    iamFind(`iam:GetRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
-      iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
+    iamFind(`iam:GetRolePolicy ${roleName} ${policyName}`, () =>
+      iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
     ),
     iamFind(`iam:GetRole ${roleName}`, () => iam.send(new GetRoleCommand({ RoleName: roleName }))),
   ]);
   const currentPolicy = policy ? decodePolicy(policy.PolicyDocument) : null;
   report.before.roles.push({ roleName, revokePolicy: currentPolicy });
-  const who = `role ${roleName}`;
-  const target = targetPolicy(
-    who,
-    undo.before.revokePolicy,
-    `the ${REVOKE_ROLE_SESSIONS_ACTION} step's before`,
-  );
-  assertOurs(who, currentPolicy, target);
-  if (currentPolicy === target) return;
+  const manual = `aws iam delete-role-policy --role-name ${roleName} --policy-name ${policyName}`;
+  const decision = releaseRevokePolicy(`role ${roleName}`, policyName, put, currentPolicy, manual);
+  if (decision.action === 'refuse') throw new ReleaseRefusedError(decision.reason);
+  if (decision.action === 'none') return;
   const why = role?.Role ? untouchable({ roleName, path: role.Role.Path, tags: role.Role.Tags }) : undefined;
-  if (why) throw new ReleaseRefusedError(`${why}: change its ${REVOKE_POLICY_NAME} policy by hand`);
-  planRevokePolicy(`role/${roleName}`, currentPolicy, target, report, mutations, {
-    remove: () =>
-      iamFind(`iam:DeleteRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
-        iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
-      ),
-    put: (document) =>
-      iamCall(`iam:PutRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, `IAM role ${roleName}`, () =>
-        iam.send(
-          new PutRolePolicyCommand({
-            RoleName: roleName,
-            PolicyName: REVOKE_POLICY_NAME,
-            PolicyDocument: document,
-          }),
-        ),
-      ),
-  });
+  if (why) throw new ReleaseRefusedError(`${why}: remove its ${policyName} policy by hand (${manual})`);
+  report.removedRevokePolicies.push(`role/${roleName}`);
+  mutations.push(() =>
+    iamFind(`iam:DeleteRolePolicy ${roleName} ${policyName}`, () =>
+      iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+    ),
+  );
 }
 
-function describe(report: ReleaseReport, dryRun: boolean): string {
+function describe(report: ReleaseReport, policyName: string, dryRun: boolean): string {
   const would = (done: string, planned: string) => (dryRun ? planned : done);
   const parts: string[] = [];
   if (report.reactivatedKeys.length > 0) {
@@ -323,12 +302,7 @@ function describe(report: ReleaseReport, dryRun: boolean): string {
   }
   if (report.removedRevokePolicies.length > 0) {
     parts.push(
-      `${would('removed', 'would remove')} ${REVOKE_POLICY_NAME} from ${report.removedRevokePolicies.join(', ')}`,
-    );
-  }
-  if (report.restoredRevokePolicies.length > 0) {
-    parts.push(
-      `${would('restored', 'would restore')} the earlier ${REVOKE_POLICY_NAME} of ${report.restoredRevokePolicies.join(', ')}`,
+      `${would('removed', 'would remove')} ${policyName} from ${report.removedRevokePolicies.join(', ')}`,
     );
   }
   if (report.deletedKeys.length > 0) {
@@ -347,7 +321,17 @@ export async function release(deps: ReleaseDeps, event: unknown): Promise<Action
   const input = parseOrThrow(ReleaseInputSchema, event, `${RELEASE_ACTION} input`);
   const dryRun = input.dryRun === true;
   // The record is evidence, not instruction, until it verifies: a break throws RecordTamperedError.
-  const { users, roles } = undoPlan((await deps.recorder.verified(input.incidentId)).steps);
+  const { incident, steps } = await deps.recorder.verified(input.incidentId);
+  const { users, roles } = undoPlan(steps, input.incidentId);
+  const policyName = revokePolicyName(input.incidentId);
+  // Keys and denies of a user the incident is not about are not its own to give back, whatever a step says.
+  const ours = usersOf(incident);
+  const strangers = [...users.keys()].filter((name) => !ours.has(name));
+  if (strangers.length > 0) {
+    throw new ReleaseRefusedError(
+      `the containment steps of incident ${input.incidentId} name IAM users it is not about (${strangers.join(', ')}; it is about ${[...ours].join(', ') || 'no IAM user'}): nothing was changed; review them by hand`,
+    );
+  }
   if (users.size === 0 && roles.size === 0) {
     return {
       status: 'skipped',
@@ -357,7 +341,6 @@ export async function release(deps: ReleaseDeps, event: unknown): Promise<Action
         reactivatedKeys: [],
         deletedKeys: [],
         removedRevokePolicies: [],
-        restoredRevokePolicies: [],
         needsPasswordReset: [],
       },
     };
@@ -368,27 +351,25 @@ export async function release(deps: ReleaseDeps, event: unknown): Promise<Action
     reactivatedKeys: [],
     deletedKeys: [],
     removedRevokePolicies: [],
-    restoredRevokePolicies: [],
     needsPasswordReset: [],
   };
   const mutations: Mutation[] = [];
-  for (const undo of users.values()) await planUser(deps.iam, undo, report, mutations);
-  for (const undo of roles.values()) await planRole(deps.iam, undo, deps.untouchable, report, mutations);
+  for (const undo of users.values()) await planUser(deps.iam, undo, policyName, report, mutations);
+  for (const undo of roles.values())
+    await planRole(deps.iam, undo, policyName, deps.untouchable, report, mutations);
 
   const changes = {
     reactivatedKeys: report.reactivatedKeys,
     removedRevokePolicies: report.removedRevokePolicies,
-    restoredRevokePolicies: report.restoredRevokePolicies,
   };
   const output = {
     reactivatedKeys: report.reactivatedKeys,
     deletedKeys: report.deletedKeys,
     removedRevokePolicies: report.removedRevokePolicies,
-    restoredRevokePolicies: report.restoredRevokePolicies,
     needsPasswordReset: report.needsPasswordReset,
   };
   if (mutations.length === 0) {
-    const left = describe(report, false);
+    const left = describe(report, policyName, false);
     return {
       status: 'already-done',
       before: report.before,
@@ -403,7 +384,7 @@ export async function release(deps: ReleaseDeps, event: unknown): Promise<Action
       status: 'succeeded',
       before: report.before,
       changes,
-      note: `dry run, nothing changed: ${describe(report, true)}`,
+      note: `dry run, nothing changed: ${describe(report, policyName, true)}`,
       dryRun: true,
       output,
     };
@@ -414,7 +395,7 @@ export async function release(deps: ReleaseDeps, event: unknown): Promise<Action
     status: 'succeeded',
     before: report.before,
     changes,
-    note: describe(report, false),
+    note: describe(report, policyName, false),
     dryRun: false,
     output,
   };

@@ -24,11 +24,11 @@ import {
   iamFind,
   type ProtectedTag,
   parseJsonOrText,
-  REVOKE_POLICY_NAME,
   type RecordedRole,
   type RoleChanges,
   revokedBefore,
   revokePolicyDocument,
+  revokePolicyName,
   revokesSince,
 } from '../iam-common/iam.ts';
 import { untouchableReason } from '../iam-common/untouchable.ts';
@@ -40,8 +40,8 @@ export const RevokeRoleSessionsInputSchema = z.extend(ActionEventSchema, {
   /** The role whose sessions are revoked: the assumed role of the finding, or the instance profile's role. */
   roleName: IamNameSchema,
   /**
-   * The finding's last-seen time. An existing revoke policy whose cut-off is at or after it is left as it
-   * is (`already-done`); without it, any intact `cordon-revoke-sessions` policy counts.
+   * The finding's last-seen time. The incident's own revoke policy, already in place with a cut-off at or
+   * after it, is left as it is (`already-done`); without it, any intact one counts.
    */
   findingTime: z.optional(IsoTimeSchema),
   /**
@@ -83,13 +83,14 @@ export async function revokeRoleSessions(
   const { iam } = deps;
   const { roleName } = input;
   const dryRun = input.dryRun === true;
+  const policyName = revokePolicyName(input.incidentId);
 
   const [got, existing] = await Promise.all([
     iamCall(`iam:GetRole ${roleName}`, `IAM role ${roleName}`, () =>
       iam.send(new GetRoleCommand({ RoleName: roleName })),
     ),
-    iamFind(`iam:GetRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, () =>
-      iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_POLICY_NAME })),
+    iamFind(`iam:GetRolePolicy ${roleName} ${policyName}`, () =>
+      iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
     ),
   ]);
   const role = got.Role;
@@ -118,13 +119,13 @@ export async function revokeRoleSessions(
     deps,
   );
   if (untouchable !== undefined) return skipped(untouchable);
-  if (revokesSince(before.revokePolicy, input.findingTime)) {
+  if (revokesSince(before.revokePolicy, input.findingTime, deps.now())) {
     const containedAt = revokedBefore(before.revokePolicy ?? '') ?? '';
     return {
       status: 'already-done',
       before,
       changes: none,
-      note: `${REVOKE_POLICY_NAME} on ${roleName} already denies sessions issued before ${containedAt}`,
+      note: `${policyName} on ${roleName} already denies sessions issued before ${containedAt}`,
       dryRun,
       output: { roleName, containedAt, serviceLinked: false, manualActionRequired: false },
     };
@@ -136,19 +137,19 @@ export async function revokeRoleSessions(
     return {
       status: 'succeeded',
       before,
-      changes: { revokePolicy: document } satisfies RoleChanges,
-      note: `dry run, nothing changed: would put ${REVOKE_POLICY_NAME} on ${roleName}, denying sessions issued before ${containedAt}`,
+      changes: { revokePolicy: document, policyName } satisfies RoleChanges,
+      note: `dry run, nothing changed: would put ${policyName} on ${roleName}, denying sessions issued before ${containedAt}`,
       dryRun: true,
       output: { roleName, containedAt, serviceLinked: false, manualActionRequired: false },
     };
   }
 
   try {
-    await iamCall(`iam:PutRolePolicy ${roleName} ${REVOKE_POLICY_NAME}`, `IAM role ${roleName}`, () =>
+    await iamCall(`iam:PutRolePolicy ${roleName} ${policyName}`, `IAM role ${roleName}`, () =>
       iam.send(
         new PutRolePolicyCommand({
           RoleName: roleName,
-          PolicyName: REVOKE_POLICY_NAME,
+          PolicyName: policyName,
           PolicyDocument: document,
         }),
       ),
@@ -164,8 +165,8 @@ export async function revokeRoleSessions(
   return {
     status: 'succeeded',
     before,
-    changes: { revokePolicy: document } satisfies RoleChanges,
-    note: `put ${REVOKE_POLICY_NAME} on ${roleName}, denying sessions issued before ${containedAt}; ${TRUST_REVIEW}`,
+    changes: { revokePolicy: document, policyName } satisfies RoleChanges,
+    note: `put ${policyName} on ${roleName}, denying sessions issued before ${containedAt}; ${TRUST_REVIEW}`,
     dryRun: false,
     output: { roleName, containedAt, serviceLinked: false, manualActionRequired: false },
   };

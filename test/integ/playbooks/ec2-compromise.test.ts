@@ -67,7 +67,7 @@ describe('ec2-compromise', () => {
     expect(waiting.elb.loadBalancers['web-clb']?.instances).not.toContain(WEB);
     expect(Object.values(waiting.ec2.profileAssociations).filter((a) => a.instanceId === WEB)).toEqual([]);
     expect(Object.keys(waiting.iam.roles['web-role']?.inlinePolicies ?? {})).toContain(
-      'cordon-revoke-sessions',
+      `cordon-revoke-sessions-${run.incidentId}`,
     );
     const snapshots = Object.values(waiting.ec2.snapshots);
     expect(snapshots.map((s) => s.volumeId).sort()).toEqual([

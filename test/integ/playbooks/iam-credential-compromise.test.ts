@@ -47,7 +47,7 @@ describe('iam-credential-compromise', () => {
     expect(run.result.status).toBe('SUCCEEDED');
     expect(keyStatus(sandbox)).toMatchObject({ [KEY_1]: 'Inactive', [KEY_2]: 'Active', [KEY_3]: 'Active' });
     const alice = sandbox.state().iam.users.alice;
-    const policy = JSON.parse(alice?.inlinePolicies['cordon-revoke-sessions'] ?? '{}') as {
+    const policy = JSON.parse(alice?.inlinePolicies[`cordon-revoke-sessions-${run.incidentId}`] ?? '{}') as {
       Statement: { Condition: { DateLessThan: { 'aws:TokenIssueTime': string } } }[];
     };
     const cutOff = policy.Statement[0]?.Condition.DateLessThan['aws:TokenIssueTime'] ?? '';
@@ -81,7 +81,9 @@ describe('iam-credential-compromise', () => {
     });
     const result = await role.execution.done;
     expect(result.status).toBe('SUCCEEDED');
-    const doc = JSON.parse(sandbox.state().iam.roles.app?.inlinePolicies['cordon-revoke-sessions'] ?? '{}');
+    const doc = JSON.parse(
+      sandbox.state().iam.roles.app?.inlinePolicies[`cordon-revoke-sessions-${role.incidentId}`] ?? '{}',
+    );
     const cutOff = doc.Statement[0].Condition.DateLessThan['aws:TokenIssueTime'] as string;
     const steps = await t.runtime.recorder.steps(role.incidentId);
     const contained = steps.find((s) => s.action === 'iam-revoke-role-sessions' && s.status === 'succeeded');

@@ -1,4 +1,10 @@
-import { ModifyNetworkInterfaceAttributeCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateNetworkAclCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  ReplaceNetworkAclAssociationCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import type { AccountState } from '#local/sandbox/index';
 import type { ActionResult } from '#shared/action';
@@ -15,14 +21,19 @@ import { ReleaseRefusedError } from '../../../../functions/actions/ec2-release/e
 import { revokeSessions } from '../../../../functions/actions/ec2-revoke-sessions/core.ts';
 import { snapshotInstance } from '../../../../functions/actions/ec2-snapshot/core.ts';
 import { tagInstance } from '../../../../functions/actions/ec2-tag/core.ts';
+import { revokePolicyDocument } from '../../../../functions/actions/iam-common/iam.ts';
+import { deniesSessionIssuedAt } from '../iam/helpers.ts';
 import {
   comparable,
   errorOf,
   mutationsSince,
+  PEER,
   PROTECTED_TAG,
   SOLO,
   seed,
   setup,
+  T0,
+  VPC,
   WEB,
   WEB_ENI_0,
   WEB_ENI_1,
@@ -31,24 +42,33 @@ import {
 type Step = Awaited<ReturnType<StepSource['verified']>>['steps'][number];
 
 /**
- * An audit record in memory, taken as verified: what the release reads, stored as JSON as the table
- * stores it. (The release's refusal of a record that does not verify is tested on the real record, in
- * test/integ/tamper/actions.test.ts.)
+ * Audit records in memory, by incident, taken as verified: what the release reads, stored as JSON as the
+ * table stores it, each step recorded at the sandbox's time. (The release's refusal of a record that does
+ * not verify is tested on the real record, in test/integ/tamper/releases.test.ts.)
  */
-function memoryRecord() {
-  const steps: Step[] = [];
+function memoryRecord(clock: () => Date) {
+  const incidents = new Map<string, Step[]>();
+  const stepsOf = (incidentId: string) => {
+    const steps = incidents.get(incidentId) ?? [];
+    incidents.set(incidentId, steps);
+    return steps;
+  };
   return {
-    add(action: string, result: ActionResult) {
+    add(action: string, result: ActionResult, incidentId = 'inc-1') {
+      const steps = stepsOf(incidentId);
       steps.push({
         seq: steps.length + 1,
         action,
         status: result.status,
         before: JSON.parse(JSON.stringify(result.before ?? null)),
         changes: JSON.parse(JSON.stringify(result.changes ?? null)),
+        recordedAt: clock().toISOString(),
         ...(result.dryRun ? { dryRun: true } : {}),
       });
     },
-    verified: async () => ({ steps }),
+    /** The steps of an incident, to change what a record says (as a record that verifies might). */
+    steps: stepsOf,
+    verified: async (incidentId: string) => ({ steps: stepsOf(incidentId) }),
   };
 }
 
@@ -57,25 +77,26 @@ const ROLES: ReleaseDeps['roles'] = { untouchable: () => undefined, passable: ()
 
 function world(accountSeed = seed()) {
   const env = setup(accountSeed);
-  const record = memoryRecord();
+  const record = memoryRecord(env.now);
   const base = { incidentId: 'inc-1' };
   const common = { ec2: env.ec2, now: env.now, protectedTag: PROTECTED_TAG };
-  const contain = async (instanceId: string, strategy: Strategy = 'two-step') => {
-    const event = { ...base, instanceId };
+  const contain = async (instanceId: string, strategy: Strategy = 'two-step', incidentId = 'inc-1') => {
+    const event = { incidentId, instanceId };
+    const add = (action: string, result: ActionResult) => record.add(action, result, incidentId);
     if (strategy === 'two-step') {
-      record.add('ec2-isolate', await isolateInstance(common, { ...event, strategy, stage: 'swap' }));
+      add('ec2-isolate', await isolateInstance(common, { ...event, strategy, stage: 'swap' }));
       env.sandbox.advance(5_000);
-      record.add('ec2-isolate', await isolateInstance(common, { ...event, strategy, stage: 'isolate' }));
+      add('ec2-isolate', await isolateInstance(common, { ...event, strategy, stage: 'isolate' }));
     } else {
-      record.add('ec2-isolate', await isolateInstance(common, { ...event, strategy }));
+      add('ec2-isolate', await isolateInstance(common, { ...event, strategy }));
     }
-    record.add('ec2-protect-evidence', await protectEvidence(common, event));
-    record.add(
+    add('ec2-protect-evidence', await protectEvidence(common, event));
+    add(
       'ec2-detach',
       await detachInstance({ ...common, autoScaling: env.asg, elbv2: env.elbv2, elb: env.elb }, event),
     );
-    record.add('ec2-revoke-sessions', await revokeSessions({ ...common, iam: env.iam }, event));
-    record.add('ec2-tag', await tagInstance(common, event));
+    add('ec2-revoke-sessions', await revokeSessions({ ...common, iam: env.iam }, event));
+    add('ec2-tag', await tagInstance(common, event));
   };
   const deps = {
     ec2: env.ec2,
@@ -149,7 +170,7 @@ describe('ec2-release', () => {
     expect((result.changes as { calls: string[] }).calls).toEqual([
       `ec2:ModifyNetworkInterfaceAttribute ${WEB_ENI_0} groups`,
       `ec2:ModifyNetworkInterfaceAttribute ${WEB_ENI_1} groups`,
-      'iam:DeleteRolePolicy web-role cordon-revoke-sessions',
+      'iam:DeleteRolePolicy web-role cordon-revoke-sessions-inc-1',
       `ec2:AssociateIamInstanceProfile ${WEB} web-profile`,
       `ec2:ModifyInstanceAttribute ${WEB} disableApiTermination`,
       `ec2:ModifyInstanceAttribute ${WEB} disableApiStop`,
@@ -243,5 +264,124 @@ describe('ec2-release', () => {
   it('refuses when the record holds no containment of the instance', async () => {
     const { release } = world();
     expect(await errorOf(release(WEB))).toBeInstanceOf(ReleaseRefusedError);
+  });
+
+  it("releases one incident without lifting another incident's deny on a shared role; the other's release removes it", async () => {
+    const { sandbox, deps, contain, release } = world();
+    const before = sandbox.state();
+    const denies = () => sandbox.state().iam.roles['web-role']?.inlinePolicies;
+    // Incident 1 contains WEB; an hour later incident 2 contains PEER, whose profile holds the same role.
+    await contain(WEB, 'direct', 'inc-1');
+    sandbox.advance(3_600_000);
+    await contain(PEER, 'direct', 'inc-2');
+    // PEER's credentials were issued between the two containments: stolen then, they must stay denied.
+    const stolenFromPeer = new Date(T0 + 1_800_000).toISOString();
+    expect(deniesSessionIssuedAt(denies(), stolenFromPeer)).toBe(true);
+
+    expect((await release(WEB)).status).toBe('succeeded');
+    expect(Object.keys(denies() ?? {})).toEqual(['cordon-revoke-sessions-inc-2']);
+    expect(deniesSessionIssuedAt(denies(), stolenFromPeer)).toBe(true);
+
+    const second = await releaseInstance(deps, { incidentId: 'inc-2', instanceId: PEER });
+    expect(second.status).toBe('succeeded');
+    expect(denies()).toEqual({});
+    expect(comparable(sandbox.state())).toEqual(comparable(before));
+  });
+
+  it('refuses to remove its deny once someone changed it, and says how to remove it by hand', async () => {
+    const { sandbox, iam, contain, release } = world();
+    await contain(WEB, 'direct');
+    // Still Cordon's shape, but not the document this incident put: another cut-off.
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'web-role',
+        PolicyName: 'cordon-revoke-sessions-inc-1',
+        PolicyDocument: revokePolicyDocument('2030-01-01T00:00:00.000Z'),
+      }),
+    );
+    const mark = sandbox.calls.length;
+    const error = await errorOf(release(WEB));
+    expect(error).toBeInstanceOf(ReleaseRefusedError);
+    expect(error.message).toMatch(/no longer the deny this incident put there/);
+    expect(error.message).toContain(
+      'aws iam delete-role-policy --role-name web-role --policy-name cordon-revoke-sessions-inc-1',
+    );
+    expect(mutationsSince(sandbox, mark)).toEqual([]);
+  });
+
+  it('refuses a recorded deny cut off later than its step was recorded, changing nothing', async () => {
+    const { sandbox, record, contain, release } = world();
+    await contain(WEB, 'direct');
+    const revoke = record.steps('inc-1').find((s) => s.action === 'ec2-revoke-sessions');
+    if (!revoke) throw new Error('no revoke step');
+    revoke.recordedAt = new Date(T0 - 60_000).toISOString();
+    const mark = sandbox.calls.length;
+    const error = await errorOf(release(WEB));
+    expect(error).toBeInstanceOf(ReleaseRefusedError);
+    expect(error.message).toMatch(/later than the step was recorded/);
+    expect(mutationsSince(sandbox, mark)).toEqual([]);
+  });
+
+  it("refuses to change the network ACL of a subnet that is not the instance's, whatever the record says", async () => {
+    const { sandbox, record, contain, release } = world();
+    await contain(SOLO, 'nacl');
+    const aclOf = (subnetId: string) =>
+      Object.values(sandbox.state().ec2.networkAcls).find((a) =>
+        a.associations.some((x) => x.subnetId === subnetId),
+      )?.networkAclId ?? '';
+    const quarantine = aclOf('subnet-solo');
+    const appAcl = aclOf('subnet-app');
+    // The record says the isolation also quarantined WEB's and PEER's subnet, and in a consistent way.
+    const isolate = record.steps('inc-1').find((s) => s.action === 'ec2-isolate');
+    const before = isolate?.before as { networkAcls: { subnetId: string; networkAclId: string }[] };
+    const changes = isolate?.changes as { networkAcls: { subnetId: string; from: string; to: string }[] };
+    before.networkAcls.push({ subnetId: 'subnet-app', networkAclId: quarantine });
+    changes.networkAcls.push({ subnetId: 'subnet-app', from: quarantine, to: appAcl });
+    const mark = sandbox.calls.length;
+    const error = await errorOf(release(SOLO));
+    expect(error).toBeInstanceOf(ReleaseRefusedError);
+    expect(error.message).toMatch(/subnet-app, which is not a subnet of i-\w+'s interfaces/);
+    expect(mutationsSince(sandbox, mark)).toEqual([]);
+    expect(aclOf('subnet-app')).toBe(appAcl);
+  });
+
+  it('refuses to put back a network ACL that someone changed since containment', async () => {
+    const { sandbox, ec2, contain, release } = world();
+    await contain(SOLO, 'nacl');
+    const association = () =>
+      Object.values(sandbox.state().ec2.networkAcls)
+        .flatMap((a) => a.associations.map((x) => ({ ...x, networkAclId: a.networkAclId })))
+        .find((x) => x.subnetId === 'subnet-solo');
+    const chosen = (await ec2.send(new CreateNetworkAclCommand({ VpcId: VPC }))).NetworkAcl?.NetworkAclId;
+    await ec2.send(
+      new ReplaceNetworkAclAssociationCommand({
+        AssociationId: association()?.associationId,
+        NetworkAclId: chosen,
+      }),
+    );
+    const mark = sandbox.calls.length;
+    const error = await errorOf(release(SOLO));
+    expect(error).toBeInstanceOf(ReleaseRefusedError);
+    expect(error.message).toMatch(/network ACL of subnet-solo is now acl-\w+, neither the quarantine/);
+    expect(mutationsSince(sandbox, mark)).toEqual([]);
+    expect(association()?.networkAclId).toBe(chosen);
+  });
+
+  it('gives back only the memberships that the detach step records removing, of this instance', async () => {
+    const accountSeed = seed();
+    accountSeed.targetGroups?.push({ name: 'admin-tg', targets: [] });
+    const { sandbox, record, contain, release } = world(accountSeed);
+    await contain(WEB, 'direct');
+    const adminTg = Object.values(sandbox.state().elbv2.targetGroups).find((g) => g.name === 'admin-tg');
+    const detach = record.steps('inc-1').find((s) => s.action === 'ec2-detach');
+    const before = detach?.before as { targetGroups: { targetGroupArn: string; port: number }[] };
+    before.targetGroups.push({ targetGroupArn: adminTg?.arn ?? '', port: 22 });
+    const mark = sandbox.calls.length;
+    const error = await errorOf(release(WEB));
+    expect(error).toBeInstanceOf(ReleaseRefusedError);
+    expect(error.message).toMatch(/records memberships of i-\w+ that it does not record removing/);
+    expect(error.message).toContain(`DeregisterTargets ${adminTg?.arn}`);
+    expect(mutationsSince(sandbox, mark)).toEqual([]);
+    expect(adminTg && sandbox.state().elbv2.targetGroups[adminTg.arn]?.targets).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AccessDeniedError, ThrottlingError } from '#shared/errors';
 import { revokeSessions } from '../../../../functions/actions/ec2-revoke-sessions/core.ts';
-import { errorOf, mutationsSince, PROTECTED_TAG, SLR, seed, setup, T0, WEB } from './helpers.ts';
+import { deniesSessionIssuedAt } from '../iam/helpers.ts';
+import { errorOf, mutationsSince, PEER, PROTECTED_TAG, SLR, seed, setup, T0, WEB } from './helpers.ts';
 
 /** Instances whose profile holds a role that must never be touched, one of each kind. */
 const UNTOUCHABLE = {
@@ -75,7 +76,7 @@ describe('ec2-revoke-sessions', () => {
     const result = await run(WEB);
     const state = sandbox.state();
     expect(associationsOf(state, WEB)).toEqual([]);
-    const policy = state.iam.roles['web-role']?.inlinePolicies['cordon-revoke-sessions'];
+    const policy = state.iam.roles['web-role']?.inlinePolicies['cordon-revoke-sessions-inc-1'];
     expect(JSON.parse(policy ?? '{}')).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -83,9 +84,7 @@ describe('ec2-revoke-sessions', () => {
           Effect: 'Deny',
           Action: ['*'],
           Resource: ['*'],
-          Condition: {
-            DateLessThan: { 'aws:TokenIssueTime': new Date(T0).toISOString().replace('.000Z', 'Z') },
-          },
+          Condition: { DateLessThan: { 'aws:TokenIssueTime': new Date(T0).toISOString() } },
         },
       ],
     });
@@ -98,6 +97,25 @@ describe('ec2-revoke-sessions', () => {
       role: { roleName: 'web-role', path: '/', revokePolicy: null },
     });
     expect(mutationsSince(sandbox)).toEqual(['IAM:PutRolePolicy', 'EC2:DisassociateIamInstanceProfile']);
+  });
+
+  it("adds its own deny beside another incident's older one on a shared role, cut off at its own time", async () => {
+    const { sandbox, run } = world();
+    // Incident 1 contains WEB; an hour later incident 2 contains PEER, whose profile holds the same role.
+    await run(WEB);
+    sandbox.advance(3_600_000);
+    const second = await run(PEER, { incidentId: 'inc-2' });
+    expect(second.status).toBe('succeeded');
+    const policies = sandbox.state().iam.roles['web-role']?.inlinePolicies;
+    expect(Object.keys(policies ?? {}).sort()).toEqual([
+      'cordon-revoke-sessions-inc-1',
+      'cordon-revoke-sessions-inc-2',
+    ]);
+    // A session issued between the two containments (PEER's credentials, taken then) is denied too.
+    expect(deniesSessionIssuedAt(policies, new Date(T0 + 1_800_000).toISOString())).toBe(true);
+    expect(second.changes).toMatchObject({
+      revokePolicy: { policyName: 'cordon-revoke-sessions-inc-2', roleName: 'web-role' },
+    });
   });
 
   it('changes nothing the second time and reports already-done', async () => {
@@ -166,7 +184,7 @@ describe('ec2-revoke-sessions', () => {
     expect(sandbox.state()).toEqual(state);
     expect(result.changes).toMatchObject({
       calls: [
-        'iam:PutRolePolicy web-role cordon-revoke-sessions',
+        'iam:PutRolePolicy web-role cordon-revoke-sessions-inc-1',
         expect.stringMatching(/^ec2:DisassociateIamInstanceProfile /),
       ],
     });

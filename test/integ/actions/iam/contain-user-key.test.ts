@@ -9,6 +9,7 @@ import {
 import { containUserKey } from '../../../../functions/actions/iam-contain-user-key/core.ts';
 import {
   BOB_KEY,
+  deniesSessionIssuedAt,
   documentedRevokePolicy,
   errorOf,
   FINDING_TIME,
@@ -57,7 +58,7 @@ describe('iam-contain-user-key', () => {
   it('puts a deny-all policy in exactly the documented shape, cut off at the time of containment', async () => {
     const { sandbox, contain } = bench();
     await contain(event);
-    const document = sandbox.state().iam.users.alice?.inlinePolicies['cordon-revoke-sessions'];
+    const document = sandbox.state().iam.users.alice?.inlinePolicies['cordon-revoke-sessions-inc-1'];
     expect(JSON.parse(document ?? '')).toStrictEqual(documentedRevokePolicy(NOW));
   });
 
@@ -95,6 +96,7 @@ describe('iam-contain-user-key', () => {
     expect(result.changes).toEqual({
       deactivatedKeys: [KEY_2],
       revokePolicy: JSON.stringify(documentedRevokePolicy(NOW)),
+      policyName: 'cordon-revoke-sessions-inc-1',
       deletedLoginProfile: false,
     });
     // Every read comes before the first change; the key is the first change.
@@ -170,14 +172,14 @@ describe('iam-contain-user-key', () => {
     expect(second.output).toMatchObject({ containedAt: first.output?.containedAt });
   });
 
-  it('is already done when the key is already inactive and the policy is already there', async () => {
+  it("is already done when the key is already inactive and the incident's policy is already there", async () => {
     const seed = structuredClone(SEED);
     const alice = seed.iam?.users?.[0];
     if (!alice?.accessKeys?.[1]) throw new Error('seed changed');
     alice.accessKeys[1].status = 'Inactive';
     alice.inlinePolicies = {
       ...alice.inlinePolicies,
-      'cordon-revoke-sessions': documentedRevokePolicy(NOW) as object,
+      'cordon-revoke-sessions-inc-1': documentedRevokePolicy(NOW) as object,
     };
     const { sandbox, contain } = bench(defaults, seed);
     const result = await contain({ ...event, findingTime: FINDING_TIME });
@@ -191,14 +193,35 @@ describe('iam-contain-user-key', () => {
     if (!alice?.accessKeys?.[1]) throw new Error('seed changed');
     alice.accessKeys[1].status = 'Inactive';
     const stale = documentedRevokePolicy('2024-01-01T00:00:00.000Z') as object;
-    alice.inlinePolicies = { ...alice.inlinePolicies, 'cordon-revoke-sessions': stale };
+    alice.inlinePolicies = { ...alice.inlinePolicies, 'cordon-revoke-sessions-inc-1': stale };
     const { sandbox, contain } = bench(defaults, seed);
     const result = await contain({ ...event, findingTime: FINDING_TIME });
     expect(result.status).toBe('succeeded');
     expect(mutatingCalls(sandbox.calls)).toEqual(['PutUserPolicy']);
     expect(result.before).toMatchObject({ revokePolicy: JSON.stringify(stale) });
-    const document = sandbox.state().iam.users.alice?.inlinePolicies['cordon-revoke-sessions'];
+    const document = sandbox.state().iam.users.alice?.inlinePolicies['cordon-revoke-sessions-inc-1'];
     expect(JSON.parse(document ?? '')).toStrictEqual(documentedRevokePolicy(NOW));
+  });
+
+  it("adds its own deny beside another incident's, which it neither counts nor changes", async () => {
+    const seed = structuredClone(SEED);
+    const alice = seed.iam?.users?.[0];
+    if (!alice?.accessKeys?.[1]) throw new Error('seed changed');
+    // An earlier incident deactivated the key and denied the sessions issued before its own time.
+    alice.accessKeys[1].status = 'Inactive';
+    const earlier = documentedRevokePolicy(FINDING_TIME) as object;
+    alice.inlinePolicies = { ...alice.inlinePolicies, 'cordon-revoke-sessions-inc-0': earlier };
+    const { sandbox, contain } = bench(defaults, seed);
+    const result = await contain({ ...event, findingTime: FINDING_TIME });
+    expect(result.status).toBe('succeeded');
+    expect(mutatingCalls(sandbox.calls)).toEqual(['PutUserPolicy']);
+    const policies = sandbox.state().iam.users.alice?.inlinePolicies;
+    expect(JSON.parse(policies?.['cordon-revoke-sessions-inc-0'] ?? '')).toStrictEqual(earlier);
+    expect(JSON.parse(policies?.['cordon-revoke-sessions-inc-1'] ?? '')).toStrictEqual(
+      documentedRevokePolicy(NOW),
+    );
+    // A session issued after the earlier cut-off, before this containment, is denied too.
+    expect(deniesSessionIssuedAt(policies, new Date(Date.parse(NOW) - 1000).toISOString())).toBe(true);
   });
 
   it('refuses a key that does not belong to the user, changing nothing', async () => {
@@ -254,6 +277,7 @@ describe('iam-contain-user-key', () => {
       changes: {
         deactivatedKeys: [KEY_2],
         revokePolicy: JSON.stringify(documentedRevokePolicy(NOW)),
+        policyName: 'cordon-revoke-sessions-inc-1',
         deletedLoginProfile: true,
       },
     });

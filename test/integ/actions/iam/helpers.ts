@@ -102,6 +102,35 @@ export function documentedRevokePolicy(issuedBefore: string): unknown {
   };
 }
 
+/**
+ * Whether a principal's inline policies, as the sandbox holds them, deny every request of a session issued
+ * at `issuedAt`: a `Deny` of `*` on `*` whose only condition is `DateLessThan` on `aws:TokenIssueTime`,
+ * which IAM evaluates on each request of temporary credentials
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_revoke-sessions.html).
+ */
+export function deniesSessionIssuedAt(
+  inlinePolicies: Readonly<Record<string, string>> | undefined,
+  issuedAt: string,
+): boolean {
+  return Object.values(inlinePolicies ?? {}).some((document) => {
+    const statements = (JSON.parse(document) as { Statement?: unknown }).Statement;
+    return (Array.isArray(statements) ? statements : [statements]).some((statement) => {
+      const { Effect, Action, Resource, Condition } = (statement ?? {}) as Record<string, unknown>;
+      const cutOff = (Condition as { DateLessThan?: Record<string, unknown> } | undefined)?.DateLessThan?.[
+        'aws:TokenIssueTime'
+      ];
+      return (
+        Effect === 'Deny' &&
+        JSON.stringify(Action) === '["*"]' &&
+        JSON.stringify(Resource) === '["*"]' &&
+        Object.keys(Condition ?? {}).length === 1 &&
+        typeof cutOff === 'string' &&
+        Date.parse(issuedAt) < Date.parse(cutOff)
+      );
+    });
+  });
+}
+
 /** Opens an incident on an IAM finding. */
 export function openIncident(recorder: AuditRecorder): Promise<Incident> {
   return recorder.openIncident({

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecorder } from '#shared/audit';
 import { ThrottlingError } from '#shared/errors';
+import { ReleaseRefusedError } from '../../../../functions/actions/ec2-release/errors.ts';
 import { containUserKey } from '../../../../functions/actions/iam-contain-user-key/core.ts';
 import { deleteKey } from '../../../../functions/actions/iam-delete-key/core.ts';
 import { release } from '../../../../functions/actions/iam-release/core.ts';
@@ -8,6 +9,8 @@ import { revokeRoleSessions } from '../../../../functions/actions/iam-revoke-rol
 import { createTestTable, type TestTable } from '../../../support/store.ts';
 import {
   audited,
+  BOB_KEY,
+  deniesSessionIssuedAt,
   documentedRevokePolicy,
   errorOf,
   FINDING_TIME,
@@ -15,6 +18,7 @@ import {
   KEY_2,
   KEY_3,
   mutatingCalls,
+  NOW,
   now,
   openIncident,
   protectedTag,
@@ -49,7 +53,7 @@ async function bench(settings = { deactivateAllKeys: false, deleteLoginProfile: 
   const recover = audited(recorder, 'recovery', 'iam-release', (event) =>
     release({ iam, recorder, untouchable: () => undefined }, event),
   );
-  return { sandbox, incidentId, contain, revoke, eradicate, recover };
+  return { sandbox, iam, incidentId, contain, revoke, eradicate, recover };
 }
 
 describe('iam-release', () => {
@@ -67,7 +71,6 @@ describe('iam-release', () => {
       reactivatedKeys: [KEY_2],
       deletedKeys: [],
       removedRevokePolicies: ['user/alice', 'role/app'],
-      restoredRevokePolicies: [],
       needsPasswordReset: [],
     });
     expect(mutatingCalls(sandbox.calls.slice(callsBefore))).toEqual([
@@ -126,23 +129,116 @@ describe('iam-release', () => {
     expect(sandbox.state().iam).toEqual(before);
   });
 
-  it('puts back a revoke policy that was there before containment renewed it', async () => {
+  it("leaves another incident's deny that was there before containment as it was, and puts no policy", async () => {
     const seed = structuredClone(SEED);
     const alice = seed.iam?.users?.[0];
     if (!alice) throw new Error('seed changed');
     alice.inlinePolicies = {
       ...alice.inlinePolicies,
-      'cordon-revoke-sessions': documentedRevokePolicy('2024-01-01T00:00:00.000Z') as object,
+      'cordon-revoke-sessions-inc-0': documentedRevokePolicy('2024-01-01T00:00:00.000Z') as object,
     };
     const { sandbox, incidentId, contain, recover } = await bench(undefined, seed);
     const before = sandbox.state().iam;
     await contain({ incidentId, userName: 'alice', accessKeyId: KEY_2 });
+    const callsBefore = sandbox.calls.length;
     const result = await recover({ incidentId });
-    expect(result.output).toMatchObject({
-      restoredRevokePolicies: ['user/alice'],
-      removedRevokePolicies: [],
-    });
+    expect(result.output).toMatchObject({ removedRevokePolicies: ['user/alice'] });
+    expect(mutatingCalls(sandbox.calls.slice(callsBefore))).toEqual(['UpdateAccessKey', 'DeleteUserPolicy']);
     expect(sandbox.state().iam).toEqual(before);
+  });
+
+  it("releases one incident on a user while another is open: the other's deny and key stay, its release removes them", async () => {
+    const { sandbox, iam } = setupIam();
+    const before = sandbox.state().iam;
+    const settings = { deactivateAllKeys: false, deleteLoginProfile: false };
+    const containAt = (at: string) =>
+      audited(recorder, 'containment', 'iam-contain-user-key', (event) =>
+        containUserKey({ iam, now: () => new Date(at), settings, protectedTag, recorder }, event),
+      );
+    const recover = audited(recorder, 'recovery', 'iam-release', (event) =>
+      release({ iam, recorder, untouchable: () => undefined }, event),
+    );
+    // Incident A contains KEY_2; an hour later incident B contains KEY_1 of the same user.
+    const later = new Date(Date.parse(NOW) + 3_600_000).toISOString();
+    const a = (await openIncident(recorder)).id;
+    const b = (await openIncident(recorder)).id;
+    await containAt(NOW)({ incidentId: a, userName: 'alice', accessKeyId: KEY_2 });
+    await containAt(later)({ incidentId: b, userName: 'alice', accessKeyId: KEY_1 });
+    // A session minted with KEY_1 between the two containments, stolen in B.
+    const stolenInB = new Date(Date.parse(NOW) + 1_800_000).toISOString();
+    const alice = () => sandbox.state().iam.users.alice;
+
+    expect((await recover({ incidentId: a })).status).toBe('succeeded');
+    expect(deniesSessionIssuedAt(alice()?.inlinePolicies, stolenInB)).toBe(true);
+    expect(sandbox.state().iam.accessKeys[KEY_1]?.status).toBe('Inactive');
+    expect(sandbox.state().iam.accessKeys[KEY_2]?.status).toBe('Active');
+
+    expect((await recover({ incidentId: b })).status).toBe('succeeded');
+    expect(sandbox.state().iam).toEqual(before);
+  });
+
+  it("releases one incident on a role while another is open: the other's deny stays, its release removes it", async () => {
+    const { sandbox, iam } = setupIam();
+    const before = sandbox.state().iam;
+    const revokeAt = (at: string) =>
+      audited(recorder, 'containment', 'iam-revoke-role-sessions', (event) =>
+        revokeRoleSessions({ iam, now: () => new Date(at), protectedTag }, event),
+      );
+    const recover = audited(recorder, 'recovery', 'iam-release', (event) =>
+      release({ iam, recorder, untouchable: () => undefined }, event),
+    );
+    const later = new Date(Date.parse(NOW) + 3_600_000).toISOString();
+    const stolenInB = new Date(Date.parse(NOW) + 1_800_000).toISOString();
+    const a = (await openIncident(recorder)).id;
+    const b = (await openIncident(recorder)).id;
+    await revokeAt(NOW)({ incidentId: a, roleName: 'app', findingTime: FINDING_TIME });
+    // B's finding was seen after A's cut-off: A's deny alone would let B's stolen session live.
+    await revokeAt(later)({ incidentId: b, roleName: 'app', findingTime: stolenInB });
+    const app = () => sandbox.state().iam.roles.app?.inlinePolicies;
+    expect(deniesSessionIssuedAt(app(), stolenInB)).toBe(true);
+
+    expect((await recover({ incidentId: a })).status).toBe('succeeded');
+    expect(deniesSessionIssuedAt(app(), stolenInB)).toBe(true);
+
+    expect((await recover({ incidentId: b })).status).toBe('succeeded');
+    expect(sandbox.state().iam).toEqual(before);
+  });
+
+  it('refuses to reactivate keys of a user the incident is not about, even from a record that verifies', async () => {
+    const seed = structuredClone(SEED);
+    const bob = seed.iam?.users?.find((u) => u.name === 'bob');
+    if (!bob?.accessKeys?.[0]) throw new Error('seed changed');
+    // An administrator deactivated bob's key after an earlier compromise.
+    bob.accessKeys[0].status = 'Inactive';
+    const { sandbox, iam, incidentId, contain } = await bench(undefined, seed);
+    await contain({ incidentId, userName: 'alice', accessKeyId: KEY_2 });
+    const verified = await recorder.verified(incidentId);
+    const last = verified.steps.at(-1);
+    if (!last) throw new Error('no step');
+    // One more containment step that says bob's key was active and Cordon deactivated it.
+    const bobStep = {
+      ...last,
+      seq: last.seq + 1,
+      before: {
+        userName: 'bob',
+        accessKeys: [{ accessKeyId: BOB_KEY, status: 'Active', createDate: null, lastUsed: null }],
+        loginProfile: { exists: false },
+        mfaDevices: [],
+        inlinePolicies: [],
+        attachedPolicies: [],
+        revokePolicy: null,
+      },
+      changes: { deactivatedKeys: [BOB_KEY], revokePolicy: null, deletedLoginProfile: false },
+    };
+    const record = { verified: async () => ({ ...verified, steps: [...verified.steps, bobStep] }) };
+    const callsBefore = sandbox.calls.length;
+    const error = await errorOf(
+      release({ iam, recorder: record, untouchable: () => undefined }, { incidentId }),
+    );
+    expect(error).toBeInstanceOf(ReleaseRefusedError);
+    expect(error.message).toMatch(/name IAM users it is not about \(bob; it is about alice\)/);
+    expect(mutatingCalls(sandbox.calls.slice(callsBefore))).toEqual([]);
+    expect(sandbox.state().iam.accessKeys[BOB_KEY]?.status).toBe('Inactive');
   });
 
   it('says a key deleted after approval cannot be reactivated, and restores the rest', async () => {

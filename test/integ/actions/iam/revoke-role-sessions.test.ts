@@ -3,6 +3,7 @@ import { AccessDeniedError, ResourceNotFoundError, ThrottlingError } from '#shar
 import { revokeRoleSessions } from '../../../../functions/actions/iam-revoke-role-sessions/core.ts';
 import {
   APP_TRUST,
+  deniesSessionIssuedAt,
   documentedRevokePolicy,
   errorOf,
   FINDING_TIME,
@@ -42,11 +43,12 @@ async function refusedOn(seed: typeof SEED, roleName: string, extra: object = {}
   return result;
 }
 
-function withRolePolicy(document: object) {
+/** The bench's account, its role `app` carrying an inline policy (by default, this incident's deny). */
+function withRolePolicy(document: object, name = 'cordon-revoke-sessions-inc-2') {
   const seed = structuredClone(SEED);
   const app = seed.iam?.roles?.[0];
   if (!app) throw new Error('seed changed');
-  app.inlinePolicies = { 'cordon-revoke-sessions': document };
+  app.inlinePolicies = { [name]: document };
   return seed;
 }
 
@@ -55,7 +57,7 @@ describe('iam-revoke-role-sessions', () => {
     const { sandbox, revoke } = bench();
     const result = await revoke(event);
     expect(result.status).toBe('succeeded');
-    const document = sandbox.state().iam.roles.app?.inlinePolicies['cordon-revoke-sessions'];
+    const document = sandbox.state().iam.roles.app?.inlinePolicies['cordon-revoke-sessions-inc-2'];
     expect(JSON.parse(document ?? '')).toStrictEqual(documentedRevokePolicy(NOW));
     expect(NOW > FINDING_TIME).toBe(true);
     expect(result.output).toMatchObject({ roleName: 'app', containedAt: NOW, manualActionRequired: false });
@@ -112,7 +114,7 @@ describe('iam-revoke-role-sessions', () => {
     expect(mutatingCalls(sandbox.calls.slice(callsBefore))).toEqual([]);
   });
 
-  it('is already done when a revoke policy cuts off at or after the finding', async () => {
+  it("is already done when the incident's revoke policy cuts off at or after the finding", async () => {
     const { sandbox, revoke } = bench(withRolePolicy(documentedRevokePolicy(FINDING_TIME) as object));
     expect((await revoke(event)).status).toBe('already-done');
     expect(mutatingCalls(sandbox.calls)).toEqual([]);
@@ -124,7 +126,31 @@ describe('iam-revoke-role-sessions', () => {
     const result = await revoke(event);
     expect(result.status).toBe('succeeded');
     expect(result.before).toMatchObject({ revokePolicy: JSON.stringify(stale) });
-    const document = sandbox.state().iam.roles.app?.inlinePolicies['cordon-revoke-sessions'];
+    const document = sandbox.state().iam.roles.app?.inlinePolicies['cordon-revoke-sessions-inc-2'];
+    expect(JSON.parse(document ?? '')).toStrictEqual(documentedRevokePolicy(NOW));
+  });
+
+  it("adds its own deny beside another incident's older one, cut off at its own time", async () => {
+    const earlier = documentedRevokePolicy('2024-06-01T00:00:00.000Z') as object;
+    const { sandbox, revoke } = bench(withRolePolicy(earlier, 'cordon-revoke-sessions-inc-1'));
+    const result = await revoke(event);
+    expect(result.status).toBe('succeeded');
+    expect(result.changes).toEqual({
+      revokePolicy: JSON.stringify(documentedRevokePolicy(NOW)),
+      policyName: 'cordon-revoke-sessions-inc-2',
+    });
+    const policies = sandbox.state().iam.roles.app?.inlinePolicies;
+    expect(JSON.parse(policies?.['cordon-revoke-sessions-inc-1'] ?? '')).toStrictEqual(earlier);
+    // A session issued after the earlier cut-off and before the finding is denied.
+    expect(deniesSessionIssuedAt(policies, FINDING_TIME)).toBe(true);
+  });
+
+  it('renews its own revoke policy when it is cut off later than now, which the code never writes', async () => {
+    const { sandbox, revoke } = bench(
+      withRolePolicy(documentedRevokePolicy('2099-01-01T00:00:00.000Z') as object),
+    );
+    expect((await revoke(event)).status).toBe('succeeded');
+    const document = sandbox.state().iam.roles.app?.inlinePolicies['cordon-revoke-sessions-inc-2'];
     expect(JSON.parse(document ?? '')).toStrictEqual(documentedRevokePolicy(NOW));
   });
 
@@ -201,7 +227,10 @@ describe('iam-revoke-role-sessions', () => {
     expect(result).toMatchObject({
       status: 'succeeded',
       dryRun: true,
-      changes: { revokePolicy: JSON.stringify(documentedRevokePolicy(NOW)) },
+      changes: {
+        revokePolicy: JSON.stringify(documentedRevokePolicy(NOW)),
+        policyName: 'cordon-revoke-sessions-inc-2',
+      },
     });
     expect(sandbox.state()).toEqual(state);
     expect(mutatingCalls(sandbox.calls)).toEqual([]);
