@@ -93,6 +93,29 @@ function checkPolicyDocument(ctx: CallContext, document: string | undefined): st
   return document;
 }
 
+/**
+ * IAM's quota on the inline policies of one user (2,048 characters) or role (10,240), all together, white
+ * space not counted (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+ */
+const INLINE_POLICY_QUOTA = { user: 2048, role: 10240 } as const;
+
+function checkInlineQuota(
+  ctx: CallContext,
+  kind: keyof typeof INLINE_POLICY_QUOTA,
+  name: string,
+  policies: Readonly<Record<string, string>>,
+  policyName: string,
+  document: string,
+): void {
+  const size = (text: string) => text.replace(/\s/g, '').length;
+  let total = size(document);
+  for (const [other, text] of Object.entries(policies)) if (other !== policyName) total += size(text);
+  const quota = INLINE_POLICY_QUOTA[kind];
+  if (total > quota) {
+    fail(ctx, 'LimitExceeded', `Maximum policy size of ${quota} bytes exceeded for ${kind} ${name}`);
+  }
+}
+
 function roleShape(role: RoleState): Role {
   return {
     RoleName: role.roleName,
@@ -286,7 +309,9 @@ export const iamHandlers: HandlerMap = {
     const user = userOrFail(ctx, input.UserName);
     const name = input.PolicyName;
     if (!name) fail(ctx, 'ValidationError', 'PolicyName is required');
-    user.inlinePolicies[name] = checkPolicyDocument(ctx, input.PolicyDocument);
+    const document = checkPolicyDocument(ctx, input.PolicyDocument);
+    checkInlineQuota(ctx, 'user', user.userName, user.inlinePolicies, name, document);
+    user.inlinePolicies[name] = document;
     return {};
   },
 
@@ -340,7 +365,9 @@ export const iamHandlers: HandlerMap = {
     const role = modifiableRole(ctx, input.RoleName);
     const name = input.PolicyName;
     if (!name) fail(ctx, 'ValidationError', 'PolicyName is required');
-    role.inlinePolicies[name] = checkPolicyDocument(ctx, input.PolicyDocument);
+    const document = checkPolicyDocument(ctx, input.PolicyDocument);
+    checkInlineQuota(ctx, 'role', role.roleName, role.inlinePolicies, name, document);
+    role.inlinePolicies[name] = document;
     return {};
   },
 

@@ -124,6 +124,51 @@ describe('IAM users and access keys', () => {
     );
   });
 
+  it("refuses an inline policy past IAM's quota for all of a user's (2,048) or a role's (10,240) together, white space not counted", async () => {
+    const { iam } = setup(seed);
+    const sized = (length: number) => {
+      const base = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Deny', Action: '*', Resource: '*', Sid: '' }],
+      });
+      return base.replace('"Sid":""', `"Sid":"${'S'.repeat(length - base.length)}"`);
+    };
+    // alice already has one policy: the quota counts it with the new one.
+    const left = 2048 - policy.replace(/\s/g, '').length;
+    await iam.send(
+      new PutUserPolicyCommand({ UserName: 'alice', PolicyName: 'fits', PolicyDocument: sized(left) }),
+    );
+    const over = await errorOf(
+      iam.send(
+        new PutUserPolicyCommand({ UserName: 'alice', PolicyName: 'more', PolicyDocument: sized(200) }),
+      ),
+    );
+    expect(over).toBeInstanceOf(LimitExceededException);
+    expect((over as Error).message).toBe('Maximum policy size of 2048 bytes exceeded for user alice');
+    // Replacing a policy counts its new document, not its old one as well.
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'alice',
+        PolicyName: 'fits',
+        PolicyDocument: `${sized(left)}   \n`,
+      }),
+    );
+    expect((await iam.send(new ListUserPoliciesCommand({ UserName: 'alice' }))).PolicyNames).toEqual([
+      'fits',
+      'inline',
+    ]);
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: 'app', PolicyName: 'big', PolicyDocument: sized(10240) }),
+    );
+    expect(
+      await errorOf(
+        iam.send(
+          new PutRolePolicyCommand({ RoleName: 'app', PolicyName: 'more', PolicyDocument: sized(200) }),
+        ),
+      ),
+    ).toBeInstanceOf(LimitExceededException);
+  });
+
   it('reads, updates and deletes a login profile, then reports it missing', async () => {
     const { iam } = setup(seed);
     expect((await iam.send(new GetLoginProfileCommand({ UserName: 'alice' }))).LoginProfile?.UserName).toBe(

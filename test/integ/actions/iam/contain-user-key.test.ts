@@ -62,6 +62,25 @@ describe('iam-contain-user-key', () => {
     expect(JSON.parse(document ?? '')).toStrictEqual(documentedRevokePolicy(NOW));
   });
 
+  it("fails, never succeeds, when the user's inline policies leave no room for the incident's deny; the key stays stopped", async () => {
+    const filler = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${'b'.repeat(1900)}/*` },
+      ],
+    };
+    const alice = SEED.iam?.users?.[0];
+    const full = {
+      ...SEED,
+      iam: { ...SEED.iam, users: [{ ...alice, name: 'alice', inlinePolicies: { filler } }] },
+    };
+    const { sandbox, contain } = bench(defaults, full);
+    const error = await errorOf(contain(event));
+    expect(error.message).toMatch(/Maximum policy size of 2048 bytes exceeded for user alice/);
+    expect(Object.keys(sandbox.state().iam.users.alice?.inlinePolicies ?? {})).toEqual(['filler']);
+    expect(statuses(sandbox.state())[KEY_2]).toBe('Inactive');
+  });
+
   it('records the keys with status and last use, the login profile, MFA devices and policies before changing anything', async () => {
     const { sandbox, contain } = bench();
     const result = await contain(event);
