@@ -183,6 +183,32 @@ describe('the audit recorder on DynamoDB Local', () => {
     });
   });
 
+  it('asks the key to vouch for what it chains onto once per writer: not for its own steps, nor after verifying', async () => {
+    const incident = await recorder.openIncident(incidentInput());
+    const note = { phase: 'identification', action: 'note', status: 'noted', actor: 'automation' } as const;
+    const kms = () => {
+      const calls = table.trust.sandbox.calls.filter((c) => c.service === 'KMS');
+      return { verify: calls.filter((c) => c.command === 'VerifyMac').length };
+    };
+    const start = kms();
+    // Its own opening and its own last step: no VerifyMac.
+    await recorder.appendStep(incident.id, note);
+    await recorder.appendStep(incident.id, note);
+    expect(kms().verify - start.verify).toBe(0);
+    // Another writer (another Lambda container) checks the tip once, then chains onto its own steps.
+    const other = table.recorder();
+    await other.appendStep(incident.id, note);
+    await other.appendStep(incident.id, note);
+    expect(kms().verify - start.verify).toBe(1);
+    // A writer that has just verified the record chains onto the tip it verified.
+    const reader = table.recorder();
+    await reader.verified(incident.id);
+    const afterVerify = kms().verify;
+    await reader.appendStep(incident.id, note);
+    expect(kms().verify - afterVerify).toBe(0);
+    expect(await recorder.verify(incident.id)).toMatchObject({ ok: true, steps: 5 });
+  });
+
   it('serves every access pattern with a Query, never a Scan', async () => {
     const t = await createTestTable('patterns');
     const rec = t.recorder({
