@@ -21,5 +21,7 @@ export default defineSettings({
   instanceRoles: [],
   // Break-glass roles, never changed by automation.
   breakGlassRoles: [],
-  approval: { timeoutMinutes: 60 },
+  // consolePrincipals: who may decide from the console (`cordon approvals approve|reject`), as IAM ARN
+  // patterns of people's roles, e.g. an IAM Identity Center permission set's sessions; none: links only.
+  approval: { timeoutMinutes: 60, consolePrincipals: [] },
 });

@@ -54,7 +54,12 @@ async function approveAsOperator(runtime: LocalRuntime, tableName: string, task:
     );
     if (request) {
       await decideAsPrincipal(
-        { store, recorder: runtime.recorder, sfn: makeClient(SFNClient, { service: 'SFN' }) },
+        {
+          store,
+          recorder: runtime.recorder,
+          sfn: makeClient(SFNClient, { service: 'SFN' }),
+          consolePrincipals: [OPERATOR],
+        },
         OPERATOR,
         request.requestId,
         'approve',
@@ -104,7 +109,14 @@ export async function measurePlaybook(store: LocalStore, scenario: Scenario): Pr
     store: { endpoint: store.endpoint, tableName },
     seed: scenario.seed,
     waitScale: 0.001,
-    stack: { settings: { ...(settingsFile as SettingsInput), ...scenario.settings } },
+    stack: {
+      settings: {
+        ...(settingsFile as SettingsInput),
+        ...scenario.settings,
+        // The operator decides from the console: the check counts only listed principals' decisions.
+        approval: { ...(settingsFile as SettingsInput).approval, consolePrincipals: [OPERATOR] },
+      },
+    },
     onEvent: (event) => {
       if (/StateEntered$/.test(event.type)) transitions++;
       if (event.type === 'LambdaFunctionScheduled' || event.type === 'TaskScheduled') invocations++;

@@ -248,6 +248,7 @@ export class CordonStack extends Stack {
       table: this.audit,
       approvers: this.settings.approvers,
       sender: this.settings.sender,
+      consolePrincipals: this.settings.approval.consolePrincipals,
       stateMachineNames: PLAYBOOK_IDS.map(stateMachineName),
     });
 

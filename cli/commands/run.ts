@@ -6,7 +6,9 @@
  * sandbox AWS account.
  */
 import { readFileSync } from 'node:fs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { incidentFrom } from '#shared/audit';
+import { makeClient } from '#shared/clients';
 import type { Finding } from '#shared/domain';
 import { makeDocumentClient } from '#shared/dynamo';
 import { ValidationError } from '#shared/errors';
@@ -16,8 +18,8 @@ import settingsFile from '../../cordon.config.ts';
 import { ApprovalStore } from '../../functions/approval/store.ts';
 import { normalizeEvent } from '../../functions/router/normalize.ts';
 import { resourceForPlaybook } from '../../functions/router/policy.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
-import type { AccountSeed } from '../../local/sandbox/index.ts';
+import { LOCAL_ACCOUNT, LocalRuntime } from '../../local/runtime.ts';
+import { type AccountSeed, callerArnOf } from '../../local/sandbox/index.ts';
 import { seedForEvent } from '../../local/seed-from-finding.ts';
 import { LOCAL_TABLE, openStateStore, openStateTrust, stateDir } from '../../local/state.ts';
 import { timeline } from '../format.ts';
@@ -61,6 +63,18 @@ function firstFinding(event: unknown, settings: Settings): Finding {
   return finding;
 }
 
+/**
+ * Who `--decision` decides as: the caller the sandbox names (with `--aws`, the real caller). Only a
+ * principal of `approval.consolePrincipals` decides from the console, so this run lists it there: the
+ * operator asked to decide, and the record names them.
+ */
+async function localOperator(seed: AccountSeed | undefined, aws: boolean): Promise<string> {
+  if (!aws) return callerArnOf(seed ?? {}, LOCAL_ACCOUNT);
+  const identity = await makeClient(STSClient, { service: 'STS' }).send(new GetCallerIdentityCommand({}));
+  if (!identity.Arn) throw new ValidationError('caller identity', ['Arn: STS returned none']);
+  return identity.Arn;
+}
+
 /** Runs `cordon run`; returns the exit status. */
 export async function runPlaybook(options: RunOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -93,8 +107,11 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
   const since = () => `+${((Date.now() - started) / 1000).toFixed(2)}s`.padStart(8);
   let runtime: LocalRuntime | undefined;
   try {
+    const operatorArn = options.decision ? await localOperator(seed, options.aws ?? false) : undefined;
+    const consolePrincipals = [...settings.approval.consolePrincipals, ...(operatorArn ? [operatorArn] : [])];
     runtime = await LocalRuntime.start({
       store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
+      stack: { settings: { ...settings, approval: { ...settings.approval, consolePrincipals } } },
       trust: await openStateTrust(options.stateDir ?? stateDir()),
       approvals: { stateDir: options.stateDir ?? stateDir(), print: out },
       ...(seed ? { seed } : {}),
@@ -140,6 +157,7 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
       ? localApprovalsDeps({
           store: new ApprovalStore(makeDocumentClient(), LOCAL_TABLE),
           recorder: active.recorder,
+          consolePrincipals,
         })
       : undefined;
     engine.onTask(() => {

@@ -1,17 +1,19 @@
 /**
- * The approval functions' configuration, read once at cold start: who approves, the sender, and the
- * decision API's public base URL. The stack sets these from `cordon.config.ts` and the API.
+ * The approval functions' configuration, read once at cold start: who approves, the sender, who may decide
+ * from the console, and the decision API's public base URL. The stack sets these from `cordon.config.ts`
+ * and the API.
  */
 import * as z from 'zod/mini';
 import { type AuditConfig, readAuditConfig, requireEnv } from '#shared/config';
 import { describeIssues } from '#shared/domain';
 import { ConfigError } from '#shared/errors';
+import { ConsolePrincipalSchema } from '#shared/settings';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** The environment variables the approval functions read. */
 export const APPROVAL_ENV = {
-  /** JSON `{ "approvers": [...], "sender": "..." }`, the approval part of the settings. */
+  /** JSON `{ "approvers": [...], "sender": "...", "consolePrincipals": [...] }`, the approval part of the settings. */
   settings: 'CORDON_APPROVAL_SETTINGS',
   /** The decision API's base URL, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com`. */
   baseUrl: 'CORDON_APPROVAL_BASE_URL',
@@ -22,6 +24,8 @@ const email = z.string().check(z.regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an
 export const ApprovalSettingsSchema = z.object({
   approvers: z.array(email).check(z.minLength(1, 'must list at least one approver')),
   sender: email,
+  /** `settings.approval.consolePrincipals`: who may decide from the console. Default none. */
+  consolePrincipals: z._default(z.array(ConsolePrincipalSchema), []),
 });
 export type ApprovalSettings = z.infer<typeof ApprovalSettingsSchema>;
 
@@ -31,7 +35,7 @@ export interface ApprovalRequestConfig extends ApprovalConfig {
   readonly baseUrl: string;
 }
 
-/** Reads the approvers and the sender (the timeout function's needs). */
+/** Reads the approvers, the sender and the console's principals (the timeout, decision and check functions' needs). */
 export function readApprovalConfig(env: Env = process.env): ApprovalConfig {
   const audit = readAuditConfig(env);
   const raw = requireEnv(APPROVAL_ENV.settings, env);

@@ -1,7 +1,10 @@
 /**
  * What follows a won decision, wherever it came from (a link, the console): the decision is recorded as
  * a step with its decider, then handed to Step Functions (`SendTaskSuccess`, or `SendTaskFailure` with
- * {@link APPROVAL_REJECTED}). The task token is read here, from its own item, and nowhere else.
+ * {@link APPROVAL_REJECTED}). The task token is read here, from its own item, and nowhere else. The
+ * request handed in is the record's, in the state its caller wrote (functions/approval/recorded.ts
+ * `requestAsRecorded`): what is recorded and delivered is what the person decided, never the item as
+ * read back.
  *
  * A decision Step Functions refuses came after the deadline (or the run stopped): it is refused, the
  * request says so, and the default decision applies, which the gate's timeout records. The record, the
@@ -11,9 +14,9 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '
 import type { AuditRecorder } from '#shared/audit';
 import { describeError, type Logger } from '#shared/log';
 import { APPROVAL_REJECTED } from './errors.ts';
-import type { DecisionOutput, DecisionSource } from './model.ts';
+import type { ApprovalRequest, DecisionOutput, DecisionSource } from './model.ts';
 import { APPROVAL_ACTIONS } from './recorded.ts';
-import type { ApprovalStore, StoredApproval } from './store.ts';
+import type { ApprovalStore } from './store.ts';
 
 /** What the decision code needs of a Step Functions client. */
 export type TaskCallbacks = Pick<SFNClient, 'send'>;
@@ -37,7 +40,7 @@ export type Delivery =
     };
 
 /** The decision as the playbook receives it. */
-export function decisionOutput(request: StoredApproval): DecisionOutput {
+export function decisionOutput(request: ApprovalRequest): DecisionOutput {
   return {
     decision: request.decision ?? request.defaultDecision,
     decidedBy: request.decidedBy ?? 'unknown',
@@ -49,9 +52,9 @@ export function decisionOutput(request: StoredApproval): DecisionOutput {
 /** Records a decided request's decision step: the decider is the actor, with time, source IP and user agent. */
 export async function recordDecision(
   recorder: AuditRecorder,
-  request: StoredApproval,
+  request: ApprovalRequest,
   source: DecisionSource,
-  extra: { note?: string; lateDecision?: StoredApproval['lateDecision'] } = {},
+  extra: { note?: string; lateDecision?: ApprovalRequest['lateDecision'] } = {},
 ): Promise<void> {
   const output = decisionOutput(request);
   const word = output.decision === 'approve' ? 'approved' : 'rejected';
@@ -94,7 +97,7 @@ const LATE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
  */
 export async function completeDecision(
   deps: CompleteDeps,
-  request: StoredApproval,
+  request: ApprovalRequest,
   source: DecisionSource,
 ): Promise<Delivery> {
   await recordDecision(deps.recorder, request, source);
@@ -142,13 +145,18 @@ export async function completeDecision(
     });
     if (late) {
       const at = (deps.clock ?? (() => new Date().toISOString()))();
-      await deps.store.expire(request.requestId, {
-        decision: request.defaultDecision,
-        decidedBy: 'timeout',
-        decidedAt: at,
-        reason: `the decision came after the deadline ${request.expiresAt}`,
-        source: { via: 'timeout' },
-      });
+      // The late decision is the one this function just wrote and recorded, not the item read back.
+      await deps.store.expire(
+        request.requestId,
+        {
+          decision: request.defaultDecision,
+          decidedBy: 'timeout',
+          decidedAt: at,
+          reason: `the decision came after the deadline ${request.expiresAt}`,
+          source: { via: 'timeout' },
+        },
+        { decision: output.decision, decidedBy: output.decidedBy, decidedAt: output.decidedAt },
+      );
     }
     return { delivered: false, late, error: described };
   }

@@ -31,3 +31,9 @@ export class ApprovalClosedError extends ApprovalError {}
 
 /** Step Functions no longer waits for this request's token (it timed out, or the execution stopped). */
 export class ApprovalTaskGoneError extends ApprovalError {}
+
+/**
+ * The record's request does not match the gate that asks about it (its default decision is not the gate's):
+ * nothing is decided, since the state machine routes on what the gate's functions return.
+ */
+export class ApprovalGateMismatchError extends ApprovalError {}

@@ -38,8 +38,10 @@ export const ApprovalRequestEventSchema = z.object({
   incidentId: nonEmpty,
   executionArn: nonEmpty,
   /**
-   * When the gate's task was entered (`$$.State.EnteredTime`): its deadline, and so every link's expiry,
-   * counts from here, never from when the request function happened to run.
+   * When the gate was entered (the `$$.State.EnteredTime` of its first state, just before its task): its
+   * deadline, and so every link's expiry, counts from here, never from when the request function happened
+   * to run. It is recorded with the request, and the gate's timeout and check name it again: with the
+   * execution and the gate, it tells this task's request from any other.
    */
   enteredTime: isoTime,
   /** The gate's state name: with the execution, it finds the request again when the gate times out. */
@@ -56,12 +58,18 @@ export const ApprovalRequestEventSchema = z.object({
 });
 export type ApprovalRequestEvent = z.infer<typeof ApprovalRequestEventSchema>;
 
-/** The payload of the gate's timeout task (its `Catch` on `States.Timeout`) and of its check. */
+/**
+ * The payload of the gate's timeout task (its `Catch` on `States.Timeout`) and of its check: which gate
+ * task, and the gate's own default decision, fixed in the state machine. The record's request must be that
+ * task's and state that default; the state machine routes on what these functions return.
+ */
 export const ApprovalTimeoutEventSchema = z.looseObject({
   incidentId: nonEmpty,
   executionArn: nonEmpty,
   gate: nonEmpty,
-  defaultDecision: z._default(z.enum(DECISIONS), 'reject'),
+  /** When the gate was entered, as its task's request recorded it. */
+  enteredTime: isoTime,
+  defaultDecision: z.enum(DECISIONS),
 });
 export type ApprovalTimeoutEvent = z.infer<typeof ApprovalTimeoutEventSchema>;
 

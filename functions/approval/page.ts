@@ -104,13 +104,18 @@ export function latePage(request: ApprovalRequest): string {
   );
 }
 
-/** The page for a request that is no longer open: decided by someone, timed out, or failed. */
+/**
+ * The page for a request that is no longer open: decided by someone, timed out, or failed. Who decided is
+ * what the request says of it (the record's decision steps), never a guess.
+ */
 export function closedPage(request: ApprovalRequest): string {
   let line: string;
   if (request.status === 'expired') {
     line = `This request timed out at ${request.decidedAt ?? request.expiresAt}; the playbook's default (${request.decision ?? request.defaultDecision}) was applied.`;
   } else if (request.status === 'failed') {
     line = 'This request was withdrawn: its emails could not all be sent.';
+  } else if (request.decision === undefined) {
+    line = `This request is closed (${request.status}), but its record holds no decision on it.`;
   } else {
     const word = request.decision === 'approve' ? 'approved' : 'rejected';
     line = `This request was already decided: ${word} by ${request.decidedBy ?? 'unknown'} at ${request.decidedAt ?? 'unknown'}.`;

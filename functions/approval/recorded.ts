@@ -5,8 +5,8 @@
  * and who decided what, when, by which way.
  */
 import * as z from 'zod/mini';
-import { type PHASES, ResourceSchema, type Step } from '#shared/domain';
-import { DECISIONS, type Decision } from './model.ts';
+import { type Incident, type PHASES, ResourceSchema, type Step } from '#shared/domain';
+import { type ApprovalRequest, DECISIONS, type Decision, type FindingFacts } from './model.ts';
 
 /** The record's action names for the gate's steps. */
 export const APPROVAL_ACTIONS = {
@@ -24,6 +24,7 @@ const RequestInputSchema = z.looseObject({
   expiresAt: z.string(),
   defaultDecision: z.enum(DECISIONS),
   reasons: z.optional(z.array(z.string())),
+  enteredTime: z.optional(z.string()),
 });
 
 /** A request as its `approval-request` step recorded it. */
@@ -41,6 +42,8 @@ export interface RecordedRequest {
   readonly defaultDecision: Decision;
   readonly reasons: readonly string[];
   readonly requestedAt: string;
+  /** When the gate that asked was entered: with the execution and the gate, which task of it asked. */
+  readonly enteredTime?: string;
   /** The step that recorded it. */
   readonly seq: number;
 }
@@ -75,6 +78,7 @@ function toRequest(step: Step): RecordedRequest | undefined {
     defaultDecision: input.defaultDecision,
     reasons: input.reasons ?? [],
     requestedAt: step.startedAt,
+    ...(input.enteredTime === undefined ? {} : { enteredTime: input.enteredTime }),
     seq: step.seq,
   };
 }
@@ -88,18 +92,73 @@ export function recordedRequest(steps: readonly Step[], requestId: string): Reco
   return undefined;
 }
 
-/** The newest request one gate of one execution made (a retried gate makes several). */
-export function latestRequestOfGate(
+/**
+ * The request the gate's task made: of this execution, this gate, and the gate's entry at `enteredTime`
+ * (the newest, as a retried request function records the same task twice). A request of the same gate made
+ * by anything else (another entry of the gate, a request function invoked by hand) is not this task's.
+ */
+export function requestOfGateTask(
   steps: readonly Step[],
-  executionArn: string,
-  gate: string,
+  task: { readonly executionArn: string; readonly gate: string; readonly enteredTime: string },
 ): RecordedRequest | undefined {
   let found: RecordedRequest | undefined;
   for (const step of steps) {
     const request = toRequest(step);
-    if (request && request.executionArn === executionArn && request.gate === gate) found = request;
+    if (
+      request &&
+      request.executionArn === task.executionArn &&
+      request.gate === task.gate &&
+      request.enteredTime === task.enteredTime
+    )
+      found = request;
   }
   return found;
+}
+
+/** The finding facts the emails and the page show, from an incident (its verified record's). */
+export function findingFacts(incident: Incident): FindingFacts {
+  return {
+    findingType: incident.findingType,
+    title: incident.title,
+    severity: incident.severity,
+    account: incident.account,
+    region: incident.region,
+  };
+}
+
+/** Where a request stands, as the page, an email or a decision step tells it. */
+export type RequestState = Pick<
+  ApprovalRequest,
+  'status' | 'decision' | 'decidedBy' | 'decidedAt' | 'reason' | 'decidedVia' | 'lateDecision'
+>;
+
+/**
+ * A request as the verified record states it (its facts from its step, the finding from the incident),
+ * in the state the caller vouches for: what it has just written, or what the record says was decided.
+ * Nothing in it is read from the request item.
+ */
+export function requestAsRecorded(
+  recorded: RecordedRequest,
+  incident: Incident,
+  state: RequestState,
+): ApprovalRequest {
+  return {
+    requestId: recorded.requestId,
+    incidentId: recorded.incidentId,
+    executionArn: recorded.executionArn,
+    gate: recorded.gate,
+    action: recorded.action,
+    phase: recorded.phase,
+    resource: recorded.resource,
+    summary: recorded.summary,
+    finding: findingFacts(incident),
+    approvers: recorded.approvers,
+    ...(recorded.reasons.length > 0 ? { reasons: recorded.reasons } : {}),
+    requestedAt: recorded.requestedAt,
+    expiresAt: recorded.expiresAt,
+    defaultDecision: recorded.defaultDecision,
+    ...state,
+  };
 }
 
 const DecisionChangesSchema = z.looseObject({ decision: z.enum(DECISIONS) });
@@ -131,6 +190,22 @@ export function recordedDecisions(steps: readonly Step[], requestId: string): Re
 /** An IAM principal's ARN, as a console decision is recorded. */
 const IAM_PRINCIPAL = /^arn:aws[a-z-]*:(iam::\d{12}:(user|role)\/|sts::\d{12}:assumed-role\/)\S+$/;
 
+/** One ARN pattern as IAM's `ArnLike` reads it: `*` any characters and `?` one, within a colon-separated part. */
+function arnPattern(pattern: string): RegExp {
+  const source = [...pattern]
+    .map((c) => (c === '*' ? '[^:]*' : c === '?' ? '[^:]' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}$`);
+}
+
+/**
+ * Whether an IAM principal may decide from the console: it is one of `settings.approval.consolePrincipals`
+ * (the people's roles). None listed, none may: being allowed to call the route is not being a person.
+ */
+export function mayDecideFromConsole(patterns: readonly string[], principal: string): boolean {
+  return IAM_PRINCIPAL.test(principal) && patterns.some((p) => arnPattern(p).test(principal));
+}
+
 /** What the record says a request came to. */
 export type RecordedOutcome =
   | { readonly outcome: 'approved'; readonly by: RecordedDecision }
@@ -139,13 +214,14 @@ export type RecordedOutcome =
 
 /**
  * What a request came to by its record alone: a decision by one of its approvers through their link, or
- * by an IAM principal at the console, made before the deadline; or, once the timeout recorded it, the
- * default. Anything else is not a decision: a decision after the deadline, by someone not asked, or a
- * way the gate does not know.
+ * at the console by an IAM principal of `consolePrincipals` (the people's roles), made before the deadline;
+ * or, once the timeout recorded it, the default. Anything else is not a decision: a decision after the
+ * deadline, by someone not asked or not listed, or a way the gate does not know.
  */
 export function recordedOutcome(
   request: RecordedRequest,
   decisions: readonly RecordedDecision[],
+  consolePrincipals: readonly string[],
 ): RecordedOutcome {
   const timeout = decisions.find((d) => d.via === 'timeout');
   if (timeout) {
@@ -164,7 +240,7 @@ export function recordedOutcome(
     (d) =>
       d.decidedAt < request.expiresAt &&
       ((d.via === 'link' && approvers.has(d.actor.toLowerCase())) ||
-        (d.via === 'console' && IAM_PRINCIPAL.test(d.actor))),
+        (d.via === 'console' && mayDecideFromConsole(consolePrincipals, d.actor))),
   );
   const first = valid[0];
   if (!first) {
@@ -173,7 +249,7 @@ export function recordedOutcome(
       reason:
         decisions.length === 0
           ? `no decision on request ${request.requestId} is recorded`
-          : `no recorded decision on request ${request.requestId} was made by one of its approvers before ${request.expiresAt}`,
+          : `no recorded decision on request ${request.requestId} was made before ${request.expiresAt} by one of its approvers through their link or by a principal of settings.approval.consolePrincipals at the console`,
     };
   }
   return first.decision === 'approve'

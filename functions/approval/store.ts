@@ -34,9 +34,13 @@ export interface NewLink {
   readonly mac: string;
 }
 
-/** What a decision attempt came to. */
+/**
+ * What a decision attempt came to. `decided` carries nothing read back: what was decided is the write that
+ * won, which the caller holds. Reading the item again after the write would hand on whatever anyone with
+ * table access put there in between, as the decider's decision.
+ */
 export type DecideOutcome =
-  | { readonly kind: 'decided'; readonly request: StoredApproval }
+  | { readonly kind: 'decided' }
   | { readonly kind: 'closed'; readonly request: StoredApproval }
   | { readonly kind: 'expired'; readonly request: StoredApproval }
   | { readonly kind: 'link-used'; readonly request: StoredApproval }
@@ -61,7 +65,9 @@ export function publicView(request: StoredApproval): ApprovalRequest {
   return request;
 }
 
-const statusFor = (decision: Decision): ApprovalStatus => (decision === 'approve' ? 'approved' : 'rejected');
+/** The status a request takes when a person decides it. */
+export const statusFor = (decision: Decision): ApprovalStatus =>
+  decision === 'approve' ? 'approved' : 'rejected';
 
 export class ApprovalStore {
   constructor(
@@ -214,7 +220,7 @@ export class ApprovalStore {
       if (!isConditionFailure(error)) throw error;
       return this.whyNot(link.requestId, write.decidedAt, link);
     }
-    return this.decided(link.requestId);
+    return { kind: 'decided' };
   }
 
   /** Decides a request by id (the console): on condition that it is pending and unexpired. */
@@ -228,15 +234,20 @@ export class ApprovalStore {
       if (!isConditionFailure(error)) throw error;
       return this.whyNot(requestId, write.decidedAt);
     }
-    return this.decided(requestId);
+    return { kind: 'decided' };
   }
 
   /**
    * Applies the default decision once the deadline has passed: the request becomes `expired`, decided by
-   * `timeout`. A person's decision that was written but never reached the playbook (it came too late) is
-   * kept as `lateDecision`: it is refused, and the request says so.
+   * `timeout`. A person's decision that was made but never reached the playbook (it came too late) is kept
+   * as `lateDecision`, as the caller knows it (the decision it wrote itself, or one the record holds; never
+   * what the item says): it is refused, and the request says so.
    */
-  async expire(requestId: string, write: DecisionWrite): Promise<DecideOutcome> {
+  async expire(
+    requestId: string,
+    write: DecisionWrite,
+    late?: StoredApproval['lateDecision'],
+  ): Promise<DecideOutcome> {
     const current = await this.get(requestId);
     if (!current) return { kind: 'not-found' };
     if (current.status === 'expired' || current.status === 'failed')
@@ -247,14 +258,6 @@ export class ApprovalStore {
       'expired',
     ).ExpressionAttributeValues;
     const update = { ...this.decisionUpdate(requestId, write, 'expired'), ExpressionAttributeValues: values };
-    const late =
-      current.status === 'pending' || current.decision === undefined
-        ? undefined
-        : {
-            decision: current.decision,
-            decidedBy: current.decidedBy ?? '',
-            decidedAt: current.decidedAt ?? '',
-          };
     try {
       await this.client.send(
         new UpdateCommand({
@@ -273,9 +276,9 @@ export class ApprovalStore {
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return this.expire(requestId, write);
+      return this.expire(requestId, write, late);
     }
-    return this.decided(requestId);
+    return { kind: 'decided' };
   }
 
   /** Marks a pending request `failed` (its emails could not be sent), so that no link of it works. */
@@ -299,11 +302,6 @@ export class ApprovalStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
-  }
-
-  private async decided(requestId: string): Promise<DecideOutcome> {
-    const request = await this.get(requestId);
-    return request ? { kind: 'decided', request } : { kind: 'not-found' };
   }
 
   private async whyNot(requestId: string, now: string, link?: StoredLink): Promise<DecideOutcome> {

@@ -45,6 +45,23 @@ const breakGlassRole = z.string().check(
   }),
 );
 
+/**
+ * An IAM principal ARN pattern, as IAM's `ArnLike` reads one: `*` for any characters and `?` for one, each
+ * within its colon-separated part. It must name a user, role or assumed role, and name it: a pattern of
+ * every principal would let anyone allowed to call the console route decide.
+ */
+const PRINCIPAL_PATTERN = /^arn:(aws[a-z-]*|\*):(iam|sts)::(\d{12}|\*):(user|role|assumed-role)\/(\S+)$/;
+
+export const ConsolePrincipalSchema = z.string().check(
+  z.regex(
+    PRINCIPAL_PATTERN,
+    'must be an IAM user, role or assumed-role ARN, or a pattern of one (arn:aws:sts::*:assumed-role/AWSReservedSSO_SecurityResponder_*/*)',
+  ),
+  z.refine((pattern) => !/^[*?/]*$/.test(PRINCIPAL_PATTERN.exec(pattern)?.[5] ?? 'x'), {
+    message: 'must name the users or roles of the people who decide, not match every one',
+  }),
+);
+
 export const SettingsSchema = z.object({
   /** Who decides the risky steps: each gets a link of their own. */
   approvers: z.array(email).check(z.minLength(1, 'must list at least one approver')),
@@ -117,8 +134,17 @@ export const SettingsSchema = z.object({
     z.object({
       /** How long a link works and the gate waits. Default 60 minutes. */
       timeoutMinutes: z._default(z.number().check(z.int(), z.gte(1), z.lte(60 * 24 * 7)), 60),
+      /**
+       * Who may decide from the console (`cordon approvals approve|reject`, the IAM-authorized route): the
+       * IAM principals of the people who decide, as ARN patterns: e.g. the sessions of an IAM Identity
+       * Center permission set, `arn:aws:sts::*:assumed-role/AWSReservedSSO_SecurityResponder_<suffix>/<user>`
+       * with `*` for the suffix and the user. Whoever may call `execute-api:Invoke` on the route is not enough: a function's role may too, and only a
+       * person's decision approves. Default none: console decisions are refused, and approvers decide by
+       * their links.
+       */
+      consolePrincipals: z._default(z.array(ConsolePrincipalSchema), []),
     }),
-    { timeoutMinutes: 60 },
+    { timeoutMinutes: 60, consolePrincipals: [] },
   ),
   /** How the EC2 playbook contains and eradicates. */
   ec2: z._default(

@@ -6,8 +6,8 @@
  * - the timeout function (the gate's `Catch` on `States.Timeout`): records, and emails the approvers;
  * - the check function (the gate's state after an approval): confirms it from the verified record;
  * - the decision function behind `GET|POST /approvals/{id}` (the links) and `POST
- *   /console/approvals/{requestId}` (IAM-authorized: the console's decisions, as the caller's principal)
- *   (HTTP API, payload 2.0): records, reads the task tokens, emails the approvers when it refuses a
+ *   /console/approvals/{requestId}` (IAM-authorized: the console's decisions, as the caller's principal,
+ *   taken only from the principals of `consolePrincipals`) (HTTP API, payload 2.0): records, reads the task tokens, emails the approvers when it refuses a
  *   decision on a record that does not verify, and may call exactly `states:SendTaskSuccess` and
  *   `states:SendTaskFailure` on the playbooks' state machines, named by fixed names through
  *   `Stack.formatArn`. It never references a state machine construct, so that the state machine's grant
@@ -26,6 +26,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import * as z from 'zod/mini';
+import { ConsolePrincipalSchema } from '#shared/settings';
 import { APPROVAL_ENV } from '../../functions/approval/config.ts';
 import { acknowledge } from '../nag.ts';
 import { ActionFunction } from './action-function.ts';
@@ -44,6 +46,11 @@ export interface ApprovalApiProps {
   readonly approvers: readonly string[];
   /** The SES-verified address the emails come from. */
   readonly sender: string;
+  /**
+   * Who may decide from the console (the IAM-authorized route): IAM principal ARN patterns of the people's
+   * roles (`settings.approval.consolePrincipals`). Default none: console decisions are refused.
+   */
+  readonly consolePrincipals?: readonly string[];
   /** The SES identity the sender belongs to: the address itself or its domain. Default the sender address. */
   readonly senderIdentity?: string;
   /**
@@ -112,8 +119,15 @@ export class ApprovalApi extends Construct implements ApprovalFunctions {
         `ApprovalApi ${id}: rateLimit must be > 0 and burstLimit an integer >= 1, got ${rateLimit} and ${burstLimit}`,
       );
     }
+    const consolePrincipals = props.consolePrincipals ?? [];
+    const badPrincipals = consolePrincipals.filter((p) => !z.safeParse(ConsolePrincipalSchema, p).success);
+    if (badPrincipals.length > 0) {
+      throw new Error(
+        `ApprovalApi ${id}: consolePrincipals must be IAM user, role or assumed-role ARN patterns that name people's roles, got ${JSON.stringify(badPrincipals)}`,
+      );
+    }
     const stack = Stack.of(this);
-    const settings = JSON.stringify({ approvers: props.approvers, sender: props.sender });
+    const settings = JSON.stringify({ approvers: props.approvers, sender: props.sender, consolePrincipals });
 
     this.decideFunction = new ActionFunction(this, 'Decide', {
       entry: 'functions/approval/decide/handler.ts',
@@ -198,6 +212,8 @@ export class ApprovalApi extends Construct implements ApprovalFunctions {
       description: 'Confirms from the verified record that an approval was made by an approver in time',
       timeout: Duration.seconds(30),
     }).recordsTo(props.table);
+    // Whose console decisions count.
+    this.checkFunction.addEnvironment(APPROVAL_ENV.settings, settings);
 
     const linksAreTheAuthorization =
       'Approval links are the authorization: each is an unguessable 256-bit id, bound to one approver, single use and expiring with the request, stored only as its SHA-256; approvers are outside AWS and have no IAM or Cognito identity. GET never decides; the route is throttled.';

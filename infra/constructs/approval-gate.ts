@@ -1,7 +1,9 @@
 /**
  * The approval gate every playbook puts before a risky step: a `.waitForTaskToken` Lambda task whose
  * request function stores the token and emails each approver a link of their own, and that waits at
- * most `timeout` for a decision.
+ * most `timeout` for a decision. Its first state notes when the gate was entered (in `<resultPath>Gate`):
+ * the request records that time, and the timeout and the check name it again with the execution and the
+ * gate, so that each holds to the request this task made and no other.
  *
  * Its outcomes, as two end states with the decision in `resultPath` (`{ decision, decidedBy, decidedAt,
  * reason }`):
@@ -14,9 +16,11 @@
  *
  * Only a person's recorded decision approves: before the approved branch, the check function reads the
  * incident's verified record and goes on only if the request was approved there, by one of its approvers
- * before the deadline (or by the timeout when the default is approve). Whatever a `SendTaskSuccess` said
- * is not taken for an approval. A check that finds none, a request whose emails could not be sent
- * (`ApprovalEmailError`), and any other failure go to `failure`, the playbook's recorded failure.
+ * before the deadline (or by the timeout when the gate's default is approve). Whatever a `SendTaskSuccess`
+ * said is not taken for an approval. The default is the gate's, sent in the timeout's and the check's
+ * payloads: a request recorded with another default decides nothing. A check that finds none, a request
+ * whose emails could not be sent (`ApprovalEmailError`), and any other failure go to `failure`, the
+ * playbook's recorded failure.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -62,6 +66,8 @@ export interface ApprovalGateProps {
 
 export class ApprovalGate extends sfn.StateMachineFragment {
   readonly startState: sfn.State;
+  /** The gate's first state: notes when the gate was entered, which its request, timeout and check name. */
+  readonly enter: sfn.Pass;
   readonly endStates: sfn.INextable[];
   /** The waiting task; add a `Catch` for `ApprovalEmailError` and other failures. */
   readonly task: tasks.LambdaInvoke;
@@ -91,6 +97,16 @@ export class ApprovalGate extends sfn.StateMachineFragment {
     this.defaultDecision = props.defaultDecision ?? 'reject';
     const resultPath = props.resultPath ?? '$.approval';
     const incidentIdPath = props.incidentIdPath ?? '$.incidentId';
+    const gatePath = `${resultPath}Gate`;
+    const enteredTime = sfn.JsonPath.stringAt(`${gatePath}.enteredTime`);
+
+    this.enter = new sfn.Pass(this, 'Enter', {
+      stateName: `${id}: enter`,
+      comment:
+        'Notes when the gate was entered: its deadline counts from here, and its timeout and check find its request by it.',
+      parameters: { 'enteredTime.$': '$$.State.EnteredTime' },
+      resultPath: gatePath,
+    });
 
     this.task = new tasks.LambdaInvoke(this, 'Request', {
       stateName: id,
@@ -103,8 +119,8 @@ export class ApprovalGate extends sfn.StateMachineFragment {
         taskToken: sfn.JsonPath.taskToken,
         incidentId: sfn.JsonPath.stringAt(incidentIdPath),
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
-        // The deadline counts from here: the links expire with the token, not later.
-        enteredTime: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
+        // The deadline counts from the gate's entry, just before this task's: no link outlives the token.
+        enteredTime,
         reasons: sfn.JsonPath.listAt('$.reasons'),
         gate: id,
         action: props.action,
@@ -141,6 +157,8 @@ export class ApprovalGate extends sfn.StateMachineFragment {
         incidentId: sfn.JsonPath.stringAt(incidentIdPath),
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
         gate: id,
+        enteredTime,
+        // The gate's own default: the timeout returns it, or refuses.
         defaultDecision: this.defaultDecision,
       }),
       payloadResponseOnly: true,
@@ -166,6 +184,8 @@ export class ApprovalGate extends sfn.StateMachineFragment {
         incidentId: sfn.JsonPath.stringAt(incidentIdPath),
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
         gate: id,
+        enteredTime,
+        defaultDecision: this.defaultDecision,
         phase: props.phase ?? 'eradication',
       }),
       payloadResponseOnly: true,
@@ -195,7 +215,8 @@ export class ApprovalGate extends sfn.StateMachineFragment {
       task.addCatch(props.failure, { errors: ['States.ALL'], resultPath: '$.failure' });
     }
 
-    this.startState = this.task;
+    this.enter.next(this.task);
+    this.startState = this.enter;
     this.endStates = [this.approved, this.rejected];
   }
 }

@@ -52,6 +52,7 @@ export type {
   UserSeed,
   VpcSeed,
 } from './seed.ts';
+export { callerArnOf } from './seed.ts';
 export type {
   AccountState,
   KmsAliasState,

@@ -334,6 +334,11 @@ export interface BuildOptions {
   readonly region?: string;
 }
 
+/** The identity a seeded account's `GetCallerIdentity` returns: the seed's caller, or an assumed `CordonResponder` role. */
+export function callerArnOf(seed: AccountSeed, accountId: string): string {
+  return seed.caller?.arn ?? `arn:aws:sts::${accountId}:assumed-role/CordonResponder/cordon`;
+}
+
 /** Builds the account state a seed describes. Throws {@link SandboxSeedError} on a contradiction. */
 export function buildState(seed: AccountSeed, options: BuildOptions): AccountState {
   const accountId = options.accountId ?? seed.accountId ?? '123456789012';
@@ -344,7 +349,7 @@ export function buildState(seed: AccountSeed, options: BuildOptions): AccountSta
   const state: AccountState = {
     accountId,
     region,
-    callerArn: seed.caller?.arn ?? `arn:aws:sts::${accountId}:assumed-role/CordonResponder/cordon`,
+    callerArn: callerArnOf(seed, accountId),
     callerUserId: seed.caller?.userId ?? 'AROASANDBOXRESPONDER:cordon',
     timings: { ...DEFAULT_TIMINGS, ...seed.timings },
     denied: [...(seed.denied ?? [])],

@@ -117,6 +117,13 @@ function definitionOf(template: Template): Record<string, { Type: string } & Rec
 describe('ApprovalGate', () => {
   it('is a waitForTaskToken Lambda task with TimeoutSeconds, catching the rejection and the timeout, and checks every approval in the record', () => {
     const states = definitionOf(build().template);
+    // The gate's entry is noted first: the request, the timeout and the check all name it.
+    expect(states['Approve termination: enter']).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'enteredTime.$': '$$.State.EnteredTime' },
+      ResultPath: '$.approvalGate',
+      Next: 'Approve termination',
+    });
     const task = states['Approve termination'];
     expect(task).toMatchObject({
       Type: 'Task',
@@ -129,8 +136,8 @@ describe('ApprovalGate', () => {
       'taskToken.$': '$$.Task.Token',
       'incidentId.$': '$.incidentId',
       'executionArn.$': '$$.Execution.Id',
-      // The deadline counts from the task's entry: no link outlives the token.
-      'enteredTime.$': '$$.State.EnteredTime',
+      // The deadline counts from the gate's entry, just before the task's: no link outlives the token.
+      'enteredTime.$': '$.approvalGate.enteredTime',
       'reasons.$': '$.reasons',
       gate: 'Approve termination',
       action: 'terminate-instance',
@@ -150,14 +157,23 @@ describe('ApprovalGate', () => {
     ]);
     // An approval goes through the check of the record before the approved branch, whatever it said.
     expect(task?.Next).toBe('Approve termination: check the record');
+    // The timeout and the check hold the record to this gate's task and to the gate's own default.
+    const sameTask = {
+      'executionArn.$': '$$.Execution.Id',
+      gate: 'Approve termination',
+      'enteredTime.$': '$.approvalGate.enteredTime',
+      defaultDecision: 'reject',
+    };
     expect(states['Approve termination: check the record']).toMatchObject({
       Type: 'Task',
       Next: 'Approve termination: approved',
       Catch: [failure],
+      Parameters: sameTask,
     });
     expect(states['Approve termination: timed out']).toMatchObject({
       Next: 'Approve termination: default after timeout',
       Catch: [failure],
+      Parameters: sameTask,
     });
     expect(states['Approve termination: default after timeout']).toMatchObject({
       Choices: [
@@ -253,19 +269,62 @@ describe('ApprovalApi', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { PayloadFormatVersion: '2.0' });
   });
 
-  it("gives the request function the settings and the API's URL", () => {
+  it("gives the request function the settings and the API's URL, and every approval function the settings", () => {
     const { template } = build();
+    const settings = JSON.stringify({
+      approvers: ['alice@example.com', 'bob@example.com'],
+      sender: 'cordon@example.com',
+      consolePrincipals: [],
+    });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          CORDON_APPROVAL_SETTINGS: JSON.stringify({
-            approvers: ['alice@example.com', 'bob@example.com'],
-            sender: 'cordon@example.com',
-          }),
+          CORDON_APPROVAL_SETTINGS: settings,
           CORDON_APPROVAL_BASE_URL: { 'Fn::GetAtt': [Match.stringLikeRegexp('ApprovalsApi'), 'ApiEndpoint'] },
         }),
       },
     });
+    // The decision and check functions both go by the console principals; the timeout by the sender.
+    const withSettings = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) =>
+        (f.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables
+          ?.CORDON_APPROVAL_SETTINGS === settings,
+    );
+    expect(withSettings).toHaveLength(4);
+  });
+
+  it('hands the console principals to the functions, and refuses a pattern of every principal', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Z');
+    const audit = new AuditTable(stack, 'Audit');
+    const base = {
+      table: audit,
+      sender: 'c@example.com',
+      approvers: ['a@example.com'],
+      stateMachineNames: ['m'],
+    };
+    const sso = 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_SecurityResponder_*/*';
+    new ApprovalApi(stack, 'A', { ...base, consolePrincipals: [sso] });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          CORDON_APPROVAL_SETTINGS: JSON.stringify({
+            approvers: ['a@example.com'],
+            sender: 'c@example.com',
+            consolePrincipals: [sso],
+          }),
+        }),
+      },
+    });
+    for (const bad of [
+      'arn:aws:sts::*:assumed-role/*/*',
+      '*',
+      'alice@example.com',
+      'arn:aws:iam::*:role/*',
+    ]) {
+      expect(() => new ApprovalApi(stack, `B${bad.length}`, { ...base, consolePrincipals: [bad] })).toThrow(
+        /consolePrincipals must be IAM user, role or assumed-role ARN patterns that name people's roles/,
+      );
+    }
   });
 
   it('makes no dependency cycle between the API URL, the functions and the state machine', () => {

@@ -2,15 +2,15 @@
 import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
 import { auditStep } from '#shared/audit-middleware';
-import { readAuditConfig } from '#shared/config';
 import { PHASES, type Phase } from '#shared/domain';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
 import { makeRecorder } from '#shared/record';
+import { readApprovalConfig } from '../config.ts';
 import { ApprovalStore } from '../store.ts';
 import { checkApproval } from './core.ts';
 
-const config = readAuditConfig();
+const config = readApprovalConfig();
 const documents = makeDocumentClient();
 const recorder = makeRecorder(config, { client: documents });
 const store = new ApprovalStore(documents, config.tableName);
@@ -26,4 +26,6 @@ export const handler = middy<ActionEvent, ActionResult>()
       logger,
     }),
   )
-  .handler(async (event) => checkApproval({ recorder, store }, event));
+  .handler(async (event) =>
+    checkApproval({ recorder, store, consolePrincipals: config.consolePrincipals }, event),
+  );

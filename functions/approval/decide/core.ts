@@ -5,13 +5,18 @@
  * - `POST /approvals/{id}` with `decision=approve|reject&reason=...` decides once, by a conditional
  *   write, records the decision with the link's approver as actor, and hands it to Step Functions;
  * - `POST /console/approvals/{requestId}` (IAM-authorized: API Gateway checked the caller's SigV4
- *   signature) decides as the caller's IAM principal, for `cordon approvals approve|reject`.
+ *   signature) decides as the caller's IAM principal, for `cordon approvals approve|reject`, if that
+ *   principal is one of `settings.approval.consolePrincipals` (the people's roles; none by default, and
+ *   then no console decision is taken): being allowed to call the route is not being a person.
  *
  * Before anything is shown or decided, what the link and the table say is checked against what cannot be
  * forged: the link's MAC (so a link item put in the table by anyone else is not a link), the incident's
  * record (it must verify, or nothing is decided: the break is recorded and the approvers told), and the
  * request as that record states it (the link's approver must be one of the request's, its expiry the
- * request's deadline). The page shows the request as the record states it.
+ * request's deadline). The page shows the request as the record states it, the finding as the verified
+ * incident states it, and who decided as the record's decision steps state it; of the request item only
+ * its status is read, since the conditional writes go by it. A decision taken is recorded and handed on as
+ * the person submitted it, never as the item reads afterwards.
  *
  * An unknown, malformed, tampered or forged link gets a 404 that says nothing more; an expired link or a
  * request already decided gets a page that says so, and who decided.
@@ -19,12 +24,19 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { AuditRecorder } from '#shared/audit';
 import { type Clock, systemClock } from '#shared/clock';
+import type { Incident, Step } from '#shared/domain';
 import { RecordTamperedError } from '#shared/errors';
 import { describeError, type Logger } from '#shared/log';
 import { linkMacMessage } from '#shared/seal';
 import { completeDecision, type Delivery, type TaskCallbacks } from '../decision.ts';
 import { hashLinkId, isLinkId } from '../links.ts';
-import { type ApprovalRequest, DECISIONS, type Decision, type DecisionSource } from '../model.ts';
+import {
+  type ApprovalRequest,
+  type ApprovalStatus,
+  DECISIONS,
+  type Decision,
+  type DecisionSource,
+} from '../model.ts';
 import {
   badRequestPage,
   closedPage,
@@ -37,8 +49,21 @@ import {
   PAGE_HEADERS,
   refusedPage,
 } from '../page.ts';
-import { type RecordedRequest, recordedRequest } from '../recorded.ts';
-import type { ApprovalStore, StoredApproval, StoredLink } from '../store.ts';
+import {
+  mayDecideFromConsole,
+  type RecordedRequest,
+  type RequestState,
+  recordedDecisions,
+  recordedRequest,
+  requestAsRecorded,
+} from '../recorded.ts';
+import {
+  type ApprovalStore,
+  type DecisionWrite,
+  type StoredApproval,
+  type StoredLink,
+  statusFor,
+} from '../store.ts';
 
 export interface DecideDeps {
   readonly store: ApprovalStore;
@@ -46,6 +71,11 @@ export interface DecideDeps {
   readonly sfn: TaskCallbacks;
   /** Tells the approvers that a decision was refused because the record does not verify. */
   readonly alert?: (request: RecordedRequest | StoredApproval, why: string) => Promise<void>;
+  /**
+   * The IAM principals (ARN patterns) that may decide from the console: `settings.approval.consolePrincipals`.
+   * Default none: every console decision is refused.
+   */
+  readonly consolePrincipals?: readonly string[];
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -95,24 +125,48 @@ export async function handleDecision(
   }
 }
 
-/** The request as shown: the stored status and decision, the facts as the record states them. */
-function shown(stored: StoredApproval, recorded: RecordedRequest): ApprovalRequest {
-  return {
-    ...stored,
-    action: recorded.action,
-    phase: recorded.phase,
-    resource: recorded.resource,
-    summary: recorded.summary,
-    approvers: recorded.approvers,
-    expiresAt: recorded.expiresAt,
-    defaultDecision: recorded.defaultDecision,
-    ...(recorded.reasons.length > 0 ? { reasons: recorded.reasons } : {}),
-  };
+/** A request held to its verified record. */
+interface CheckedRequest {
+  readonly ok: true;
+  readonly stored: StoredApproval;
+  readonly recorded: RecordedRequest;
+  readonly incident: Incident;
+  readonly steps: readonly Step[];
 }
 
-type Checked =
-  | { readonly ok: true; readonly stored: StoredApproval; readonly recorded: RecordedRequest }
-  | { readonly ok: false; readonly response: APIGatewayProxyStructuredResultV2 };
+type Checked = CheckedRequest | { readonly ok: false; readonly response: APIGatewayProxyStructuredResultV2 };
+
+/**
+ * The request as shown while nothing is being decided: the record's, with the item's `status` (what the
+ * links' conditional writes go by) and who decided what as the record's decision steps say (the timeout's,
+ * or else the first); none when the record holds none, whatever the item says.
+ */
+function shown(checked: CheckedRequest, status: ApprovalStatus): ApprovalRequest {
+  const decisions = recordedDecisions(checked.steps, checked.recorded.requestId);
+  const told = decisions.find((d) => d.via === 'timeout') ?? decisions[0];
+  const state: RequestState = told
+    ? {
+        status,
+        decision: told.decision,
+        decidedBy: told.actor,
+        decidedAt: told.decidedAt,
+        decidedVia: told.via,
+      }
+    : { status };
+  return requestAsRecorded(checked.recorded, checked.incident, state);
+}
+
+/** The request as just decided: the record's, in the state this function's conditional write made. */
+function decided(checked: CheckedRequest, write: DecisionWrite): ApprovalRequest {
+  return requestAsRecorded(checked.recorded, checked.incident, {
+    status: statusFor(write.decision),
+    decision: write.decision,
+    decidedBy: write.decidedBy,
+    decidedAt: write.decidedAt,
+    reason: write.reason,
+    decidedVia: write.source.via,
+  });
+}
 
 /**
  * Reads a request and holds it to the incident's verified record. A record that does not verify refuses
@@ -125,9 +179,9 @@ async function checkedRequest(
 ): Promise<Checked> {
   const stored = await deps.store.get(requestId);
   if (!stored) return { ok: false, response: refuse(404, 'not found') };
-  let steps: Awaited<ReturnType<AuditRecorder['verified']>>['steps'];
+  let record: Awaited<ReturnType<AuditRecorder['verified']>>;
   try {
-    ({ steps } = await deps.recorder.verified(stored.incidentId));
+    record = await deps.recorder.verified(stored.incidentId);
   } catch (error) {
     if (!(error instanceof RecordTamperedError)) throw error;
     const why = `the record of incident ${stored.incidentId} does not verify (${error.result.kind} at step ${error.result.brokenSeq}): no decision on it is taken`;
@@ -148,11 +202,11 @@ async function checkedRequest(
     await deps.alert?.(stored, why).catch(() => undefined);
     return { ok: false, response: refuse(409, why) };
   }
-  const recorded = recordedRequest(steps, requestId);
+  const recorded = recordedRequest(record.steps, requestId);
   // A request item the record does not hold was not made by Cordon.
   if (!recorded || recorded.incidentId !== stored.incidentId)
     return { ok: false, response: refuse(404, 'not found') };
-  return { ok: true, stored, recorded };
+  return { ok: true, stored, recorded, incident: record.incident, steps: record.steps };
 }
 
 async function route(
@@ -180,7 +234,7 @@ async function route(
   );
   if (!checked.ok) return checked.response;
   const { stored, recorded } = checked;
-  const view = shown(stored, recorded);
+  const view = shown(checked, stored.status);
   // The link must be one of this request's: its approver asked, its expiry the request's deadline.
   const asked = recorded.approvers.some((a) => a.toLowerCase() === link.approver.toLowerCase());
   if (!asked || link.expiresAt !== recorded.expiresAt) {
@@ -201,13 +255,14 @@ async function route(
     sourceIp: event.requestContext?.http?.sourceIp,
     userAgent: event.requestContext?.http?.userAgent ?? event.headers?.['user-agent'],
   };
-  const outcome = await deps.store.decideByLink(linkHash, link, {
+  const write: DecisionWrite = {
     decision: form.get('decision') as Decision,
     decidedBy: link.approver,
     decidedAt,
     reason: (form.get('reason') ?? '').trim().slice(0, MAX_REASON),
     source,
-  });
+  };
+  const outcome = await deps.store.decideByLink(linkHash, link, write);
   switch (outcome.kind) {
     case 'not-found':
       return page(404, notFoundPage());
@@ -215,9 +270,9 @@ async function route(
       return page(410, expiredPage(view));
     case 'closed':
     case 'link-used':
-      return page(409, closedPage(shown(outcome.request, recorded)));
+      return page(409, closedPage(shown(checked, outcome.request.status)));
     case 'decided': {
-      const request = shown(outcome.request, recorded);
+      const request = decided(checked, write);
       const delivery = await completeDecision(deps, request, source);
       deps.logger?.info('approval decided', {
         requestId: request.requestId,
@@ -302,6 +357,23 @@ export async function decideAsPrincipal(
   reason: string,
 ): Promise<ConsoleResult> {
   const clock = deps.clock ?? systemClock;
+  const allowed = deps.consolePrincipals ?? [];
+  if (!mayDecideFromConsole(allowed, principal)) {
+    deps.logger?.warn('console decision refused: the principal is not one of the console principals', {
+      requestId,
+      principal,
+    });
+    return {
+      status: 403,
+      body: {
+        outcome: 'refused',
+        message:
+          allowed.length === 0
+            ? 'console decisions are off: settings.approval.consolePrincipals lists nobody, so only the approvers decide, by the links emailed to them'
+            : `${principal} is not one of settings.approval.consolePrincipals: only the people listed there decide from the console`,
+      },
+    };
+  }
   const checked = await checkedRequest(deps, requestId, (status, message) => ({
     statusCode: status,
     body: message,
@@ -325,17 +397,12 @@ export async function decideAsPrincipal(
     };
   }
   const source: DecisionSource = { via: 'console' };
-  const outcome = await deps.store.decideById(requestId, {
-    decision,
-    decidedBy: principal,
-    decidedAt,
-    reason,
-    source,
-  });
+  const write: DecisionWrite = { decision, decidedBy: principal, decidedAt, reason, source };
+  const outcome = await deps.store.decideById(requestId, write);
   if (outcome.kind === 'not-found')
     return { status: 404, body: { outcome: 'not-found', message: `no approval request ${requestId}` } };
   if (outcome.kind !== 'decided') {
-    const r = shown(outcome.request, recorded);
+    const r = shown(checked, outcome.request.status);
     const message =
       outcome.kind === 'expired'
         ? `approval request ${requestId} expired at ${r.expiresAt}`
@@ -345,7 +412,7 @@ export async function decideAsPrincipal(
       body: { outcome: outcome.kind === 'expired' ? 'expired' : 'closed', message, request: r },
     };
   }
-  const request = shown(outcome.request, recorded);
+  const request = decided(checked, write);
   const delivery = await completeDecision(deps, request, source);
   if (delivery.delivered) {
     return {

@@ -22,6 +22,7 @@ const deps: DecideDeps = {
   alert: async (request, why) => {
     await emailApprovers(ses, config.sender, config.approvers, (to) => refusalEmail(request, to, why));
   },
+  consolePrincipals: config.consolePrincipals,
   logger: createLogger('approval-decide'),
 };
 

@@ -2,10 +2,13 @@
  * The core of the approval request function, which the gate's `.waitForTaskToken` task invokes: stores
  * the request, its task token (an item of its own, in no index) and one link per approver (bound to its
  * request, approver and expiry by the record key's MAC), emails each approver their link, and records the
- * request and every email as steps. The request expires at the gate's deadline: the task's entered time
- * plus its timeout, so that no link outlives the token. If an email cannot be sent after retries, the request
- * is withdrawn (its links stop working), the failure recorded, and {@link ApprovalEmailError} thrown so
- * that the gate fails visibly instead of waiting for a decision nobody was asked for.
+ * request and every email as steps. The request expires at the gate's deadline: the gate's entered time
+ * plus its timeout, so that no link outlives the token. What the email says of the finding is the
+ * incident's verified record's (the incident item alone could be edited by anyone with table access); a
+ * record that does not verify asks nobody (`RecordTamperedError`, the gate's recorded failure). If an
+ * email cannot be sent after retries, the request is withdrawn (its links stop working), the failure
+ * recorded, and {@link ApprovalEmailError} thrown so that the gate fails visibly instead of waiting for a
+ * decision nobody was asked for.
  */
 import type { AuditRecorder } from '#shared/audit';
 import { type Clock, type IdSource, randomIds, systemClock } from '#shared/clock';
@@ -22,6 +25,7 @@ import {
 import { ApprovalEmailError } from '../errors.ts';
 import { hashLinkId, type LinkIdSource, linkUrl, randomLinkIds } from '../links.ts';
 import { type ApprovalRequest, ApprovalRequestEventSchema } from '../model.ts';
+import { APPROVAL_ACTIONS, findingFacts } from '../recorded.ts';
 import { type ApprovalStore, publicView, type StoredApproval } from '../store.ts';
 
 export interface RequestDeps {
@@ -50,7 +54,8 @@ export interface RequestResult {
 export async function requestApproval(deps: RequestDeps, event: unknown): Promise<RequestResult> {
   const input = parseOrThrow(ApprovalRequestEventSchema, event, 'approval request');
   const clock = deps.clock ?? systemClock;
-  const incident = await deps.recorder.getIncident(input.incidentId);
+  // Refuses on a break: the finding an approver reads is the record's, never an edited item's.
+  const { incident } = await deps.recorder.verified(input.incidentId);
   const requestedAt = clock();
   // The deadline is Step Functions': from the moment the task was entered, whenever this function runs.
   const expiresAt = new Date(Date.parse(input.enteredTime) + input.timeoutSeconds * 1000).toISOString();
@@ -65,13 +70,7 @@ export async function requestApproval(deps: RequestDeps, event: unknown): Promis
     phase: input.phase,
     resource: input.resource,
     summary: input.summary,
-    finding: {
-      findingType: incident.findingType,
-      title: incident.title,
-      severity: incident.severity,
-      account: incident.account,
-      region: incident.region,
-    },
+    finding: findingFacts(incident),
     approvers,
     ...(input.reasons.length > 0 ? { reasons: input.reasons } : {}),
     requestedAt,
@@ -96,7 +95,7 @@ export async function requestApproval(deps: RequestDeps, event: unknown): Promis
   const request: ApprovalRequest = publicView(stored);
   await deps.recorder.appendStep(input.incidentId, {
     phase: input.phase,
-    action: 'approval-request',
+    action: APPROVAL_ACTIONS.request,
     status: 'started',
     actor: 'automation',
     startedAt: requestedAt,
@@ -111,6 +110,7 @@ export async function requestApproval(deps: RequestDeps, event: unknown): Promis
       expiresAt,
       defaultDecision: input.defaultDecision,
       reasons: input.reasons,
+      enteredTime: input.enteredTime,
     },
     note: `asked ${approvers.join(', ')} to approve ${input.action} on ${input.resource.id} by ${expiresAt}`,
   });

@@ -4,10 +4,16 @@
  * It marks the request expired so that its links stop working, records the default decision with actor
  * `timeout`, and tells the approvers.
  *
+ * The default is the gate's own, fixed in the state machine and sent in the payload: the state machine
+ * routes on what this function returns, so it never returns anything else. The request is the one this
+ * gate's task recorded (its execution, gate and entry time) in the incident's verified record, never one
+ * found through an index anyone could write to; when that request states another default, nothing is
+ * decided: the mismatch is recorded and {@link ApprovalGateMismatchError} thrown (the gate's recorded
+ * failure).
+ *
  * It never returns a person's decision: Step Functions timed out, so no decision reached it in time. A
- * decision that was written but not delivered came too late: it is refused, and the request, the record
- * and the email say so. The request and its default are read from the incident's verified record (the
- * gate's own `approval-request` step), never from an index anyone could write to.
+ * decision the record holds but that was not delivered came too late: it is refused, and the request,
+ * the record and the email say so. Nothing the request item says is told as a person's decision.
  */
 import type { AuditRecorder } from '#shared/audit';
 import { type Clock, systemClock } from '#shared/clock';
@@ -15,9 +21,9 @@ import { parseOrThrow } from '#shared/domain';
 import type { Logger } from '#shared/log';
 import { decisionOutput, recordDecision } from '../decision.ts';
 import { type EmailSender, type RetryOptions, sendWithRetry, timeoutEmail } from '../email.ts';
-import { ApprovalNotFoundError } from '../errors.ts';
+import { ApprovalGateMismatchError, ApprovalNotFoundError } from '../errors.ts';
 import { ApprovalTimeoutEventSchema, type DecisionOutput } from '../model.ts';
-import { latestRequestOfGate, recordedDecisions } from '../recorded.ts';
+import { recordedDecisions, requestAsRecorded, requestOfGateTask } from '../recorded.ts';
 import type { ApprovalStore } from '../store.ts';
 
 /** The actor of a timeout's default decision. */
@@ -39,59 +45,74 @@ export interface TimeoutResult extends DecisionOutput {
   readonly timedOut: true;
 }
 
-/** Applies the default decision to the gate's latest request. */
+/** Applies the gate's default decision to the request its task made. */
 export async function applyTimeout(deps: TimeoutDeps, event: unknown): Promise<TimeoutResult> {
   const input = parseOrThrow(ApprovalTimeoutEventSchema, event, 'approval timeout');
   const clock = deps.clock ?? systemClock;
   // Refuses on a break (RecordTamperedError): the playbook's catch records and emails it.
-  const { steps } = await deps.recorder.verified(input.incidentId);
-  const recorded = latestRequestOfGate(steps, input.executionArn, input.gate);
+  const { incident, steps } = await deps.recorder.verified(input.incidentId);
+  const recorded = requestOfGateTask(steps, input);
   if (!recorded) {
     throw new ApprovalNotFoundError(
-      `the record holds no approval request of gate ${input.gate} of ${input.executionArn}`,
+      `the record holds no approval request of gate ${input.gate} of ${input.executionArn} entered at ${input.enteredTime}`,
     );
   }
   const { requestId } = recorded;
-  const decision = recorded.defaultDecision;
-  const already = recordedDecisions(steps, requestId).find((d) => d.via === 'timeout');
+  const decision = input.defaultDecision;
+  if (recorded.defaultDecision !== decision) {
+    const error = new ApprovalGateMismatchError(
+      `gate ${input.gate} decides ${decision} by default, but its recorded request ${requestId} (step ${recorded.seq}) says ${recorded.defaultDecision}: nothing is decided`,
+    );
+    await deps.recorder.appendStep(input.incidentId, {
+      phase: recorded.phase,
+      action: 'approval-refused',
+      status: 'failed',
+      actor: 'automation',
+      executionArn: input.executionArn,
+      input: { requestId, gate: input.gate, via: 'timeout', defaultDecision: decision },
+      error: { name: error.name, message: error.message },
+      note: error.message,
+    });
+    throw error;
+  }
+  const decisions = recordedDecisions(steps, requestId);
+  const reason = `nobody decided by ${recorded.expiresAt}`;
+  const already = decisions.find((d) => d.via === 'timeout');
   if (already) {
     // A retry of this function: the default is recorded and the approvers were told.
-    const request = await deps.store.get(requestId);
     return {
       decision,
       decidedBy: TIMEOUT_ACTOR,
-      decidedAt: request?.decidedAt ?? already.decidedAt,
-      reason: `nobody decided by ${recorded.expiresAt}`,
+      decidedAt: already.decidedAt,
+      reason,
       requestId,
       timedOut: true,
     };
   }
+  // A person's decision the record holds, made but never delivered in time: refused, and named as such.
+  const person = decisions.find((d) => d.via !== 'timeout');
+  const late = person && {
+    decision: person.decision,
+    decidedBy: person.actor,
+    decidedAt: person.decidedAt,
+  };
   const decidedAt = clock();
-  const outcome = await deps.store.expire(requestId, {
+  const outcome = await deps.store.expire(
+    requestId,
+    { decision, decidedBy: TIMEOUT_ACTOR, decidedAt, reason, source: { via: 'timeout' } },
+    late,
+  );
+  if (outcome.kind === 'not-found')
+    throw new ApprovalNotFoundError(`approval request ${requestId} disappeared`);
+  const expired = requestAsRecorded(recorded, incident, {
+    status: 'expired',
     decision,
     decidedBy: TIMEOUT_ACTOR,
     decidedAt,
-    reason: `nobody decided by ${recorded.expiresAt}`,
-    source: { via: 'timeout' },
+    reason,
+    decidedVia: 'timeout',
+    ...(late ? { lateDecision: late } : {}),
   });
-  if (outcome.kind === 'not-found')
-    throw new ApprovalNotFoundError(`approval request ${requestId} disappeared`);
-  // The stored request, with the facts as the record states them.
-  const expired = {
-    ...outcome.request,
-    status: 'expired' as const,
-    decision,
-    decidedBy: TIMEOUT_ACTOR,
-    decidedAt: outcome.request.decidedAt ?? decidedAt,
-    reason: outcome.request.reason ?? `nobody decided by ${recorded.expiresAt}`,
-    action: recorded.action,
-    resource: recorded.resource,
-    approvers: recorded.approvers,
-    expiresAt: recorded.expiresAt,
-    defaultDecision: recorded.defaultDecision,
-    summary: recorded.summary,
-  };
-  const late = expired.lateDecision;
   await recordDecision(
     deps.recorder,
     expired,
@@ -106,7 +127,7 @@ export async function applyTimeout(deps: TimeoutDeps, event: unknown): Promise<T
     },
   );
   for (const approver of expired.approvers) {
-    const message = timeoutEmail(expired, approver, expired.decidedAt);
+    const message = timeoutEmail(expired, approver, decidedAt);
     const result = await sendWithRetry(deps.ses, deps.sender, message, deps.retry);
     // The default decision goes ahead either way: a notice that could not be sent is recorded, not thrown.
     await deps.recorder.appendStep(expired.incidentId, {

@@ -13,28 +13,37 @@ import {
   reject,
 } from '../../../cli/commands/approvals.ts';
 import { httpDecider, localDecider } from '../../../cli/console-decisions.ts';
-import { CONSOLE_ROUTE, handleDecision } from '../../../functions/approval/decide/core.ts';
+import { checkApproval } from '../../../functions/approval/check/core.ts';
+import { CONSOLE_ROUTE, type DecideDeps, handleDecision } from '../../../functions/approval/decide/core.ts';
 import { requestApproval } from '../../../functions/approval/request/core.ts';
 import type { ApprovalStore } from '../../../functions/approval/store.ts';
 import { createTestTable, type TestTable } from '../../support/store.ts';
 import { type Capture, capture, fakeToken, openIncident, requestEvent, storeOf } from './helpers.ts';
 
 const PRINCIPAL = 'arn:aws:sts::123456789012:assumed-role/SecurityOncall/dana';
+/** `settings.approval.consolePrincipals` in these tests: the on-call role's sessions. */
+const CONSOLE_PRINCIPALS = ['arn:aws:sts::*:assumed-role/SecurityOncall/*'];
 
 let table: TestTable;
 let recorder: AuditRecorder;
 let store: ApprovalStore;
 let cap: Capture;
 let deps: ApprovalsDeps;
+let sts: STSClient;
+
+/** The decision core's dependencies, with the console principals `consolePrincipals` (default the on-call role's). */
+function decideDeps(consolePrincipals: readonly string[] = CONSOLE_PRINCIPALS): DecideDeps {
+  return { store, recorder, sfn: cap.sfn, consolePrincipals };
+}
 
 beforeAll(async () => {
   table = await createTestTable('approval-cli');
   recorder = table.recorder();
   store = storeOf(table);
   cap = capture();
-  const sts = new STSClient({ region: 'us-east-1' });
+  sts = new STSClient({ region: 'us-east-1' });
   mockClient(sts).on(GetCallerIdentityCommand).resolves({ Arn: PRINCIPAL, Account: '123456789012' });
-  deps = { store, decider: localDecider({ store, recorder, sfn: cap.sfn }, sts) };
+  deps = { store, decider: localDecider(decideDeps(), sts) };
 });
 
 afterAll(async () => {
@@ -44,6 +53,7 @@ afterAll(async () => {
 async function pending() {
   const incident = await openIncident(recorder);
   const token = fakeToken();
+  const event = requestEvent(incident.id, token);
   const result = await requestApproval(
     {
       store,
@@ -53,9 +63,9 @@ async function pending() {
       sender: 'cordon@example.com',
       baseUrl: 'https://x.example.com',
     },
-    requestEvent(incident.id, token),
+    event,
   );
-  return { incident, token, requestId: result.requestId };
+  return { incident, token, event, requestId: result.requestId };
 }
 
 describe('cordon approvals', () => {
@@ -115,7 +125,7 @@ describe('cordon approvals', () => {
           isBase64Encoded: false,
           requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: PRINCIPAL } } },
         } as unknown as APIGatewayProxyEventV2;
-        void handleDecision({ store, recorder, sfn: cap.sfn }, event).then((out) => {
+        void handleDecision(decideDeps(), event).then((out) => {
           res.writeHead(out.statusCode ?? 500, { 'content-type': 'application/json' }).end(out.body);
         });
       });
@@ -152,8 +162,61 @@ describe('cordon approvals', () => {
       body: JSON.stringify({ decision: 'approve' }),
       requestContext: { http: { method: 'POST' } },
     } as unknown as APIGatewayProxyEventV2;
-    const out = await handleDecision({ store, recorder, sfn: cap.sfn }, event);
+    const out = await handleDecision(decideDeps(), event);
     expect(out.statusCode).toBe(403);
     expect((await store.get(requestId))?.status).toBe('pending');
+  });
+
+  it('refuses a console decision by a principal not in settings.approval.consolePrincipals, and every one when none is', async () => {
+    const { requestId, incident } = await pending();
+    const calls = cap.sfnCalls.length;
+    // A role that may call the route (a function's, a pipeline's) but is not a person who decides.
+    const routeCaller = (userArn: string, consolePrincipals?: readonly string[]) =>
+      handleDecision({ store, recorder, sfn: cap.sfn, ...(consolePrincipals ? { consolePrincipals } : {}) }, {
+        routeKey: CONSOLE_ROUTE,
+        pathParameters: { requestId },
+        body: JSON.stringify({ decision: 'approve', reason: 'ship it' }),
+        isBase64Encoded: false,
+        requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn } } },
+      } as unknown as APIGatewayProxyEventV2);
+    const unlisted = await routeCaller(
+      'arn:aws:sts::123456789012:assumed-role/cordon-ApprovalsRequestRole/i-am-a-lambda',
+      CONSOLE_PRINCIPALS,
+    );
+    expect(unlisted.statusCode).toBe(403);
+    expect(JSON.parse(String(unlisted.body))).toMatchObject({
+      outcome: 'refused',
+      message: expect.stringContaining('is not one of settings.approval.consolePrincipals'),
+    });
+    // The default: nobody is listed, so nobody decides from the console, the on-call role included.
+    const none = await routeCaller(PRINCIPAL);
+    expect(none.statusCode).toBe(403);
+    expect(JSON.parse(String(none.body)).message).toMatch(/console decisions are off/);
+    const local = localDecider({ store, recorder, sfn: cap.sfn }, sts);
+    await expect(approve({ store, decider: local }, requestId)).rejects.toThrow(/console decisions are off/);
+    expect((await store.get(requestId))?.status).toBe('pending');
+    expect(cap.sfnCalls.length).toBe(calls);
+    expect((await recorder.steps(incident.id)).some((s) => s.action === 'approval-decision')).toBe(false);
+  });
+
+  it("counts at the gate's check only a console decision by a listed principal", async () => {
+    const { requestId, incident, event } = await pending();
+    await approve(deps, requestId, { reason: 'ticket 9' });
+    const gateTask = {
+      incidentId: incident.id,
+      executionArn: event.executionArn,
+      gate: event.gate,
+      enteredTime: event.enteredTime,
+      defaultDecision: 'reject',
+    };
+    const listed = await checkApproval({ recorder, store, consolePrincipals: CONSOLE_PRINCIPALS }, gateTask);
+    expect(listed.output).toMatchObject({ approved: true, decidedBy: PRINCIPAL, via: 'console' });
+    // The same recorded decision, at a check whose settings list another role, or none, approves nothing.
+    for (const consolePrincipals of [[], ['arn:aws:sts::*:assumed-role/AWSReservedSSO_Responder_*/*']]) {
+      await expect(checkApproval({ recorder, store, consolePrincipals }, gateTask)).rejects.toMatchObject({
+        name: 'ApprovalNotRecordedError',
+        message: expect.stringContaining('settings.approval.consolePrincipals'),
+      });
+    }
   });
 });

@@ -11,6 +11,7 @@ import type { AuditRecorder } from '#shared/audit';
 import { INDEX } from '#shared/audit-table';
 import { makeClient, registerClientPlugin } from '#shared/clients';
 import { approvalKeys } from '../../../functions/approval/keys.ts';
+import { requestApproval } from '../../../functions/approval/request/core.ts';
 import { ActionFunction } from '../../../infra/constructs/action-function.ts';
 import { ApprovalApi } from '../../../infra/constructs/approval-api.ts';
 import { ApprovalGate } from '../../../infra/constructs/approval-gate.ts';
@@ -19,7 +20,15 @@ import { type ApprovalServer, serveDecisions } from '../../../local/approval-ser
 import { LocalEngine } from '../../../local/engine/index.ts';
 import { Outbox, outboxPlugin } from '../../../local/outbox.ts';
 import { createTestTable, type TestTable } from '../../support/store.ts';
-import { openIncident, type SfnCall, sfnPlugin, storeOf } from './helpers.ts';
+import {
+  capture,
+  fakeToken,
+  openIncident,
+  requestEvent,
+  type SfnCall,
+  sfnPlugin,
+  storeOf,
+} from './helpers.ts';
 
 const MACHINE = 'cordon-test-gate';
 const ALICE = 'alice@example.com';
@@ -206,6 +215,35 @@ describe('a playbook with an approval gate on the local engine', () => {
     expect(steps.filter((s) => s.action === 'record-note').at(-1)?.note).toBe('kept: not approved (timeout)');
     // The link no longer decides anything.
     expect((await decide(link, 'approve', 'late')).status).toBe(409);
+  });
+
+  it("applies the gate's own default when a request of the same gate, made by anything else, says approve", async () => {
+    const { incident, execution } = await start('other-default');
+    await linkFor(incident.id, ALICE);
+    // Anyone who may invoke the request function asks again for this execution and gate, with an approving
+    // default: an authentic request in the record, newer than the gate's, but not its task's.
+    await requestApproval(
+      {
+        store: storeOf(table),
+        recorder,
+        ses: capture().ses,
+        approvers: [ALICE],
+        sender: 'cordon@example.com',
+        baseUrl: server.url,
+      },
+      requestEvent(incident.id, fakeToken(), {
+        executionArn: execution.arn,
+        gate: 'Approve termination',
+        defaultDecision: 'approve',
+        timeoutSeconds: 60,
+      }),
+    );
+    const result = await execution.done;
+    expect(result.status, `${result.error}: ${result.cause}`).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ approval: { decision: 'reject', decidedBy: 'timeout' } });
+    const steps = await recorder.steps(incident.id);
+    expect(steps.filter((s) => s.action === 'record-note').at(-1)?.note).toBe('kept: not approved (timeout)');
+    expect(steps.some((s) => s.note === 'terminated after approval (timeout)')).toBe(false);
   });
 
   it('refuses a SendTaskSuccess that no recorded decision backs, from anyone holding the token', async () => {

@@ -71,14 +71,23 @@ async function newRequest(overrides: Partial<RequestDeps> = {}, event: Record<st
   const token = fakeToken();
   tokens.push(token);
   const before = cap.outbox.emails.length;
-  const result = await requestApproval(requestDeps(overrides), requestEvent(incident.id, token, event));
+  const sent = requestEvent(incident.id, token, event);
+  const result = await requestApproval(requestDeps(overrides), sent);
   const emails = cap.outbox.emails.slice(before);
   const linkFor = (to: string): string => {
     const link = emails.find((e) => e.to.includes(to))?.links.find((l) => l.includes('/approvals/'));
     if (!link) throw new Error(`no link emailed to ${to}`);
     return link;
   };
-  return { incident, token, result, emails, alice: linkFor(ALICE), bob: linkFor(BOB) };
+  /** What the gate's timeout and check are sent for this request's task. */
+  const gateTask = {
+    incidentId: incident.id,
+    executionArn: sent.executionArn,
+    gate: sent.gate,
+    enteredTime: sent.enteredTime,
+    defaultDecision: sent.defaultDecision,
+  };
+  return { incident, token, result, emails, gateTask, alice: linkFor(ALICE), bob: linkFor(BOB) };
 }
 
 /** An SES client whose first sends fail, the rest landing in the outbox. */
@@ -370,8 +379,7 @@ describe('the decision API over HTTP', () => {
 
 describe('the timeout', () => {
   it('applies the default decision as actor timeout, expires the links and tells the approvers', async () => {
-    const { incident, alice, result } = await newRequest();
-    const executionArn = `arn:aws:states:us-east-1:123456789012:execution:cordon-ec2-compromise:${incident.id}`;
+    const { incident, alice, result, gateTask } = await newRequest();
     const before = cap.outbox.emails.length;
     const out = await applyTimeout(
       {
@@ -382,7 +390,7 @@ describe('the timeout', () => {
         logger: cap.logger,
         retry: { sleep: async () => {} },
       },
-      { incidentId: incident.id, executionArn, gate: 'Approve termination', defaultDecision: 'reject' },
+      gateTask,
     );
     expect(out).toMatchObject({
       requestId: result.requestId,
@@ -405,7 +413,7 @@ describe('the timeout', () => {
     // A 60 s gate entered 58 s ago: Alice decides in time by her clock, but Step Functions has timed the
     // task out by the time her decision reaches it.
     const entered = new Date(Date.now() - 58_000).toISOString();
-    const { incident, alice, result, token } = await newRequest(
+    const { incident, alice, result, token, gateTask } = await newRequest(
       {},
       { enteredTime: entered, timeoutSeconds: 60 },
     );
@@ -416,11 +424,10 @@ describe('the timeout', () => {
     expect(text).toContain('Your decision came after the deadline');
     expect(text).toContain('the default decision applies: the request is rejected');
     expect(text).not.toContain('You approved');
-    const executionArn = `arn:aws:states:us-east-1:123456789012:execution:cordon-ec2-compromise:${incident.id}`;
     const before = cap.outbox.emails.length;
     const out = await applyTimeout(
       { store, recorder, ses: cap.ses, sender: 'cordon@example.com', retry: { sleep: async () => {} } },
-      { incidentId: incident.id, executionArn, gate: 'Approve termination' },
+      gateTask,
     );
     // The timeout never hands on a person's decision: the default, reject, is what the gate takes.
     expect(out).toMatchObject({

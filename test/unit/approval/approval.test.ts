@@ -104,8 +104,25 @@ describe('the request function configuration', () => {
       anchorBucket: 'cordon-anchor-123456789012-us-east-1',
       approvers: ['a@example.com'],
       sender: 'c@example.com',
+      consolePrincipals: [],
       baseUrl: 'https://abc.execute-api.us-east-1.amazonaws.com',
     });
+  });
+
+  it('reads who may decide from the console, and refuses a pattern of every principal', () => {
+    const sso = 'arn:aws:sts::*:assumed-role/AWSReservedSSO_SecurityResponder_*/*';
+    const settings = (consolePrincipals: string[]) => ({
+      ...env,
+      CORDON_APPROVAL_SETTINGS: JSON.stringify({
+        approvers: ['a@example.com'],
+        sender: 'c@example.com',
+        consolePrincipals,
+      }),
+    });
+    expect(readApprovalRequestConfig(settings([sso])).consolePrincipals).toEqual([sso]);
+    for (const bad of ['arn:aws:sts::*:assumed-role/*/*', 'arn:aws:iam::123456789012:user/*', 'dana']) {
+      expect(() => readApprovalRequestConfig(settings([bad]))).toThrow(/consolePrincipals\.0: must/);
+    }
   });
 
   it('names what is wrong', () => {

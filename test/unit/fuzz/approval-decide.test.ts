@@ -87,7 +87,7 @@ class MemoryStore {
         decidedVia: write.source.via,
       };
       this.requests.set(request.requestId, decided);
-      return { kind: 'decided', request: structuredClone(decided) };
+      return { kind: 'decided' };
     }
     if (request.status !== 'pending') return { kind: 'closed', request: structuredClone(request) };
     if (request.expiresAt <= now || link.expiresAt <= now)
@@ -160,8 +160,9 @@ function world(expiresAt = '2026-11-28T11:00:00.000Z'): World {
       store: store as unknown as ApprovalStore,
       recorder: {
         seal: { verify: async (message: string, mac: string) => fakeMac(message) === mac },
-        // The incident's record, verified: the request as its approval-request step states it.
+        // The incident's record, verified: the incident, and the request as its approval-request step states it.
         verified: async () => ({
+          incident: { id: request.incidentId, ...request.finding },
           steps: [
             {
               incidentId: request.incidentId,
