@@ -7,10 +7,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AuditRecorder, type DocumentSender } from '#shared/audit';
+import { awsCall } from '#shared/aws';
 import { type ClientSettings, makeClient } from '#shared/clients';
 import { ENV } from '#shared/config';
 import { CordonError, ValidationError } from '#shared/errors';
@@ -34,7 +35,10 @@ export interface ConnectionFlags {
   readonly local?: boolean;
   /** The state folder for `--local` (default `$CORDON_STATE_DIR` or `./.cordon`). */
   readonly stateDir?: string;
-  /** The record key (its ARN): default `$CORDON_RECORD_KEY`, the stack's output, or `alias/cordon-record`. */
+  /**
+   * The record key (its ARN): default `$CORDON_RECORD_KEY`, else the stack's `RecordKeyArn` output. An
+   * alias is used only when it resolves to the stack's output (see {@link aliasCheckedSeal}).
+   */
   readonly recordKey?: string;
   /** The anchor bucket: default `$CORDON_ANCHOR_BUCKET` or the stack's output. */
   readonly anchorBucket?: string;
@@ -86,6 +90,21 @@ export function resolveTableName(flags: ConnectionFlags, env: NodeJS.ProcessEnv,
   const fromEnv = env[ENV.tableName];
   if (fromEnv) return fromEnv;
   return stackOutput(cwd, STACK_OUTPUTS.output) ?? LOCAL_TABLE;
+}
+
+/**
+ * The record key verify checks MACs with: `--record-key`, else `$CORDON_RECORD_KEY`, else the deployed
+ * stack's `RecordKeyArn` output; never a default alias (an alias can be re-pointed). `stackKey` is that
+ * output, which an alias given is held to ({@link aliasCheckedSeal}).
+ */
+export function resolveRecordKey(
+  flags: ConnectionFlags,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): { readonly keyId?: string; readonly stackKey?: string } {
+  const stackKey = stackOutput(cwd, STACK_OUTPUTS.recordKey);
+  const keyId = flags.recordKey ?? env[ENV.recordKey] ?? stackKey;
+  return { ...(keyId ? { keyId } : {}), ...(stackKey ? { stackKey } : {}) };
 }
 
 /** A seal that cannot be used: verify says what is missing, every other command works without it. */
@@ -185,15 +204,17 @@ function deployedSeal(
   profile: string | undefined,
 ): RecordSeal {
   const cwd = process.cwd();
-  const keyId =
-    flags.recordKey ??
-    env[ENV.recordKey] ??
-    stackOutput(cwd, STACK_OUTPUTS.recordKey) ??
-    'alias/cordon-record';
+  const { keyId, stackKey } = resolveRecordKey(flags, env, cwd);
   const bucket = flags.anchorBucket ?? env[ENV.anchorBucket] ?? stackOutput(cwd, STACK_OUTPUTS.anchorBucket);
+  const outputs = `the cdk-outputs.json that \`cdk deploy --outputs-file cdk-outputs.json\` writes`;
+  if (!keyId) {
+    return missingSeal(
+      `the record key is unknown: pass --record-key with its ARN (the stack's RecordKeyArn output), set ${ENV.recordKey}, or keep ${outputs}`,
+    );
+  }
   if (!bucket) {
     return missingSeal(
-      `the anchor bucket is unknown: pass --anchor-bucket, set ${ENV.anchorBucket}, or keep the cdk-outputs.json that \`cdk deploy --outputs-file cdk-outputs.json\` writes`,
+      `the anchor bucket is unknown: pass --anchor-bucket, set ${ENV.anchorBucket}, or keep ${outputs}`,
     );
   }
   const withProfile = <C>(Base: new (settings: ClientSettings & { profile?: string }) => C) =>
@@ -205,12 +226,59 @@ function deployedSeal(
       settings: ClientSettings,
     ) => C;
   const region = flags.region ? { region: flags.region } : {};
-  return new KmsS3Seal({
-    kms: makeClient(withProfile(KMSClient), { service: 'KMS', ...region, env }),
-    s3: makeClient(withProfile(S3Client), { service: 'S3', ...region, env }),
-    keyId,
-    bucket,
-  });
+  const kms = makeClient(withProfile(KMSClient), { service: 'KMS', ...region, env });
+  const s3 = makeClient(withProfile(S3Client), { service: 'S3', ...region, env });
+  const sealWith = (key: string) => new KmsS3Seal({ kms, s3, keyId: key, bucket });
+  return KMS_ALIAS.test(keyId) ? aliasCheckedSeal(keyId, stackKey, kms, sealWith) : sealWith(keyId);
+}
+
+/** A KMS alias, by name or by ARN. */
+const KMS_ALIAS = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias\//;
+
+/**
+ * The seal for a record key given as an alias. An alias can be re-pointed (`kms:UpdateAlias`) at a key of
+ * someone else's, whose MACs of a forged record would then check; so before the first MAC is checked the
+ * alias is resolved (`kms:DescribeKey`) and used only if it names the deployed stack's own key (its
+ * `RecordKeyArn` output). Without that output there is nothing to hold it to, and it is refused. The
+ * anchors need no key.
+ */
+export function aliasCheckedSeal(
+  alias: string,
+  stackKey: string | undefined,
+  kms: Pick<KMSClient, 'send'>,
+  sealWith: (keyArn: string) => RecordSeal,
+): RecordSeal {
+  const byAlias = sealWith(alias);
+  let checked: Promise<RecordSeal> | undefined;
+  const check = async (): Promise<RecordSeal> => {
+    if (stackKey === undefined) {
+      throw new ValidationError('--record-key', [
+        `${alias} is an alias, which can be re-pointed at another key: pass the key's ARN (the stack's RecordKeyArn output), or keep the cdk-outputs.json that names it`,
+      ]);
+    }
+    const described = await awsCall(`kms:DescribeKey ${alias}`, () =>
+      kms.send(new DescribeKeyCommand({ KeyId: alias })),
+    );
+    const arn = described.KeyMetadata?.Arn;
+    if (arn !== stackKey) {
+      throw new ValidationError('--record-key', [
+        `${alias} points at ${arn ?? 'no key'}, not at the stack's record key ${stackKey}: the alias was re-pointed, or names another key; pass the key's ARN`,
+      ]);
+    }
+    return sealWith(arn);
+  };
+  const keyed = () => {
+    checked ??= check();
+    return checked;
+  };
+  return {
+    keyId: alias,
+    bucket: byAlias.bucket,
+    mac: async (message) => (await keyed()).mac(message),
+    verify: async (message, mac) => (await keyed()).verify(message, mac),
+    anchor: (entry) => byAlias.anchor(entry),
+    anchors: (incidentId) => byAlias.anchors(incidentId),
+  };
 }
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET']);

@@ -31,7 +31,7 @@ export function withCommonOptions(command: Command): Command {
     .option('--endpoint <url>', 'a DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB or AWS)')
     .option(
       '--record-key <arn>',
-      'the record key verify checks MACs with (default: $CORDON_RECORD_KEY, the RecordKeyArn output in cdk-outputs.json, or alias/cordon-record)',
+      "the record key's ARN verify checks MACs with (default: $CORDON_RECORD_KEY or the RecordKeyArn output in cdk-outputs.json; an alias only if it resolves to that output)",
     )
     .option(
       '--anchor-bucket <name>',

@@ -382,6 +382,8 @@ export class CordonStack extends Stack {
       auditTableName: this.audit.tableName,
       approvers: this.settings.approvers,
     });
+    // A change to the record key or the anchor bucket (who could then forge or hide steps) emails the approvers.
+    this.audit.alertOnChanges(this.operations.topic);
     new CfnOutput(this, 'ApprovalUrl', {
       value: this.approvals.url,
       description: 'The approval links point here',

@@ -41,7 +41,10 @@ export interface LocalTrust {
   /** The simulated KMS and S3 that hold the key and the anchors. */
   readonly sandbox: Sandbox;
   readonly seal: RecordSeal;
+  /** The key by its alias, as the functions are configured locally. */
   readonly keyId: string;
+  /** The key's own ARN: what a console is given (`--record-key`) as a deployed stack's output gives it. */
+  readonly keyArn: string;
   readonly bucket: string;
   /** The environment a function needs to find the key and the anchor. */
   readonly env: Readonly<Record<string, string>>;
@@ -85,6 +88,7 @@ export async function openLocalTrust(options: LocalTrustOptions = {}): Promise<L
     sandbox,
     seal,
     keyId: LOCAL_RECORD_KEY,
+    keyArn,
     bucket: LOCAL_ANCHOR_BUCKET,
     env: { [ENV.recordKey]: LOCAL_RECORD_KEY, [ENV.anchorBucket]: LOCAL_ANCHOR_BUCKET },
     owns(clientName, input) {

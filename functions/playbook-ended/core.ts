@@ -3,10 +3,19 @@
  * TIMED_OUT, ABORTED), the incident's record says so, and its open-resource markers are released: a later
  * finding on the same resource then opens a new incident and a new run instead of joining one that no
  * longer acts (after an approval was declined or timed out, a failure, a dry run).
+ *
+ * The resources whose markers are released are those of the incident's verified record: a list edited on
+ * the incident item would otherwise leave a marker behind, and every later finding on that resource would
+ * join an incident that no longer acts. A record that does not verify releases nothing: the end is
+ * recorded as failed where the recorder still appends, and the function fails, so that the event goes to
+ * the dead-letter queue and its alarm emails the approvers. The markers left behind name an incident whose
+ * record does not verify, which the router refuses to join: a later finding opens a new incident.
  */
 import * as z from 'zod/mini';
-import type { AuditRecorder } from '#shared/audit';
+import type { AuditRecorder, VerifiedRecord } from '#shared/audit';
 import { parseOrThrow } from '#shared/domain';
+import { RecordTamperedError } from '#shared/errors';
+import { describeError, type Logger } from '#shared/log';
 
 export const PlaybookEndedEventSchema = z.looseObject({
   detail: z.looseObject({
@@ -19,8 +28,9 @@ export const PlaybookEndedEventSchema = z.looseObject({
 });
 
 export interface PlaybookEndedDeps {
-  readonly recorder: Pick<AuditRecorder, 'getIncident' | 'appendStep' | 'steps'>;
+  readonly recorder: Pick<AuditRecorder, 'verified' | 'appendStep' | 'steps'>;
   readonly releaseOpen: (incidentId: string, resourceIds: readonly string[]) => Promise<string[]>;
+  readonly logger?: Pick<Logger, 'error'>;
 }
 
 export type PlaybookEndedOutcome =
@@ -40,13 +50,19 @@ export async function playbookEnded(deps: PlaybookEndedDeps, event: unknown): Pr
   if (typeof incidentId !== 'string' || incidentId === '') {
     return { outcome: 'not-an-incident', reason: 'the execution input names no incident' };
   }
-  const incident = await deps.recorder.getIncident(incidentId);
+  const playbook = detail.stateMachineArn.split(':').at(-1) ?? detail.stateMachineArn;
+  let record: VerifiedRecord;
+  try {
+    record = await deps.recorder.verified(incidentId);
+  } catch (error) {
+    if (error instanceof RecordTamperedError) await recordRefusal(deps, incidentId, playbook, detail, error);
+    throw error;
+  }
+  const { incident, steps } = record;
   const released = await deps.releaseOpen(
     incidentId,
     incident.resources.map((r) => r.id),
   );
-  const steps = await deps.recorder.steps(incidentId);
-  const playbook = detail.stateMachineArn.split(':').at(-1) ?? detail.stateMachineArn;
   if (steps.some((s) => s.action === 'playbook-ended' && s.executionArn === detail.executionArn)) {
     return { outcome: 'already-recorded', incidentId };
   }
@@ -60,4 +76,43 @@ export async function playbookEnded(deps: PlaybookEndedDeps, event: unknown): Pr
     note: `${playbook} ended ${detail.status}${released.length ? `; new findings on ${released.join(', ')} now open a new incident` : ''}`,
   });
   return { outcome: 'recorded', incidentId, released };
+}
+
+/**
+ * Records that an execution ended on an incident whose record does not verify, and that nothing was
+ * released; once per execution (a retry of the event finds it). The recorder may refuse to append after a
+ * step that is not authentic: then the log and the dead-letter queue are what say so.
+ */
+async function recordRefusal(
+  deps: PlaybookEndedDeps,
+  incidentId: string,
+  playbook: string,
+  detail: { executionArn: string; status: string },
+  error: RecordTamperedError,
+): Promise<void> {
+  deps.logger?.error('the record of an ended playbook does not verify: its open markers are not released', {
+    incidentId,
+    executionArn: detail.executionArn,
+    ...error.result,
+  });
+  try {
+    // For this function's own idempotence only: what the steps say is not acted on.
+    const steps = await deps.recorder.steps(incidentId);
+    if (steps.some((s) => s.action === 'playbook-ended' && s.executionArn === detail.executionArn)) return;
+    await deps.recorder.appendStep(incidentId, {
+      phase: 'lessons-learned',
+      action: 'playbook-ended',
+      status: 'failed',
+      actor: 'automation',
+      executionArn: detail.executionArn,
+      changes: { status: detail.status, releasedOpenMarkers: [] },
+      error: describeError(error),
+      note: `${playbook} ended ${detail.status}, but the record does not verify: no open marker was released, and the router opens a new incident for a later finding rather than join this one`,
+    });
+  } catch (recordError) {
+    deps.logger?.error('could not record the refusal', {
+      incidentId,
+      recordError: describeError(recordError),
+    });
+  }
 }

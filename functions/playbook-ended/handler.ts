@@ -18,6 +18,7 @@ export const handler = middy<unknown, PlaybookEndedOutcome>().handler(async (eve
       recorder,
       releaseOpen: (incidentId, resourceIds) =>
         releaseOpenMarkers(documents, config.tableName, incidentId, resourceIds),
+      logger,
     },
     event,
   );

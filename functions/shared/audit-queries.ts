@@ -34,6 +34,28 @@ export interface AutomaticContainment {
   readonly takenAt: string;
 }
 
+/**
+ * How far ahead of a router's clock a slot's `takenAt` may be and still be a router's writing (the clock
+ * skew between two Lambda hosts is far smaller): a slot dated later was edited.
+ */
+export const SLOT_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** An account's blast-radius slots as read at a time. */
+export interface AccountSlots {
+  /**
+   * The automatic containments that hold a slot: taken within the window, or dated in the future (an
+   * edited slot counts rather than frees a place: see {@link datedInTheFuture}), oldest first.
+   */
+  readonly holders: AutomaticContainment[];
+  /** The slots whose holder was taken before the window: free, unless their holder's record says otherwise. */
+  readonly expired: AutomaticContainment[];
+}
+
+/** True when a slot is dated more than {@link SLOT_CLOCK_SKEW_MS} after `now`: no router wrote that. */
+export function datedInTheFuture(holder: AutomaticContainment, now: Date): boolean {
+  return holder.takenAt > new Date(now.getTime() + SLOT_CLOCK_SKEW_MS).toISOString();
+}
+
 /** What {@link AuditQueries.reserveAutomatic} is asked for. */
 export interface AutomaticReservationRequest {
   readonly account: string;
@@ -43,13 +65,24 @@ export interface AutomaticReservationRequest {
   readonly limit: number;
   readonly now: Date;
   /** The slots as read for this finding a moment before, to save a Query; they are read when absent. */
-  readonly known?: readonly AutomaticContainment[];
+  readonly known?: AccountSlots;
+  /**
+   * Asked before an expired slot is taken over: a reason when its holder's record shows that the slot is
+   * still held (its `takenAt` was moved back), undefined when it may be taken. Without it, an expired slot
+   * is taken as its `takenAt` says.
+   */
+  readonly stillHeld?: (expired: AutomaticContainment) => Promise<string | undefined>;
 }
 
-/** A slot taken, or the containments that hold them all. */
+/** A slot taken, or the containments that hold them all (with why any expired slot still counts). */
 export type AutomaticReservation =
   | { readonly reserved: true; readonly slot: number }
-  | { readonly reserved: false; readonly holders: AutomaticContainment[] };
+  | {
+      readonly reserved: false;
+      readonly holders: AutomaticContainment[];
+      /** Why expired slots were not taken: {@link AutomaticReservationRequest.stillHeld}'s reasons. */
+      readonly kept: string[];
+    };
 
 /** The oldest time a slot's holder may have been taken at and still count at `now`, exclusive. */
 function windowStart(now: Date): string {
@@ -228,6 +261,30 @@ export class AuditQueries {
   }
 
   /**
+   * Moves a resource's open marker from `expected` (a holder found not to be joined: closed, not on the
+   * resource, or a record that does not verify) to `incidentId`, by a conditional put on the holder read.
+   * Returns the incident that holds the marker after it: `incidentId` if it won, else whoever moved it
+   * first (or claimed it afresh once it was released).
+   */
+  async replaceOpen(resourceId: string, expected: string, incidentId: string): Promise<string> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.openMarker(resourceId), incidentId, resourceId },
+          ConditionExpression: 'incidentId = :expected',
+          ExpressionAttributeValues: { ':expected': expected },
+        }),
+      );
+      return incidentId;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const holder = await this.openIncidentFor(resourceId);
+      return holder ?? (await this.claimOpen(resourceId, incidentId));
+    }
+  }
+
+  /**
    * Records a finding id once, as being routed to `incidentId`. Returns true the first time; false for a
    * repeat delivery.
    */
@@ -367,31 +424,45 @@ export class AuditQueries {
 
   /**
    * The automatic containments that hold one of an account's blast-radius slots at `now`: those taken
-   * less than {@link AUTOMATIC_WINDOW_MINUTES} minutes before it, oldest first. One Query of the account's
-   * slots (strongly consistent, so a slot just taken is seen), however many incidents the account has.
+   * less than {@link AUTOMATIC_WINDOW_MINUTES} minutes before it (or dated in the future), oldest first.
    */
   async automaticContainments(account: string, now: Date): Promise<AutomaticContainment[]> {
+    return (await this.automaticSlots(account, now)).holders;
+  }
+
+  /**
+   * An account's blast-radius slots at `now`: who holds one, and which were taken before the window. One
+   * Query of the account's slots (strongly consistent, so a slot just taken is seen), however many
+   * incidents the account has; a slot never taken has no item.
+   */
+  async automaticSlots(account: string, now: Date): Promise<AccountSlots> {
+    const since = windowStart(now);
     const holders: AutomaticContainment[] = [];
+    const expired: AutomaticContainment[] = [];
     let next: Record<string, unknown> | undefined;
     do {
       const result = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: 'takenAt > :since',
           ExpressionAttributeValues: {
             ':pk': keys.automaticSlots(account),
             ':prefix': keys.automaticSlotPrefix,
-            ':since': windowStart(now),
           },
           ConsistentRead: true,
           ExclusiveStartKey: next,
         }),
       );
-      for (const item of result.Items ?? []) holders.push(slotHolder(item));
+      for (const item of result.Items ?? []) {
+        const holder = slotHolder(item);
+        // A slot whose time is not a string is not what a router wrote: it counts (see slotHolder).
+        (typeof item.takenAt === 'string' && holder.takenAt <= since ? expired : holders).push(holder);
+      }
       next = result.LastEvaluatedKey;
     } while (next !== undefined);
-    return holders.sort((a, b) => (a.takenAt < b.takenAt ? -1 : a.takenAt > b.takenAt ? 1 : a.slot - b.slot));
+    const order = (a: AutomaticContainment, b: AutomaticContainment) =>
+      a.takenAt < b.takenAt ? -1 : a.takenAt > b.takenAt ? 1 : a.slot - b.slot;
+    return { holders: holders.sort(order), expired: expired.sort(order) };
   }
 
   /**
@@ -401,37 +472,57 @@ export class AuditQueries {
    * no transaction is needed. An incident that already holds a slot (a take-over of a delivery that died
    * after reserving) keeps it rather than taking a second.
    *
-   * Calls: one Query (none when `known` is given: the slots as {@link automaticContainments} read them
-   * for this finding), then at most one UpdateItem per free slot, starting at a slot derived from the
-   * incident id so that concurrent routers spread over the free slots, then one Query for the holders
-   * when every free slot was taken meanwhile. A slot that frees itself during the call is not retried:
-   * the finding goes to a person, never past the limit.
+   * A slot's item is not evidence: anyone who can write the table can date it. Dated in the future, it
+   * counts (a place is never freed by an edit; see {@link datedInTheFuture}). Dated before the window, it is
+   * taken over only once `stillHeld` (when given) finds nothing in its holder's record against it, and
+   * only from that holder (the update's condition names it).
+   *
+   * Calls: one Query (none when `known` is given: the slots as {@link automaticSlots} read them for this
+   * finding), then at most one UpdateItem per free slot (and one `stillHeld` per expired one), starting at
+   * a slot derived from the incident id so that concurrent routers spread over the free slots, then one
+   * Query for the holders when every free slot was taken meanwhile. A slot that frees itself during the
+   * call is not retried: the finding goes to a person, never past the limit.
    *
    * Exact while the limit is unchanged; within 60 minutes of lowering it, slots above the new limit still
    * count but routers racing for the last free places below it may overshoot by as many as they hold.
    */
   async reserveAutomatic(request: AutomaticReservationRequest): Promise<AutomaticReservation> {
     const { account, incidentId, resourceId, limit, now } = request;
-    const live = request.known ?? (await this.automaticContainments(account, now));
+    const slots = request.known ?? (await this.automaticSlots(account, now));
+    const live = slots.holders;
     const held = live.find((holder) => holder.incidentId === incidentId);
     if (held !== undefined) return { reserved: true, slot: held.slot };
-    if (live.length >= limit) return { reserved: false, holders: [...live] };
+    if (live.length >= limit) return { reserved: false, holders: [...live], kept: [] };
     const used = new Set(live.map((holder) => holder.slot));
+    const expired = new Map(slots.expired.map((holder) => [holder.slot, holder]));
     const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !used.has(slot));
     const start = spread(incidentId) % free.length;
+    const kept: { holder: AutomaticContainment; reason: string }[] = [];
     for (const slot of [...free.slice(start), ...free.slice(0, start)]) {
+      const previous = expired.get(slot);
+      if (previous !== undefined && request.stillHeld !== undefined) {
+        const reason = await request.stillHeld(previous);
+        if (reason !== undefined) {
+          kept.push({ holder: previous, reason });
+          continue;
+        }
+      }
       try {
         await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: keys.automaticSlot(account, slot),
             UpdateExpression: 'SET takenAt = :now, incidentId = :incident, resourceId = :resource',
-            ConditionExpression: 'attribute_not_exists(pk) OR takenAt <= :since',
+            ConditionExpression:
+              previous === undefined
+                ? 'attribute_not_exists(pk) OR takenAt <= :since'
+                : 'takenAt <= :since AND incidentId = :previous',
             ExpressionAttributeValues: {
               ':now': now.toISOString(),
               ':since': windowStart(now),
               ':incident': incidentId,
               ':resource': resourceId,
+              ...(previous === undefined ? {} : { ':previous': previous.incidentId }),
             },
           }),
         );
@@ -440,7 +531,9 @@ export class AuditQueries {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     }
-    return { reserved: false, holders: await this.automaticContainments(account, now) };
+    const holders = await this.automaticContainments(account, now);
+    for (const { holder } of kept) if (!holders.some((h) => h.slot === holder.slot)) holders.push(holder);
+    return { reserved: false, holders, kept: kept.map((k) => k.reason) };
   }
 
   /** Keeps an event the router could not handle, whole, with the reason. */

@@ -6,7 +6,8 @@
  *   https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger), with an email
  *   subscription per approver (each confirms it once, from the email SNS sends);
  * - an alarm per playbook on `ExecutionsFailed` > 0, and one on a non-empty dead-letter queue, each
- *   notifying the topic when it goes into alarm;
+ *   notifying the topic when it goes into alarm (and EventBridge rules may publish to it: the record's
+ *   alerts);
  * - a dashboard: incidents opened (and events rejected), time to contain, playbook failures per state
  *   machine, pending approvals, the dead-letter queue's depth, the router's errors and the audit table's
  *   throttling.
@@ -97,6 +98,15 @@ export class Operations extends Construct {
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    // EventBridge rules publish here too (the record's alerts: AuditTable.alertOnChanges), which needs the
+    // same (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
       }),

@@ -57,7 +57,7 @@ describe('the record-note action function', () => {
     expect(byAction.get('s3:PutObject')).toEqual([
       { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/anchors/*']] },
     ]);
-    expect(byAction.get('s3:ListBucket')).toEqual([{ 'Fn::GetAtt': [bucketId, 'Arn'] }]);
+    expect(byAction.get('s3:ListBucketVersions')).toEqual([{ 'Fn::GetAtt': [bucketId, 'Arn'] }]);
     expect([...byAction.keys()].filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',

@@ -75,8 +75,9 @@ const ACTION_OF_COMMAND: Readonly<Record<string, Readonly<Record<string, string 
     TransactGetItemsCommand: 'GetItem',
   },
   sts: { GetCallerIdentityCommand: null },
-  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html: "you must have READ access to the bucket" (s3:ListBucket).
-  s3: { ListObjectsV2Command: 'ListBucket' },
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html: "you must have READ access to the bucket" (s3:ListBucket);
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html: s3:ListBucketVersions.
+  s3: { ListObjectsV2Command: 'ListBucket', ListObjectVersionsCommand: 'ListBucketVersions' },
 };
 
 /** What a transaction item kind needs. */

@@ -13,11 +13,13 @@ import { untouchableReason } from '../../functions/actions/iam-common/untouchabl
 import { buildApp } from '../../infra/cordon-app.ts';
 
 interface Statement {
+  readonly Sid?: string;
   readonly Effect: 'Allow' | 'Deny';
+  readonly Principal?: unknown;
   readonly Action?: string | string[];
   readonly NotAction?: unknown;
   readonly Resource?: unknown;
-  readonly Condition?: Record<string, Record<string, string | string[]>>;
+  readonly Condition?: Record<string, Record<string, unknown>>;
 }
 interface Resource {
   readonly Type: string;
@@ -106,20 +108,30 @@ function conditionsHold(statement: Statement, context: Context): boolean {
         if ((values === undefined) !== (wanted[0] === 'true')) return false;
         continue;
       }
+      // ArnNotEquals: the value matches none of the ARNs, and holds when the key is absent.
+      const negated = /^Arn(Not)(Equals|Like)$/.exec(operator);
+      if (negated) {
+        const texts = wanted.map(text);
+        if (values?.some((v) => texts.some((w) => glob(w, v)))) return false;
+        continue;
+      }
       const parsed =
-        /^(ForAllValues:|ForAnyValue:)?(StringEquals|StringEqualsIgnoreCase|StringLike)(IfExists)?$/.exec(
+        /^(ForAllValues:|ForAnyValue:)?(StringEquals|StringEqualsIgnoreCase|StringLike|ArnEquals|ArnLike)(IfExists)?$/.exec(
           operator,
         );
       if (!parsed) throw new Error(`the evaluator does not know the operator ${operator}`);
       const [, set, op, ifExists] = parsed;
+      // An ARN operator compares segment by segment with wildcards: for these policies, a glob of the whole.
       const match = (v: string) =>
-        wanted.some((w) =>
-          op === 'StringLike'
-            ? glob(w, v)
-            : op === 'StringEqualsIgnoreCase'
-              ? w.toLowerCase() === v.toLowerCase()
-              : w === v,
-        );
+        wanted
+          .map(text)
+          .some((w) =>
+            op === 'StringLike' || op === 'ArnEquals' || op === 'ArnLike'
+              ? glob(w, v)
+              : op === 'StringEqualsIgnoreCase'
+                ? w.toLowerCase() === v.toLowerCase()
+                : w === v,
+          );
       if (values === undefined || values.length === 0) {
         // ForAllValues holds on an absent key (the documented trap); IfExists too; anything else fails.
         if (set === 'ForAllValues:' || ifExists) continue;
@@ -347,6 +359,62 @@ describe('least privilege against the red team', () => {
           denied(role, change, arn('/web-role'), { 'aws:ResourceTag/cordon:protected': ['false'] }),
         ).toBe(false);
       }
+    }
+  });
+});
+
+describe('the record key against an administrator of the account', () => {
+  const { stack, resources } = synth();
+  const keyId = stack.getLogicalId(stack.audit.key.node.defaultChild as never);
+  const policy = resources[keyId]?.Properties?.KeyPolicy as { Statement: Statement[] };
+  /** What the key policy says of a request by a principal of the account: an explicit deny wins. */
+  const decision = (action: string, principalArn: string, context: Context = {}) => {
+    const request = { 'aws:PrincipalArn': [principalArn], ...context };
+    const applies = (s: Statement) => covers(s, action) && conditionsHold(s, request);
+    if (policy.Statement.some((s) => s.Effect === 'Deny' && applies(s))) return 'denied';
+    return policy.Statement.some((s) => s.Effect === 'Allow' && applies(s)) ? 'left to IAM' : 'not allowed';
+  };
+  const admin = 'arn:aws:iam::123456789012:role/Admin';
+  const mac = { 'kms:MacAlgorithm': ['HMAC_SHA_256'] };
+  const recorders = policy.Statement.filter((s) => s.Sid === 'OnlyCordonMacs')
+    .flatMap((s) => [s.Condition?.ArnEquals?.['aws:PrincipalArn'] ?? []].flat())
+    .map(text);
+
+  it('names the account (whose IAM then decides) or everyone, never another principal', () => {
+    const account = 'arn:<AWS::Partition>:iam::<AWS::AccountId>:root';
+    const named = policy.Statement.map((s) => s.Principal as { AWS?: unknown } | string).map((p) =>
+      p === '*' ? '*' : text((p as { AWS?: unknown }).AWS),
+    );
+    expect(named.filter((p) => p !== account && p !== '*')).toEqual([]);
+  });
+
+  it('denies GenerateMac outright to every principal but the recorders, whatever IAM allows them', () => {
+    expect(recorders.length).toBeGreaterThanOrEqual(20);
+    expect(decision('kms:GenerateMac', admin, mac)).toBe('denied');
+    expect(decision('kms:GenerateMac', 'arn:aws:iam::123456789012:root', mac)).toBe('denied');
+    for (const recorder of recorders) expect(decision('kms:GenerateMac', recorder, mac)).toBe('left to IAM');
+    // Even a recorder only with the key's algorithm.
+    expect(decision('kms:GenerateMac', recorders[0] ?? '', { 'kms:MacAlgorithm': ['HMAC_SHA_512'] })).toBe(
+      'not allowed',
+    );
+  });
+
+  it('denies every grant, so that none lends GenerateMac past the policy', () => {
+    expect(decision('kms:CreateGrant', admin)).toBe('denied');
+    for (const recorder of recorders) expect(decision('kms:CreateGrant', recorder)).toBe('denied');
+  });
+
+  it('leaves the account able to administer the key and anyone it allows to verify', () => {
+    for (const action of [
+      'kms:PutKeyPolicy',
+      'kms:DescribeKey',
+      'kms:CreateAlias',
+      'kms:UpdateAlias',
+      'kms:TagResource',
+      'kms:ScheduleKeyDeletion',
+      'kms:VerifyMac',
+    ]) {
+      expect(decision(action, admin), action).toBe('left to IAM');
     }
   });
 });

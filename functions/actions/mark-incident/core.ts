@@ -1,4 +1,11 @@
-/** The core of `mark-incident`: records an incident's status and its times (contained, recovered, closed). */
+/**
+ * The core of `mark-incident`: records an incident's status and its times (contained, recovered, closed).
+ *
+ * It reads the incident through its verified record: the status it compares with and the resources whose
+ * open markers it releases are the record's, not whatever the incident item says now. A record that does
+ * not verify throws `RecordTamperedError` (the action's recorded failure, emailed by the playbook), and the
+ * markers stay; the router joins no finding to an incident whose record does not verify.
+ */
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
@@ -21,7 +28,7 @@ export const MarkIncidentInputSchema = z.looseObject({
 });
 
 export interface MarkIncidentDeps {
-  readonly recorder: Pick<AuditRecorder, 'getIncident'>;
+  readonly recorder: Pick<AuditRecorder, 'verified'>;
   /** Releases the incident's open-resource markers (when it is recovered or closed). */
   readonly releaseOpen: (incidentId: string, resourceIds: readonly string[]) => Promise<string[]>;
   readonly now: () => Date;
@@ -40,7 +47,7 @@ export async function markIncident(deps: MarkIncidentDeps, input: unknown): Prom
     'mark-incident input',
   );
   const containedAt = rest.containedAt ?? result?.output?.containedAt;
-  const incident = await deps.recorder.getIncident(incidentId);
+  const { incident } = await deps.recorder.verified(incidentId);
   const now = deps.now().toISOString();
   const fields = {
     status,

@@ -75,7 +75,7 @@ export function on(table: TestTable): string[] {
     '--table',
     table.tableName,
     '--record-key',
-    table.trust.keyId,
+    table.trust.keyArn,
     '--anchor-bucket',
     table.trust.bucket,
   ];

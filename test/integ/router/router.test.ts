@@ -1,18 +1,25 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQueries } from '#shared/audit-queries';
+import { keys } from '#shared/audit-table';
 import { makeClient } from '#shared/clients';
 import { randomIds } from '#shared/clock';
+import { RecordTamperedError } from '#shared/errors';
 import { createLogger } from '#shared/log';
+import { releaseOpenMarkers } from '#shared/open-markers';
 import type { SettingsInput } from '#shared/settings';
-import { type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
+import { markIncident } from '../../../functions/actions/mark-incident/core.ts';
+import { playbookEnded } from '../../../functions/playbook-ended/core.ts';
+import { type RouteOutcome, type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
 import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
 import { fixture, testSettings } from '../../support/fixtures.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 let t: TestRuntime;
 beforeAll(async () => {
-  t = await startTestRuntime({ scope: stubPlaybooksStack() });
+  // The stand-in playbooks hold for 36 s: no execution ends, and frees its resources, while a test runs.
+  t = await startTestRuntime({ scope: stubPlaybooksStack(), waitScale: 0.01 });
 });
 afterAll(async () => {
   await t.close();
@@ -214,7 +221,11 @@ describe('the router on DynamoDB Local and the engine', () => {
 
   it('counts the blast radius over the last 60 minutes, not the clock hour', async () => {
     let now = new Date('2026-03-02T10:59:59.000Z');
-    const d = deps({ maxAutomaticContainmentsPerHour: 5 }, () => now);
+    // The record keeps the router's time: an expired slot is checked against its holder's record.
+    const d = {
+      ...deps({ maxAutomaticContainmentsPerHour: 5 }, () => now),
+      recorder: t.table.recorder({ clock: () => now.toISOString() }),
+    };
     const route = async (batch: string, count: number) =>
       (
         await Promise.all(
@@ -320,5 +331,269 @@ describe('the router on DynamoDB Local and the engine', () => {
       /acts only in 123456789012/,
     );
     expect(await d.queries.openIncidentFor('i-elsewhere')).toBeUndefined();
+  });
+});
+
+/** The incident a routed finding opened (or joined), or a failure naming the outcome. */
+function incidentOf(outcome: RouteOutcome | undefined): string {
+  if (outcome?.outcome !== 'started' && outcome?.outcome !== 'correlated')
+    throw new Error(`neither started nor correlated: ${JSON.stringify(outcome)}`);
+  return outcome.incidentId;
+}
+
+/** What a forger with the table does to correlation: points a resource's open marker at any incident. */
+async function forgeMarker(resourceId: string, incidentId: string): Promise<void> {
+  await t.table.doc.send(
+    new PutCommand({
+      TableName: t.table.tableName,
+      Item: { ...keys.openMarker(resourceId), incidentId, resourceId },
+    }),
+  );
+}
+
+/** What a forger does to an incident item: sets a field, as an UpdateItem would. */
+async function editIncident(incidentId: string, field: string, value: unknown): Promise<void> {
+  await t.table.doc.send(
+    new UpdateCommand({
+      TableName: t.table.tableName,
+      Key: keys.incident(incidentId),
+      UpdateExpression: 'SET #f = :v',
+      ExpressionAttributeNames: { '#f': field },
+      ExpressionAttributeValues: { ':v': value },
+    }),
+  );
+}
+
+/** What a forger does to a blast-radius slot: dates it, or names another holder. */
+async function editSlot(account: string, slot: number, fields: Record<string, string>): Promise<void> {
+  const names = Object.keys(fields);
+  await t.table.doc.send(
+    new UpdateCommand({
+      TableName: t.table.tableName,
+      Key: keys.automaticSlot(account, slot),
+      UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#f${i}`, n])),
+      ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, fields[n]])),
+    }),
+  );
+}
+
+const triageNote = async (incidentId: string) =>
+  (await t.runtime.recorder.steps(incidentId)).find((s) => s.action === 'triage')?.note ?? '';
+
+describe('the router against a forger with the table', () => {
+  it('opens a new incident when the open marker names a closed incident, and says so', async () => {
+    const d = deps();
+    const closed = incidentOf((await routeEvent(d, ec2Finding('forged-closed-1', 'i-forged-closed')))[0]);
+    await t.runtime.recorder.updateIncident(closed, { status: 'closed', closedAt: new Date().toISOString() });
+    await releaseOpenMarkers(t.table.doc, t.table.tableName, closed, ['i-forged-closed']);
+    await forgeMarker('i-forged-victim', closed);
+
+    const [outcome] = await routeEvent(d, ec2Finding('forged-closed-2', 'i-forged-victim'));
+    expect(outcome).toMatchObject({ outcome: 'started', playbook: 'ec2-compromise' });
+    const opened = incidentOf(outcome);
+    expect(opened).not.toBe(closed);
+    expect(executionsFor(opened)).toHaveLength(1);
+    expect(await d.queries.openIncidentFor('i-forged-victim')).toBe(opened);
+    expect(outcome?.outcome === 'started' && outcome.reasons.join(' ')).toContain(
+      `the open-resource marker of i-forged-victim named incident ${closed}, which is closed`,
+    );
+    // The closed incident was not written to.
+    expect((await t.runtime.recorder.steps(closed)).some((s) => s.action === 'correlate-finding')).toBe(
+      false,
+    );
+  });
+
+  it('opens a new incident when the open marker names an incident whose record does not verify, and records why', async () => {
+    const d = deps();
+    const first = incidentOf((await routeEvent(d, ec2Finding('forged-edited-1', 'i-forged-edited')))[0]);
+    // The incident is open and on the instance, but its item was edited: its record does not verify.
+    await editIncident(first, 'severity', 1);
+
+    const [outcome] = await routeEvent(d, ec2Finding('forged-edited-2', 'i-forged-edited'));
+    expect(outcome).toMatchObject({ outcome: 'started' });
+    const opened = incidentOf(outcome);
+    expect(opened).not.toBe(first);
+    expect(await d.queries.openIncidentFor('i-forged-edited')).toBe(opened);
+    const note = await triageNote(opened);
+    expect(note).toContain(
+      `the open-resource marker of i-forged-edited named incident ${first}, whose record does not verify (incident-edited`,
+    );
+    expect(await d.queries.finding('forged-edited-2')).toMatchObject({
+      incidentId: opened,
+      decision: { reasons: expect.arrayContaining([expect.stringContaining('does not verify')]) },
+    });
+  });
+
+  it('opens a new incident when the open marker names an open incident on another resource, or none', async () => {
+    const d = deps();
+    const elsewhere = incidentOf((await routeEvent(d, ec2Finding('forged-other-1', 'i-forged-other')))[0]);
+    await forgeMarker('i-forged-target', elsewhere);
+    await forgeMarker('i-forged-nothing', 'no-such-incident');
+
+    const [other, nothing] = await Promise.all([
+      routeEvent(d, ec2Finding('forged-other-2', 'i-forged-target')).then((o) => o[0]),
+      routeEvent(d, ec2Finding('forged-other-3', 'i-forged-nothing')).then((o) => o[0]),
+    ]);
+    expect(other).toMatchObject({ outcome: 'started' });
+    expect(incidentOf(other)).not.toBe(elsewhere);
+    expect(other?.outcome === 'started' && other.reasons.join(' ')).toContain(
+      `named incident ${elsewhere}, which is not on i-forged-target`,
+    );
+    expect(nothing).toMatchObject({ outcome: 'started' });
+    expect(nothing?.outcome === 'started' && nothing.reasons.join(' ')).toContain(
+      'named incident no-such-incident, which does not exist',
+    );
+    expect(await d.queries.openIncidentFor('i-forged-nothing')).toBe(incidentOf(nothing));
+  });
+
+  it('turns 20 concurrent findings on a resource with a forged marker into 1 new incident that the rest join', async () => {
+    const d = deps();
+    const closed = incidentOf((await routeEvent(d, ec2Finding('forged-storm-0', 'i-forged-storm-0')))[0]);
+    await t.runtime.recorder.updateIncident(closed, { status: 'closed', closedAt: new Date().toISOString() });
+    await forgeMarker('i-forged-storm', closed);
+
+    const outcomes = (
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          routeEvent(d, ec2Finding(`forged-storm-${i + 1}`, 'i-forged-storm')),
+        ),
+      )
+    ).flat();
+    const started = outcomes.filter((o) => o.outcome === 'started');
+    expect(started).toHaveLength(1);
+    const opened = incidentOf(started[0]);
+    expect(outcomes.filter((o) => o.outcome === 'correlated').map((o) => incidentOf(o))).toEqual(
+      Array(19).fill(opened),
+    );
+    expect(await d.queries.openIncidentFor('i-forged-storm')).toBe(opened);
+    expect(
+      (await t.runtime.recorder.steps(opened)).filter((s) => s.action === 'correlate-finding'),
+    ).toHaveLength(19);
+  });
+
+  it('keeps no marker behind when closing an incident whose resources were edited: closing fails, and the next finding opens a new incident', async () => {
+    const d = deps();
+    const victim = incidentOf((await routeEvent(d, ec2Finding('forged-list-1', 'i-forged-list')))[0]);
+    // The forger takes the instance off the incident's list, so that closing would not release its marker.
+    await editIncident(victim, 'resources', [{ type: 'instance', id: 'i-somewhere-else' }]);
+
+    const closing = markIncident(
+      {
+        recorder: t.runtime.recorder,
+        releaseOpen: (incidentId, resourceIds) =>
+          releaseOpenMarkers(t.table.doc, t.table.tableName, incidentId, resourceIds),
+        now: () => new Date(),
+      },
+      { incidentId: victim, status: 'closed' },
+    );
+    await expect(closing).rejects.toBeInstanceOf(RecordTamperedError);
+    expect(await d.queries.openIncidentFor('i-forged-list')).toBe(victim);
+
+    const [later] = await routeEvent(d, ec2Finding('forged-list-2', 'i-forged-list'));
+    expect(later).toMatchObject({ outcome: 'started' });
+    expect(incidentOf(later)).not.toBe(victim);
+    expect(await d.queries.openIncidentFor('i-forged-list')).toBe(incidentOf(later));
+  });
+
+  it('releases nothing at the end of a playbook whose incident was edited, records the refusal, and fails', async () => {
+    const d = deps();
+    const victim = incidentOf((await routeEvent(d, ec2Finding('forged-end-1', 'i-forged-end')))[0]);
+    await editIncident(victim, 'resources', [{ type: 'instance', id: 'i-somewhere-else' }]);
+    const [execution] = executionsFor(victim);
+    const event = {
+      detail: {
+        executionArn: execution?.arn ?? 'no execution',
+        stateMachineArn: execution?.stateMachineArn ?? 'no state machine',
+        status: 'SUCCEEDED',
+        input: JSON.stringify({ incidentId: victim }),
+      },
+    };
+    const ended = {
+      recorder: t.runtime.recorder,
+      releaseOpen: (incidentId: string, resourceIds: readonly string[]) =>
+        releaseOpenMarkers(t.table.doc, t.table.tableName, incidentId, resourceIds),
+    };
+    await expect(playbookEnded(ended, event)).rejects.toBeInstanceOf(RecordTamperedError);
+    // A retry of the event records nothing more.
+    await expect(playbookEnded(ended, event)).rejects.toBeInstanceOf(RecordTamperedError);
+    const refusals = (await t.runtime.recorder.steps(victim)).filter((s) => s.action === 'playbook-ended');
+    expect(refusals).toEqual([
+      expect.objectContaining({
+        status: 'failed',
+        error: expect.objectContaining({ name: 'RecordTamperedError' }),
+        changes: { status: 'SUCCEEDED', releasedOpenMarkers: [] },
+      }),
+    ]);
+
+    const [later] = await routeEvent(d, ec2Finding('forged-end-2', 'i-forged-end'));
+    expect(later).toMatchObject({ outcome: 'started' });
+    expect(incidentOf(later)).not.toBe(victim);
+  });
+});
+
+describe('the blast-radius limit against a forger with the table', () => {
+  const ACCOUNT = '555555555555';
+
+  it('still counts the slots a forger dated back: the next finding goes to a person', async () => {
+    const d = deps({ maxAutomaticContainmentsPerHour: 2 });
+    const route = async (id: string) => (await routeEvent(d, ec2Finding(id, `i-${id}`, ACCOUNT)))[0];
+    const first = await Promise.all([route('back-1'), route('back-2')]);
+    expect(first.map((o) => o?.outcome === 'started' && o.mode)).toEqual(['automatic', 'automatic']);
+    for (const slot of [0, 1]) await editSlot(ACCOUNT, slot, { takenAt: '2001-01-01T00:00:00.000Z' });
+
+    const third = await route('back-3');
+    expect(third).toMatchObject({ outcome: 'started', mode: 'approval-first' });
+    const reasons = third?.outcome === 'started' ? third.reasons.join(' ') : '';
+    expect(reasons).toMatch(/blast-radius limit reached: 2 automatic containments/);
+    for (const o of first)
+      expect(reasons).toContain(
+        `says ${incidentOf(o)} took it at 2001-01-01T00:00:00.000Z, but its record shows it contained automatically at`,
+      );
+    // Neither slot was taken from its holder.
+    const slots = await d.queries.automaticSlots(ACCOUNT, new Date());
+    expect(slots.expired.map((h) => h.incidentId).sort()).toEqual(first.map((o) => incidentOf(o)).sort());
+  });
+
+  it('counts a slot dated in the future or naming no incident, and says why', async () => {
+    const account = '666666666666';
+    const d = deps({ maxAutomaticContainmentsPerHour: 2 });
+    await editSlot(account, 0, {
+      takenAt: '2999-01-01T00:00:00.000Z',
+      incidentId: 'no-such-1',
+      resourceId: 'i-x',
+    });
+    await editSlot(account, 1, {
+      takenAt: '2001-01-01T00:00:00.000Z',
+      incidentId: 'no-such-2',
+      resourceId: 'i-y',
+    });
+
+    const [outcome] = await routeEvent(d, ec2Finding('slot-forged-1', 'i-slot-forged-1', account));
+    expect(outcome).toMatchObject({ outcome: 'started', mode: 'approval-first' });
+    const reasons = outcome?.outcome === 'started' ? outcome.reasons.join(' ') : '';
+    expect(reasons).toContain(
+      `blast-radius slot 0 of ${account} says no-such-1 took it at 2999-01-01T00:00:00.000Z, later than now`,
+    );
+    expect(reasons).toContain(
+      `blast-radius slot 1 of ${account} says no-such-2 took it at 2001-01-01T00:00:00.000Z, but no such incident exists`,
+    );
+  });
+
+  it('takes over a slot whose holder contained more than 60 minutes ago, as its record shows', async () => {
+    const account = '777777777777';
+    let now = new Date('2026-03-02T10:00:00.000Z');
+    const d = {
+      ...deps({ maxAutomaticContainmentsPerHour: 1 }, () => now),
+      recorder: t.table.recorder({ clock: () => now.toISOString() }),
+    };
+    const [first] = await routeEvent(d, ec2Finding('slot-expired-1', 'i-slot-expired-1', account));
+    expect(first).toMatchObject({ outcome: 'started', mode: 'automatic' });
+    now = new Date('2026-03-02T11:00:00.001Z');
+    const [second] = await routeEvent(d, ec2Finding('slot-expired-2', 'i-slot-expired-2', account));
+    expect(second).toMatchObject({ outcome: 'started', mode: 'automatic' });
+    expect((await d.queries.automaticContainments(account, now)).map((h) => h.incidentId)).toEqual([
+      incidentOf(second),
+    ]);
   });
 });
