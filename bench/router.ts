@@ -1,7 +1,9 @@
 /**
  * The router's figures against DynamoDB Local: findings a second through `routeEvent` (distinct GuardDuty
  * findings on distinct instances, 8 at a time, each starting a playbook on the local engine), and what
- * 1,000 concurrent deliveries of one finding come to (the goal: exactly one incident and one execution).
+ * 1,000 concurrent deliveries of one finding come to (the goal: exactly one incident and one execution),
+ * and correlation: distinct findings on a few instances, each joining its instance's open incident (the
+ * router verifies the incident's record before it correlates, so the cost grows with the record).
  *
  * The playbooks are stand-ins named as Cordon's whose only state waits, so that an execution shows it was
  * started and acts on nothing: what is measured is the router and its record.
@@ -34,6 +36,18 @@ export interface RouterFigures {
     readonly outcomes: Readonly<Record<string, number>>;
     readonly executions: number;
   };
+  readonly correlation: {
+    readonly findings: number;
+    /** Instances the findings are spread over: one incident each. */
+    readonly instances: number;
+    readonly concurrency: number;
+    readonly seconds: number;
+    readonly findingsPerSecond: number;
+    /** Milliseconds per correlated finding. */
+    readonly latency: { readonly p50: number; readonly p95: number; readonly max: number };
+    /** Outcomes by kind: one `started` per instance, the rest `correlated`. */
+    readonly outcomes: Readonly<Record<string, number>>;
+  };
   readonly duplicates: {
     readonly deliveries: number;
     readonly seconds: number;
@@ -55,6 +69,10 @@ export interface RouterBenchOptions {
   readonly concurrency?: number;
   /** Concurrent deliveries of one finding. Default 1,000. */
   readonly duplicates?: number;
+  /** Distinct findings routed onto {@link RouterBenchOptions.instances} instances. Default 200. */
+  readonly correlated?: number;
+  /** Instances the correlated findings are spread over. Default 4. */
+  readonly instances?: number;
 }
 
 interface GuardDutyEc2Finding {
@@ -87,6 +105,28 @@ function countBy(outcomes: readonly RouteOutcome[]): Record<string, number> {
   return counts;
 }
 
+/** Routes `events`, `concurrency` at a time: each one's outcomes, with the milliseconds it took. */
+async function routeAll(
+  deps: RouterDeps,
+  events: readonly unknown[],
+  concurrency: number,
+): Promise<{ seconds: number; routed: { outcome: RouteOutcome; ms: number }[] }> {
+  const routed: { outcome: RouteOutcome; ms: number }[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < events.length; i = next++) {
+        const t0 = performance.now();
+        const outcomes = await routeEvent(deps, events[i]);
+        const ms = performance.now() - t0;
+        for (const outcome of outcomes) routed.push({ outcome, ms });
+      }
+    }),
+  );
+  return { seconds: (performance.now() - start) / 1000, routed };
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
@@ -99,6 +139,8 @@ export async function measureRouter(
   const findings = options.findings ?? 400;
   const concurrency = options.concurrency ?? 8;
   const duplicates = options.duplicates ?? 1000;
+  const correlated = options.correlated ?? 200;
+  const instances = options.instances ?? 4;
   const tableName = `bench-router-${randomBytes(4).toString('hex')}`;
   const raw = store.client();
   await createAuditTable(raw, tableName);
@@ -133,26 +175,24 @@ export async function measureRouter(
     const events = Array.from({ length: findings }, (_, i) =>
       ec2Finding(`bench-${i}-${randomIds()}`, instanceId()),
     );
-    const latencies: number[] = [];
-    const outcomes: RouteOutcome[] = [];
-    let next = 0;
-    const start = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        for (let i = next++; i < events.length; i = next++) {
-          const t0 = performance.now();
-          outcomes.push(...(await routeEvent(deps, events[i])));
-          latencies.push(performance.now() - t0);
-        }
-      }),
-    );
-    const seconds = (performance.now() - start) / 1000;
-    latencies.sort((a, b) => a - b);
+    const { seconds, routed: routedFindings } = await routeAll(deps, events, concurrency);
+    const outcomes = routedFindings.map((r) => r.outcome);
+    const latencies = routedFindings.map((r) => r.ms).sort((a, b) => a - b);
     const routed = new Set(outcomes.flatMap((o) => (o.outcome === 'started' ? [o.incidentId] : [])));
     const executionsOf = (incidents: ReadonlySet<string>) =>
       runtime.engine
         .executionList()
         .filter((e) => incidents.has(String((e.input as { incidentId?: string }).incidentId))).length;
+
+    const correlatedInstances = Array.from({ length: instances }, instanceId);
+    const correlatedEvents = Array.from({ length: correlated }, (_, i) =>
+      ec2Finding(`bench-corr-${i}-${randomIds()}`, correlatedInstances[i % instances] ?? ''),
+    );
+    const correlation = await routeAll(deps, correlatedEvents, concurrency);
+    const correlatedLatencies = correlation.routed
+      .filter((r) => r.outcome.outcome === 'correlated')
+      .map((r) => r.ms)
+      .sort((a, b) => a - b);
 
     const duplicateId = `bench-dup-${randomIds()}`;
     const duplicateInstance = instanceId();
@@ -180,6 +220,19 @@ export async function measureRouter(
         outcomes: countBy(outcomes),
         executions: executionsOf(routed),
       },
+      correlation: {
+        findings: correlated,
+        instances,
+        concurrency,
+        seconds: correlation.seconds,
+        findingsPerSecond: correlated / correlation.seconds,
+        latency: {
+          p50: percentile(correlatedLatencies, 50),
+          p95: percentile(correlatedLatencies, 95),
+          max: correlatedLatencies.at(-1) ?? 0,
+        },
+        outcomes: countBy(correlation.routed.map((r) => r.outcome)),
+      },
       duplicates: {
         deliveries: duplicates,
         seconds: dupSeconds,
@@ -198,6 +251,7 @@ export async function measureRouter(
 /** The lines `npm run bench` prints. */
 export function routerTable(f: RouterFigures): string[] {
   const t = f.throughput;
+  const c = f.correlation;
   const d = f.duplicates;
   const counts = (o: Readonly<Record<string, number>>) =>
     Object.entries(o)
@@ -206,6 +260,8 @@ export function routerTable(f: RouterFigures): string[] {
   return [
     `router throughput: ${t.findingsPerSecond.toFixed(1)} findings/s (${t.findings} distinct findings, ${t.concurrency} at a time, ${t.seconds.toFixed(1)} s; per finding p50 ${t.latency.p50.toFixed(0)} ms, p95 ${t.latency.p95.toFixed(0)} ms, max ${t.latency.max.toFixed(0)} ms)`,
     `  outcomes: ${counts(t.outcomes)}; executions started: ${t.executions}`,
+    `correlation: ${c.findingsPerSecond.toFixed(1)} findings/s (${c.findings} distinct findings on ${c.instances} instances, ${c.concurrency} at a time, ${c.seconds.toFixed(1)} s; per correlated finding p50 ${c.latency.p50.toFixed(0)} ms, p95 ${c.latency.p95.toFixed(0)} ms, max ${c.latency.max.toFixed(0)} ms)`,
+    `  outcomes: ${counts(c.outcomes)}`,
     `duplicates: ${d.deliveries} concurrent deliveries of one finding in ${d.seconds.toFixed(1)} s → ${counts(d.outcomes)}; ${d.incidents} incident, ${d.executions} execution, ${d.recordedDeliveries} deliveries recorded: ${d.exactlyOne ? 'exactly one (goal met)' : 'NOT exactly one (goal missed)'}`,
   ];
 }
