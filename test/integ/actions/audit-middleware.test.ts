@@ -37,6 +37,24 @@ const wrap = (core: (event: ActionEvent) => Promise<ActionResult>) =>
 
 const context = {} as Parameters<ReturnType<typeof wrap>>[1];
 
+/** A recorder whose appends numbered in `throttled` (1 for the first) fail with DynamoDB's throttling. */
+async function throttledRecorder(
+  throttled: readonly number[],
+): Promise<{ flaky: AuditRecorder; appends: () => number }> {
+  const { ProvisionedThroughputExceededException } = await import('@aws-sdk/client-dynamodb');
+  let appends = 0;
+  const flaky = table.recorder();
+  const original = flaky.appendStep.bind(flaky);
+  flaky.appendStep = async (id, step) => {
+    appends++;
+    if (throttled.includes(appends)) {
+      throw new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+    }
+    return original(id, step);
+  };
+  return { flaky, appends: () => appends };
+}
+
 describe('the audit middleware', () => {
   it('records a started and a succeeded step around an action', async () => {
     const incident = await openIncident();
@@ -126,17 +144,7 @@ describe('the audit middleware', () => {
 
   it('never records a failure for an action that succeeded when its final step cannot be written, and asks for a retry', async () => {
     const incident = await openIncident();
-    const { ProvisionedThroughputExceededException } = await import('@aws-sdk/client-dynamodb');
-    let appends = 0;
-    const flaky = table.recorder();
-    const original = flaky.appendStep.bind(flaky);
-    flaky.appendStep = async (id, step) => {
-      appends++;
-      if (appends === 2) {
-        throw new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
-      }
-      return original(id, step);
-    };
+    const { flaky } = await throttledRecorder([2]);
     const handler = middy<ActionEvent, ActionResult>()
       .use(
         auditStep({
@@ -156,17 +164,7 @@ describe('the audit middleware', () => {
 
   it('tries the final step again before giving up: what the action saw before it acted exists only in memory', async () => {
     const incident = await openIncident();
-    const { ProvisionedThroughputExceededException } = await import('@aws-sdk/client-dynamodb');
-    let appends = 0;
-    const flaky = table.recorder();
-    const original = flaky.appendStep.bind(flaky);
-    flaky.appendStep = async (id, step) => {
-      appends++;
-      if (appends === 2 || appends === 3) {
-        throw new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
-      }
-      return original(id, step);
-    };
+    const { flaky, appends } = await throttledRecorder([2, 3]);
     const handler = middy<ActionEvent, ActionResult>()
       .use(
         auditStep({
@@ -181,6 +179,6 @@ describe('the audit middleware', () => {
     const steps = await recorder.steps(incident.id);
     expect(steps.map((s) => s.status)).toEqual(['started', 'succeeded']);
     expect(steps[1]?.before).toEqual({ groups: ['sg-1'] });
-    expect(appends).toBe(4);
+    expect(appends()).toBe(4);
   });
 });

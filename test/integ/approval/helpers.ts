@@ -163,6 +163,17 @@ export function requestEvent(incidentId: string, taskToken: string, overrides: R
   };
 }
 
+/** What the gate's timeout and check are sent for the task a request event came from. */
+export function gateTaskOf(sent: ReturnType<typeof requestEvent>) {
+  return {
+    incidentId: sent.incidentId,
+    executionArn: sent.executionArn,
+    gate: sent.gate,
+    enteredTime: sent.enteredTime,
+    defaultDecision: sent.defaultDecision,
+  };
+}
+
 /** Every item of a test table, sorted, for before/after comparisons. */
 export async function allItems(table: TestTable): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];

@@ -22,6 +22,7 @@ import {
   capture,
   failingSesPlugin,
   fakeToken,
+  gateTaskOf,
   openIncident,
   requestEvent,
   storeOf,
@@ -80,13 +81,7 @@ async function newRequest(overrides: Partial<RequestDeps> = {}, event: Record<st
     return link;
   };
   /** What the gate's timeout and check are sent for this request's task. */
-  const gateTask = {
-    incidentId: incident.id,
-    executionArn: sent.executionArn,
-    gate: sent.gate,
-    enteredTime: sent.enteredTime,
-    defaultDecision: sent.defaultDecision,
-  };
+  const gateTask = gateTaskOf(sent);
   return { incident, token, result, emails, gateTask, alice: linkFor(ALICE), bob: linkFor(BOB) };
 }
 

@@ -30,6 +30,7 @@ import {
   type Capture,
   capture,
   fakeToken,
+  gateTaskOf,
   openIncident,
   requestEvent,
   storeOf,
@@ -84,13 +85,7 @@ async function newRequest(event: Record<string, unknown> = {}, incidentId?: stri
   const sent = requestEvent(incident.id, fakeToken(), event);
   const emailsBefore = cap.outbox.emails.length;
   const result = await requestApproval(requestDeps(links), sent);
-  const gateTask = {
-    incidentId: incident.id,
-    executionArn: sent.executionArn,
-    gate: sent.gate,
-    enteredTime: sent.enteredTime,
-    defaultDecision: sent.defaultDecision,
-  };
+  const gateTask = gateTaskOf(sent);
   return {
     incidentId: incident.id,
     requestId: result.requestId,

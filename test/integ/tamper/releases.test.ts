@@ -6,7 +6,7 @@
  * there is not put back.
  */
 
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccountSeed } from '#local/sandbox/index';
 import type { AuditRecorder } from '#shared/audit';
@@ -61,24 +61,12 @@ async function incident(resource: {
   return opened.id;
 }
 
-async function stepItems(incidentId: string): Promise<Item[]> {
-  const out = await table.doc.send(
-    new QueryCommand({
-      TableName: table.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-      ExpressionAttributeValues: { ':pk': keys.incident(incidentId).pk, ':s': keys.stepPrefix },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items ?? [];
-}
-
 /**
  * What the red team did: rewrite one step's content, recompute the unkeyed chain from there and move the
  * head, so that a chain without a key or an anchor would still verify.
  */
 async function rewrite(incidentId: string, which: (item: Item) => boolean, edit: (item: Item) => void) {
-  const items = await stepItems(incidentId);
+  const items = await recorder.storedSteps(incidentId);
   const from = items.findIndex(which);
   expect(from).toBeGreaterThanOrEqual(0);
   const opening = (
@@ -254,7 +242,7 @@ describe('the releases against a rewritten record', () => {
       containUserKey({ iam, now, settings, protectedTag: PROTECTED_TAG, recorder }, e),
     )({ incidentId, userName: 'alice', accessKeyId: KEY_2 } as never);
     // The forger appends one step, chained and hashed, with the document client: bob's key "was active".
-    const [last] = (await stepItems(incidentId)).sort((x, y) => Number(y.seq) - Number(x.seq));
+    const [last] = (await recorder.storedSteps(incidentId)).sort((x, y) => Number(y.seq) - Number(x.seq));
     if (!last) throw new Error('no step');
     const seq = Number(last.seq) + 1;
     const at = new Date().toISOString();
