@@ -92,6 +92,7 @@ const INCIDENT_FIELDS = [
   'resources',
   'openedAt',
   'firstSeen',
+  'rehearsal',
   ...MUTABLE_INCIDENT_FIELDS,
 ] as const;
 

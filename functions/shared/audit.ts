@@ -269,6 +269,7 @@ export class AuditRecorder {
       open: 'identification',
       contained: 'containment',
       recovered: 'recovery',
+      failed: 'identification',
       closed: 'lessons-learned',
     } as const;
     return this.appendStep(incidentId, {

@@ -73,7 +73,18 @@ export const FindingSchema = z.object({
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
-export const INCIDENT_STATUSES = ['open', 'contained', 'recovered', 'closed'] as const;
+/**
+ * `failed`: a playbook ended in failure and the incident needs a person's attention (it is not contained
+ * by Cordon, or only in part); `closed`: a person closed it (`cordon incidents close`).
+ */
+export const INCIDENT_STATUSES = ['open', 'contained', 'recovered', 'failed', 'closed'] as const;
+
+/**
+ * Why an incident is not a real one: `sample` (a sample or test finding), `dry-run` (nothing was
+ * changed), `rehearsal` (opened on the local runtime: `cordon run`, the demo). Set at opening, never after.
+ */
+export const REHEARSAL_KINDS = ['sample', 'dry-run', 'rehearsal'] as const;
+export type RehearsalKind = (typeof REHEARSAL_KINDS)[number];
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
 /** An incident: one or more findings on the same resources, handled by one playbook run. */
@@ -93,6 +104,10 @@ export const IncidentSchema = z.object({
   containedAt: z.optional(isoDate),
   recoveredAt: z.optional(isoDate),
   closedAt: z.optional(isoDate),
+  /** Set when the incident is a rehearsal, a dry run or a sample finding's: not counted by `stats`. */
+  rehearsal: z.optional(z.enum(REHEARSAL_KINDS)),
+  /** Who handles it now (`cordon incidents assign`). */
+  assignee: z.optional(z.string()),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 
@@ -119,6 +134,7 @@ export const IncidentChangesSchema = z.partial(
     containedAt: true,
     recoveredAt: true,
     closedAt: true,
+    assignee: true,
   }),
 );
 export type IncidentChanges = z.infer<typeof IncidentChangesSchema>;
@@ -131,6 +147,7 @@ export const MUTABLE_INCIDENT_FIELDS = [
   'containedAt',
   'recoveredAt',
   'closedAt',
+  'assignee',
 ] as const satisfies readonly (keyof IncidentChanges)[];
 
 export const STEP_STATUSES = ['started', 'succeeded', 'failed', 'skipped', 'already-done', 'noted'] as const;

@@ -2,7 +2,7 @@
  * The incident a finding opens: one shape for the router, `cordon run`, the tests and the bench.
  */
 import type { NewIncident } from './audit.ts';
-import type { Finding, Resource } from './domain.ts';
+import type { Finding, RehearsalKind, Resource } from './domain.ts';
 
 /** True when `title` names `id` as a word of its own (not `i-1` inside `i-12`). */
 function names(title: string, id: string): boolean {
@@ -24,13 +24,18 @@ function sameResource(a: Resource, b: Resource): boolean {
  * `resourceForPlaybook` in functions/router/policy.ts). The resource is listed first and named in the
  * title, so that the record and the approval email say what is acted on even when the finding listed
  * other resources before it; the finding's other resources follow, once each.
+ *
+ * `rehearsal` marks an incident that is not a real one (the local runtime's, a dry run's); a sample
+ * finding's incident is marked `sample` unless something stronger is given.
  */
 export function incidentFrom(
   finding: Finding,
   playbook: string,
   resource: Resource,
   id?: string,
+  rehearsal?: RehearsalKind,
 ): NewIncident {
+  const mark = rehearsal ?? (finding.sample ? 'sample' : undefined);
   const others: Resource[] = [];
   for (const r of finding.resources) {
     if (!sameResource(r, resource) && !others.some((o) => sameResource(o, r))) others.push(r);
@@ -53,5 +58,6 @@ export function incidentFrom(
     playbook,
     firstSeen: finding.firstSeen,
     lastSeen: finding.lastSeen,
+    ...(mark === undefined ? {} : { rehearsal: mark }),
   };
 }
