@@ -3,9 +3,10 @@
  * (not simply the newest backup). Used after eradication in `ec2-compromise`, and as the `recover`
  * playbook an operator starts for an incident (`cordon recover <incident-id>`).
  *
- * A recovery point before first-seen: restore it where the settings say (never into the isolation
- * group), wait for the job with a bounded Wait-and-check loop, validate the new instance, and record the
- * incident as recovered. None: create volumes from each volume's newest snapshot taken before
+ * The recovery point is chosen first (a read), so that the approval names it. A recovery point before
+ * first-seen, after approval: restore it where the settings say (never into the isolation group), wait for
+ * the job with a bounded Wait-and-check loop, validate the new instance, and record the incident as
+ * recovered. None, after approval: create volumes from each volume's newest snapshot taken before
  * first-seen, for an operator to attach, and record that recovery was partial.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -31,7 +32,7 @@ export interface RecoveryFunctions {
 
 const instanceId = sfn.JsonPath.stringAt('$.resource.id');
 
-/** The recovery chain, behind its own approval gate. */
+/** The recovery chain: the recovery point chosen, then its own approval gate, which names it. */
 export function recoveryChain(
   scope: Construct,
   steps: PlaybookSteps,
@@ -122,25 +123,51 @@ export function recoveryChain(
   });
   fallback.next(tellOperator).next(new sfn.Succeed(scope, 'Partly recovered'));
 
-  const hasPoint = new sfn.Choice(scope, 'Recovery point found?')
-    .when(sfn.Condition.isString('$.results.choosePoint.output.recoveryPointArn'), start)
-    .otherwise(fallback);
-  choose.next(hasPoint);
-
+  // The point is chosen (a read, nothing changed) before the approval, so that the approvers see which
+  // recovery point would be restored; what is restored is that point, approved.
+  const happened = sfn.JsonPath.format(
+    '{} on instance {}',
+    sfn.JsonPath.stringAt('$.finding.type'),
+    instanceId,
+  );
+  const done = 'The instance is contained (and eradicated, if that was approved); its evidence is kept.';
   const gate = new ApprovalGate(scope, 'Approve recovery', {
     functions: approvals,
     failure: steps.failure,
     action: 'restore-instance',
     phase: 'recovery',
     timeout: Duration.minutes(settings.approval.timeoutMinutes),
+    recoveryPointPath: '$.results.choosePoint.output',
     summary: {
-      happened: sfn.JsonPath.format('{} on instance {}', sfn.JsonPath.stringAt('$.finding.type'), instanceId),
-      done: 'The instance is contained (and eradicated, if that was approved); its evidence is kept.',
-      asks: 'Restore the instance from the newest backup taken before the incident was first seen.',
+      happened,
+      done,
+      asks: 'Restore the instance from the newest backup taken before the incident was first seen: the recovery point shown.',
     },
   });
-  gate.approved.next(choose);
-  gate.rejected.next(new sfn.Succeed(scope, 'Not recovered'));
+  const notRecovered = new sfn.Succeed(scope, 'Not recovered', {
+    comment: 'The approvers declined the recovery.',
+  });
+  gate.approved.next(start);
+  gate.rejected.next(notRecovered);
+  const fallbackGate = new ApprovalGate(scope, 'Approve volumes from snapshots', {
+    functions: approvals,
+    failure: steps.failure,
+    action: 'volumes-from-snapshots',
+    phase: 'recovery',
+    timeout: Duration.minutes(settings.approval.timeoutMinutes),
+    summary: {
+      happened,
+      done,
+      asks: "There is no recovery point from before the incident: create a volume from each volume's newest snapshot taken before it was first seen, for an operator to attach.",
+    },
+  });
+  fallbackGate.approved.next(fallback);
+  fallbackGate.rejected.next(notRecovered);
+
+  const hasPoint = new sfn.Choice(scope, 'Recovery point found?')
+    .when(sfn.Condition.isString('$.results.choosePoint.output.recoveryPointArn'), gate)
+    .otherwise(fallbackGate);
+  choose.next(hasPoint);
   const dryRunChoose = steps.action('Choose recovery point (dry run)', fns.choosePoint, {
     comment: 'In a dry run, only reports which point a recovery would use.',
     resultKey: 'choosePoint',
@@ -153,7 +180,7 @@ export function recoveryChain(
   dryRunChoose.next(new sfn.Succeed(scope, 'Recovery reported'));
   return new sfn.Choice(scope, 'Dry run? (recovery)')
     .when(sfn.Condition.booleanEquals('$.dryRun', true), dryRunChoose)
-    .otherwise(gate);
+    .otherwise(choose);
 }
 
 /** The `recover` playbook: the recovery chain on its own, for an incident an operator names. */

@@ -4,7 +4,18 @@
  */
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { describeError } from '#shared/log';
-import { escapeHtml, severityLabel } from './html.ts';
+import { actionEffect } from './actions.ts';
+import {
+  actionRows,
+  defaultWord,
+  evidenceRows,
+  type Row,
+  rehearsalBanner,
+  resourceRows,
+  summaryRows,
+  utc,
+} from './facts.ts';
+import { escapeHtml } from './html.ts';
 import type { ApprovalRequest } from './model.ts';
 
 /** What the email code needs of an SES v2 client. */
@@ -27,21 +38,23 @@ export interface RetryOptions {
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function facts(request: ApprovalRequest): [string, string][] {
-  const { finding, resource } = request;
+/** What every email of a request lists: what it does and whether it can be undone, the finding, the resource, the evidence. */
+function facts(request: ApprovalRequest): Row[] {
   return [
-    ['Finding', `${finding.title} (${finding.findingType})`],
-    ['Severity', `${finding.severity} (${severityLabel(finding.severity)})`],
-    ['Resource', `${resource.type} ${resource.id}`],
-    ['Account', finding.account],
-    ['Region', finding.region],
-    ['Incident', request.incidentId],
-    ['What happened', request.summary.happened],
-    ['What Cordon already did', request.summary.done],
-    ['What Cordon asks to do next', request.summary.asks],
-    ...(request.reasons?.length
-      ? ([['Why a person decides', request.reasons.join('; ')]] as [string, string][])
-      : []),
+    ...actionRows(request),
+    ...summaryRows(request),
+    ...resourceRows(request),
+    ...evidenceRows(request),
+  ];
+}
+
+function rowsHtml(rows: readonly Row[]): string[] {
+  return [
+    '<table cellpadding="4">',
+    ...rows.map(
+      ([k, v]) => `<tr><th align="left" valign="top">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`,
+    ),
+    '</table>',
   ];
 }
 
@@ -53,9 +66,12 @@ export function requestSubject(request: ApprovalRequest): string {
 /** The email asking one approver to decide, with that approver's link. */
 export function requestEmail(request: ApprovalRequest, to: string, link: string): EmailMessage {
   const rows = facts(request);
-  const ifNobody = request.defaultDecision === 'approve' ? 'approved' : 'rejected';
+  const ifNobody = defaultWord(request);
+  const banner = rehearsalBanner(request.finding.rehearsal);
+  const deadline = `Decide by ${utc(request.expiresAt)}.`;
   const text = [
-    `Cordon asks you to approve or reject: ${request.action} on ${request.resource.type} ${request.resource.id}.`,
+    ...(banner ? [banner, ''] : []),
+    `Cordon asks you to approve or reject: ${request.action} on ${request.resource.type} ${request.resource.id}. ${deadline}`,
     '',
     ...rows.map(([k, v]) => `${k}: ${v}`),
     '',
@@ -66,10 +82,11 @@ export function requestEmail(request: ApprovalRequest, to: string, link: string)
   ].join('\n');
   const html = [
     '<!doctype html><html><body style="font-family:sans-serif">',
-    `<p>Cordon asks you to approve or reject: <strong>${escapeHtml(request.action)}</strong> on ${escapeHtml(request.resource.type)} <strong>${escapeHtml(request.resource.id)}</strong>.</p>`,
-    '<table cellpadding="4">',
-    ...rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
-    '</table>',
+    ...(banner
+      ? [`<p style="background:#fff4ce;padding:8px"><strong>${escapeHtml(banner)}</strong></p>`]
+      : []),
+    `<p>Cordon asks you to approve or reject: <strong>${escapeHtml(request.action)}</strong> on ${escapeHtml(request.resource.type)} <strong>${escapeHtml(request.resource.id)}</strong>. ${escapeHtml(deadline)}</p>`,
+    ...rowsHtml(rows),
     `<p><a href="${escapeHtml(link)}">Open the decision page</a> (yours alone; works once, until ${escapeHtml(request.expiresAt)}).</p>`,
     `<p>Opening the link changes nothing: you decide on the page. If nobody decides by ${escapeHtml(request.expiresAt)}, the request is ${ifNobody}.</p>`,
     '</body></html>',
@@ -77,25 +94,42 @@ export function requestEmail(request: ApprovalRequest, to: string, link: string)
   return { to, subject: requestSubject(request), text, html };
 }
 
-/** The notice that nobody decided in time and the default decision was applied. */
-export function timeoutEmail(request: ApprovalRequest, to: string, decidedAt: string): EmailMessage {
-  const outcome = request.defaultDecision === 'approve' ? 'approved' : 'rejected';
-  const rows = facts(request);
+/**
+ * The notice that nobody's decision reached the playbook in time and the default was applied, as a
+ * sentence: who did not decide on what, by when, what Cordon applied, and what that means for the resource.
+ */
+export function timeoutSentence(request: ApprovalRequest): string {
+  const effect = actionEffect(request.action);
+  const what = `${request.action} for ${request.resource.type} ${request.resource.id} in incident ${request.incidentId}`;
   const late = request.lateDecision;
   const who = late
-    ? `No decision reached the playbook by its deadline, ${request.expiresAt}: ${late.decidedBy}'s ${late.decision} came at ${late.decidedAt}, too late, and is refused.`
-    : `Nobody decided on ${request.action} on ${request.resource.type} ${request.resource.id} by ${request.expiresAt}.`;
-  const lead = `${who} At ${decidedAt} Cordon applied the playbook's default: the request is ${outcome}. The links sent for it no longer work.`;
+    ? `No decision on ${what} reached the playbook by ${utc(request.expiresAt)}: ${late.decidedBy}'s ${late.decision} came at ${utc(late.decidedAt)}, too late, and is refused`
+    : `No one decided on ${what} by ${utc(request.expiresAt)}`;
+  const meaning =
+    request.defaultDecision === 'approve' ? `Cordon goes on with it: ${effect.does}` : effect.ifRejected;
+  return `${who}, so Cordon applied the default: ${request.defaultDecision} (the request is ${defaultWord(request)}). ${meaning}`;
+}
+
+/** The notice that nobody decided in time and the default decision was applied. */
+export function timeoutEmail(request: ApprovalRequest, to: string, decidedAt: string): EmailMessage {
+  const outcome = defaultWord(request);
+  const lead = timeoutSentence(request);
+  const after = `Cordon applied it at ${utc(decidedAt)}. The links sent for it no longer work.`;
+  const rows = facts(request);
+  const banner = rehearsalBanner(request.finding.rehearsal);
   return {
     to,
     subject: `[Cordon] Approval timed out (${outcome} by default): ${request.action} on ${request.resource.id}`,
-    text: [lead, '', ...rows.map(([k, v]) => `${k}: ${v}`)].join('\n'),
+    text: [...(banner ? [banner, ''] : []), lead, after, '', ...rows.map(([k, v]) => `${k}: ${v}`)].join(
+      '\n',
+    ),
     html: [
       '<!doctype html><html><body style="font-family:sans-serif">',
+      ...(banner ? [`<p><strong>${escapeHtml(banner)}</strong></p>`] : []),
       `<p>${escapeHtml(lead)}</p>`,
-      '<table cellpadding="4">',
-      ...rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
-      '</table></body></html>',
+      `<p>${escapeHtml(after)}</p>`,
+      ...rowsHtml(rows),
+      '</body></html>',
     ].join('\n'),
   };
 }

@@ -3,7 +3,7 @@
  * decision is. Parsed at the edges with `zod/mini`.
  */
 import * as z from 'zod/mini';
-import { PHASES, ResourceSchema } from '#shared/domain';
+import { PHASES, type RehearsalKind, ResourceSchema } from '#shared/domain';
 
 export const DECISIONS = ['approve', 'reject'] as const;
 /** What a person (or the timeout's default) decides. */
@@ -32,6 +32,14 @@ const isoTime = z
     ),
   );
 
+/** A recovery point a restore would use: its ARN and when AWS Backup created it. */
+export const RecoveryPointSchema = z.object({
+  arn: nonEmpty,
+  createdAt: z.optional(z.string()),
+  vaultName: z.optional(z.string()),
+});
+export type RecoveryPoint = z.infer<typeof RecoveryPointSchema>;
+
 /** The payload of the gate's `.waitForTaskToken` task. */
 export const ApprovalRequestEventSchema = z.object({
   taskToken: z.string().check(z.minLength(1, 'must not be empty')),
@@ -55,6 +63,8 @@ export const ApprovalRequestEventSchema = z.object({
   defaultDecision: z._default(z.enum(DECISIONS), 'reject'),
   /** Why a person decides: the router's reasons (a blast-radius limit reached, a protected resource...). */
   reasons: z._default(z.array(z.string()), []),
+  /** For a restore: the recovery point it would restore (chosen before the gate), shown to the approver. */
+  recoveryPoint: z.optional(RecoveryPointSchema),
 });
 export type ApprovalRequestEvent = z.infer<typeof ApprovalRequestEventSchema>;
 
@@ -73,13 +83,34 @@ export const ApprovalTimeoutEventSchema = z.looseObject({
 });
 export type ApprovalTimeoutEvent = z.infer<typeof ApprovalTimeoutEventSchema>;
 
-/** The finding facts an email and the decision page show, read from the incident. */
+/** What the finding says happened, as normalization kept it in the resource's details. */
+export interface Evidence {
+  /** The remote side's addresses. */
+  readonly remoteIps?: readonly string[];
+  /** The domain queried (a DNS finding). */
+  readonly domain?: string;
+  /** The API called (an API-call finding). */
+  readonly api?: string;
+  /** The kind of action GuardDuty saw: `NETWORK_CONNECTION`, `AWS_API_CALL`, `DNS_REQUEST`... */
+  readonly actionType?: string;
+  /** How many times the reporter saw it. */
+  readonly count?: number;
+}
+
+/** The finding facts an email and the decision page show, read from the incident (its verified record's). */
 export interface FindingFacts {
   readonly findingType: string;
   readonly title: string;
   readonly severity: number;
   readonly account: string;
   readonly region: string;
+  readonly firstSeen?: string;
+  readonly lastSeen?: string;
+  /** Set when the incident is a rehearsal, a dry run or a sample finding's: the page says so first. */
+  readonly rehearsal?: RehearsalKind;
+  readonly evidence?: Evidence;
+  /** The resource's `Name` and owner tags, as the finding reported them. */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /** An approval request as stored: the task token is an item of its own (functions/approval/keys.ts). */
@@ -96,6 +127,8 @@ export interface ApprovalRequest {
   readonly approvers: readonly string[];
   /** Why a person decides. */
   readonly reasons?: readonly string[];
+  /** For a restore: the recovery point it would use. */
+  readonly recoveryPoint?: RecoveryPoint;
   readonly requestedAt: string;
   /** The gate's deadline: the task's entered time plus its timeout. */
   readonly expiresAt: string;

@@ -5,8 +5,16 @@
  * and who decided what, when, by which way.
  */
 import * as z from 'zod/mini';
-import { type Incident, type PHASES, ResourceSchema, type Step } from '#shared/domain';
-import { type ApprovalRequest, DECISIONS, type Decision, type FindingFacts } from './model.ts';
+import { type Incident, type PHASES, type Resource, ResourceSchema, type Step } from '#shared/domain';
+import {
+  type ApprovalRequest,
+  DECISIONS,
+  type Decision,
+  type Evidence,
+  type FindingFacts,
+  type RecoveryPoint,
+  RecoveryPointSchema,
+} from './model.ts';
 
 /** The record's action names for the gate's steps. */
 export const APPROVAL_ACTIONS = {
@@ -25,6 +33,7 @@ const RequestInputSchema = z.looseObject({
   defaultDecision: z.enum(DECISIONS),
   reasons: z.optional(z.array(z.string())),
   enteredTime: z.optional(z.string()),
+  recoveryPoint: z.optional(RecoveryPointSchema),
 });
 
 /** A request as its `approval-request` step recorded it. */
@@ -44,6 +53,8 @@ export interface RecordedRequest {
   readonly requestedAt: string;
   /** When the gate that asked was entered: with the execution and the gate, which task of it asked. */
   readonly enteredTime?: string;
+  /** For a restore: the recovery point the request named. */
+  readonly recoveryPoint?: RecoveryPoint;
   /** The step that recorded it. */
   readonly seq: number;
 }
@@ -79,6 +90,7 @@ function toRequest(step: Step): RecordedRequest | undefined {
     reasons: input.reasons ?? [],
     requestedAt: step.startedAt,
     ...(input.enteredTime === undefined ? {} : { enteredTime: input.enteredTime }),
+    ...(input.recoveryPoint === undefined ? {} : { recoveryPoint: input.recoveryPoint }),
     seq: step.seq,
   };
 }
@@ -115,14 +127,78 @@ export function requestOfGateTask(
   return found;
 }
 
-/** The finding facts the emails and the page show, from an incident (its verified record's). */
-export function findingFacts(incident: Incident): FindingFacts {
+function strings(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  return list.filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** The first value of `key` in the details of `resources`, in order. */
+function detail(resources: readonly Resource[], key: string): unknown {
+  for (const r of resources) {
+    const value = r.details?.[key];
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** The evidence normalization kept in the resources' details (functions/router/facts.ts); none invented. */
+function evidenceOf(resources: readonly Resource[]): Evidence | undefined {
+  const remoteIps = [
+    ...new Set([...strings(detail(resources, 'remoteIps')), ...strings(detail(resources, 'remoteIp'))]),
+  ];
+  const domain = strings(detail(resources, 'domain'))[0];
+  const api = strings(detail(resources, 'api'))[0];
+  const actionType = strings(detail(resources, 'actionType'))[0];
+  const count = detail(resources, 'count');
+  const evidence: Evidence = {
+    ...(remoteIps.length > 0 ? { remoteIps } : {}),
+    ...(domain === undefined ? {} : { domain }),
+    ...(api === undefined ? {} : { api }),
+    ...(actionType === undefined ? {} : { actionType }),
+    ...(typeof count === 'number' && Number.isInteger(count) && count >= 1 ? { count } : {}),
+  };
+  return Object.keys(evidence).length > 0 ? evidence : undefined;
+}
+
+/** The resource's `Name` and owner tags (`Owner`, `owner`...), from its details' `tags` map. */
+function nameAndOwnerTags(resources: readonly Resource[]): Record<string, string> | undefined {
+  for (const r of resources) {
+    const tags = r.details?.tags;
+    if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) continue;
+    const kept: Record<string, string> = {};
+    for (const [key, value] of Object.entries(tags as Record<string, unknown>)) {
+      if ((key === 'Name' || key.toLowerCase() === 'owner') && typeof value === 'string') kept[key] = value;
+    }
+    if (Object.keys(kept).length > 0) return kept;
+  }
+  return undefined;
+}
+
+/**
+ * The finding facts the emails and the page show, from an incident (its verified record's): what the
+ * finding said (severity, first and last seen, the evidence its normalization kept) and the resource's
+ * `Name` and owner tags, read from the incident's own entry for `resource` first, then from the resource
+ * as the request recorded it, then from the incident's other resources (finding-level facts are copied into
+ * each). Nothing is read from the request item.
+ */
+export function findingFacts(incident: Incident, resource?: Resource): FindingFacts {
+  const same = (r: Resource) => resource !== undefined && r.type === resource.type && r.id === resource.id;
+  const own = incident.resources.filter(same);
+  const ordered = [...own, ...(resource ? [resource] : []), ...incident.resources.filter((r) => !same(r))];
+  const forTags = resource ? [...own, resource] : incident.resources.slice(0, 1);
+  const evidence = evidenceOf(ordered);
+  const tags = nameAndOwnerTags(forTags);
   return {
     findingType: incident.findingType,
     title: incident.title,
     severity: incident.severity,
     account: incident.account,
     region: incident.region,
+    firstSeen: incident.firstSeen,
+    lastSeen: incident.lastSeen,
+    ...(incident.rehearsal === undefined ? {} : { rehearsal: incident.rehearsal }),
+    ...(evidence === undefined ? {} : { evidence }),
+    ...(tags === undefined ? {} : { tags }),
   };
 }
 
@@ -151,9 +227,10 @@ export function requestAsRecorded(
     phase: recorded.phase,
     resource: recorded.resource,
     summary: recorded.summary,
-    finding: findingFacts(incident),
+    finding: findingFacts(incident, recorded.resource),
     approvers: recorded.approvers,
     ...(recorded.reasons.length > 0 ? { reasons: recorded.reasons } : {}),
+    ...(recorded.recoveryPoint === undefined ? {} : { recoveryPoint: recorded.recoveryPoint }),
     requestedAt: recorded.requestedAt,
     expiresAt: recorded.expiresAt,
     defaultDecision: recorded.defaultDecision,

@@ -62,6 +62,11 @@ export interface ApprovalGateProps {
   readonly resultPath?: string;
   /** Comment on the task. */
   readonly comment?: string;
+  /**
+   * JSONPath to a chosen recovery point (`{ recoveryPointArn, createdAt }`, the `recover-choose-point`
+   * output) for a restore: the approvers see which point would be restored. Default none.
+   */
+  readonly recoveryPointPath?: string;
 }
 
 export class ApprovalGate extends sfn.StateMachineFragment {
@@ -129,6 +134,14 @@ export class ApprovalGate extends sfn.StateMachineFragment {
         summary: props.summary,
         timeoutSeconds: seconds,
         defaultDecision: this.defaultDecision,
+        ...(props.recoveryPointPath === undefined
+          ? {}
+          : {
+              recoveryPoint: {
+                arn: sfn.JsonPath.stringAt(`${props.recoveryPointPath}.recoveryPointArn`),
+                createdAt: sfn.JsonPath.stringAt(`${props.recoveryPointPath}.createdAt`),
+              },
+            }),
       }),
       taskTimeout: sfn.Timeout.duration(timeout),
       resultPath,

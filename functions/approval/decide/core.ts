@@ -3,7 +3,8 @@
  *
  * - `GET /approvals/{id}` shows the decision page and changes nothing (mail scanners fetch links);
  * - `POST /approvals/{id}` with `decision=approve|reject&reason=...` decides once, by a conditional
- *   write, records the decision with the link's approver as actor, and hands it to Step Functions;
+ *   write, records the decision with the link's approver as actor, and hands it to Step Functions; a
+ *   rejection without a reason is refused (400, the page again with why) and decides nothing;
  * - `POST /console/approvals/{requestId}` (IAM-authorized: API Gateway checked the caller's SigV4
  *   signature) decides as the caller's IAM principal, for `cordon approvals approve|reject`, if that
  *   principal is one of `settings.approval.consolePrincipals` (the people's roles; none by default, and
@@ -244,12 +245,26 @@ async function route(
 
   if (form === undefined) {
     if (stored.status !== 'pending' || link.usedAt !== undefined) return page(409, closedPage(view));
-    if (recorded.expiresAt <= clock()) return page(410, expiredPage(view));
-    return page(200, decisionPage(view, link.approver));
+    const now = clock();
+    if (recorded.expiresAt <= now) return page(410, expiredPage(view));
+    return page(200, decisionPage(view, link.approver, { now }));
   }
 
   const decidedAt = clock();
   if (recorded.expiresAt <= decidedAt) return page(410, expiredPage(view));
+  const reason = (form.get('reason') ?? '').trim().slice(0, MAX_REASON);
+  // A rejection needs a reason, on the page as at the console; nothing is written. A request no longer
+  // open goes on to the conditional write, which says who decided it.
+  if (form.get('decision') === 'reject' && reason === '' && stored.status === 'pending' && !link.usedAt) {
+    return page(
+      400,
+      decisionPage(view, link.approver, {
+        now: decidedAt,
+        error:
+          'Nothing was decided: a rejection needs a reason. Write why you reject, then press Reject again.',
+      }),
+    );
+  }
   const source: DecisionSource = {
     via: 'link',
     sourceIp: event.requestContext?.http?.sourceIp,
@@ -259,7 +274,7 @@ async function route(
     decision: form.get('decision') as Decision,
     decidedBy: link.approver,
     decidedAt,
-    reason: (form.get('reason') ?? '').trim().slice(0, MAX_REASON),
+    reason,
     source,
   };
   const outcome = await deps.store.decideByLink(linkHash, link, write);

@@ -7,6 +7,7 @@ import { linkMacMessage } from '#shared/seal';
 import type { DecideDeps } from '../../../functions/approval/decide/core.ts';
 import { emailApprovers, refusalEmail } from '../../../functions/approval/email.ts';
 import { ApprovalEmailError } from '../../../functions/approval/errors.ts';
+import { utc } from '../../../functions/approval/facts.ts';
 import { approvalKeys } from '../../../functions/approval/keys.ts';
 import { hashLinkId } from '../../../functions/approval/links.ts';
 import { type RequestDeps, requestApproval } from '../../../functions/approval/request/core.ts';
@@ -241,7 +242,7 @@ describe('the decision API over HTTP', () => {
       expect(response.status).toBe(200);
       const html = await response.text();
       expect(html).toContain('<form method="post">');
-      expect(html).toContain('value="approve">Approve</button>');
+      expect(html).toContain('value="approve" formnovalidate>Approve</button>');
       expect(html).toContain('value="reject">Reject</button>');
       expect(html).toContain('Terminate the instance i-0abc1234def567890.');
       expect(html).not.toContain('<script');
@@ -313,7 +314,7 @@ describe('the decision API over HTTP', () => {
     const { alice, bob, incident } = await newRequest();
     const calls = cap.sfnCalls.length;
     const posts = Array.from({ length: 10 }, (_, i) =>
-      post(i % 2 === 0 ? alice : bob, { decision: i % 3 === 0 ? 'reject' : 'approve' }),
+      post(i % 2 === 0 ? alice : bob, { decision: i % 3 === 0 ? 'reject' : 'approve', reason: `post ${i}` }),
     );
     const statuses = (await Promise.all(posts)).map((r) => r.status).sort();
     expect(statuses).toEqual([200, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
@@ -372,6 +373,174 @@ describe('the decision API over HTTP', () => {
   });
 });
 
+describe('the decision page, for the person deciding', () => {
+  const LONG_ARN =
+    'arn:aws:backup:us-east-1:123456789012:recovery-point:continuous:i-0abc1234def567890-5f3c0e7a-8b1d-4c2e-9a6f-0123456789ab';
+
+  /** An incident as a sample GuardDuty finding opens it: the resource's tags and the finding's evidence in its details. */
+  async function sampleIncident() {
+    return recorder.openIncident({
+      title:
+        '[SAMPLE] EC2 instance i-0abc1234def567890 is querying a domain name associated with a known C&C server',
+      findingType: 'Backdoor:EC2/C&CActivity.B!DNS',
+      severity: 8,
+      account: '123456789012',
+      region: 'us-east-1',
+      resources: [
+        {
+          type: 'instance',
+          id: 'i-0abc1234def567890',
+          details: {
+            tags: { Name: 'payments-web-1', Owner: 'team-payments@example.com', Env: 'prod' },
+            remoteIps: ['198.51.100.7', '203.0.113.9'],
+            remoteIp: '198.51.100.7',
+            domain: 'c2.malicious-domain.example',
+            api: 'GetCallerIdentity',
+            actionType: 'DNS_REQUEST',
+            count: 14,
+          },
+        },
+      ],
+      firstSeen: '2026-11-01T00:00:00.000Z',
+      lastSeen: '2026-11-01T02:30:00.000Z',
+      rehearsal: 'sample',
+    });
+  }
+
+  async function requestOn(incidentId: string, event: Record<string, unknown> = {}) {
+    const token = fakeToken();
+    tokens.push(token);
+    const before = cap.outbox.emails.length;
+    const sent = requestEvent(incidentId, token, {
+      enteredTime: new Date(Date.now() - 30_000).toISOString(),
+      resource: { type: 'instance', id: 'i-0abc1234def567890' },
+      ...event,
+    });
+    const result = await requestApproval(requestDeps(), sent);
+    const email = cap.outbox.emails.slice(before).find((e) => e.to.includes(ALICE));
+    const link = email?.links.find((l) => l.includes('/approvals/'));
+    if (!email || !link) throw new Error('no link emailed to alice');
+    return { result, email, link };
+  }
+
+  it('shows what the action does and that a termination cannot be undone, the evidence, the tags, the deadline and the sample banner', async () => {
+    const incident = await sampleIncident();
+    const { link, result, email } = await requestOn(incident.id);
+    const response = await get(link);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    // The banner comes before anything else on the page.
+    expect(html.indexOf('id="rehearsal"')).toBeGreaterThan(-1);
+    expect(html.indexOf('id="rehearsal"')).toBeLessThan(html.indexOf('<h1>'));
+    expect(html).toContain('Sample finding: this incident comes from a sample or test finding');
+    expect(html).toContain('Terminates the instance, once every evidence snapshot is complete.');
+    expect(html).toContain('No, it cannot be undone. A terminated instance cannot be started again');
+    for (const [label, value] of [
+      ['Remote IP', '198.51.100.7, 203.0.113.9'],
+      ['Domain', 'c2.malicious-domain.example'],
+      ['API called', 'GetCallerIdentity'],
+      ['First seen', '2026-11-01 00:00:00 UTC'],
+      ['Last seen', '2026-11-01 02:30:00 UTC'],
+      ['Count', '14 times'],
+      ['Name tag', 'payments-web-1'],
+      ['Owner tag', 'team-payments@example.com'],
+    ]) {
+      expect(html).toContain(`<tr><th>${label}</th><td>${value}</td></tr>`);
+    }
+    // Only the Name and owner tags: the others are not the approver's business here.
+    expect(html).not.toContain('Env');
+    const deadline = utc(result.expiresAt);
+    expect(html).toMatch(
+      new RegExp(
+        `Decide by <time datetime="${result.expiresAt}">${deadline}</time> \\(in 5[89] minutes\\)\\. If nobody decides by then, the request is rejected\\.`,
+      ),
+    );
+    // The email says the same, from the same table.
+    expect(email.text).toContain('Sample finding:');
+    expect(email.text).toContain('Can it be undone?: No, it cannot be undone. A terminated instance');
+    expect(email.text).toContain('Remote IP: 198.51.100.7, 203.0.113.9');
+    expect(email.text).toContain(`Decide by ${deadline}.`);
+  });
+
+  it('says a stop can be undone by starting the instance, and a deleted key cannot be restored', async () => {
+    const incident = await sampleIncident();
+    const stop = await (await get((await requestOn(incident.id, { action: 'stop-instance' })).link)).text();
+    expect(stop).toContain('Yes. Start the instance again (EC2 StartInstances)');
+    const key = await recorder.openIncident({
+      title: 'Credentials of AKIAIOSFODNN7EXAMPLE used from a Tor exit node',
+      findingType: 'UnauthorizedAccess:IAMUser/TorIPCaller',
+      severity: 5,
+      account: '123456789012',
+      region: 'us-east-1',
+      resources: [{ type: 'access-key', id: 'AKIAIOSFODNN7EXAMPLE', details: { userName: 'ci-deployer' } }],
+      firstSeen: '2026-11-01T00:00:00.000Z',
+      lastSeen: '2026-11-01T00:00:00.000Z',
+    });
+    const { link } = await requestOn(key.id, {
+      action: 'delete-access-key',
+      resource: { type: 'access-key', id: 'AKIAIOSFODNN7EXAMPLE' },
+    });
+    const html = await (await get(link)).text();
+    expect(html).toContain('No, it cannot be undone. A deleted access key cannot be restored');
+    expect(html).toContain('<tr><th>Name tag</th><td>(none)</td></tr>');
+    // A real incident has no banner.
+    expect(html).not.toContain('id="rehearsal"');
+  });
+
+  it("shows a restore's recovery point as the record holds it, not as the request item was edited", async () => {
+    const incident = await sampleIncident();
+    const { link, result } = await requestOn(incident.id, {
+      action: 'restore-instance',
+      phase: 'recovery',
+      recoveryPoint: { arn: LONG_ARN, createdAt: '2026-10-31T22:00:00.000Z', vaultName: 'Default' },
+    });
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: {
+          ...(await rawItem(approvalKeys.request(result.requestId))),
+          recoveryPoint: { arn: 'arn:aws:backup:us-east-1:123456789012:recovery-point:forged' },
+        },
+      }),
+    );
+    const html = await (await get(link)).text();
+    expect(html).toContain(`<tr><th>Recovery point</th><td>${LONG_ARN}</td></tr>`);
+    expect(html).toContain('<tr><th>Recovery point created</th><td>2026-10-31 22:00:00 UTC</td></tr>');
+    expect(html).toContain('Restores a new instance from the recovery point');
+    expect(html).not.toContain('forged');
+  });
+
+  it('refuses a rejection without a reason with a 400 page that says why, and decides nothing', async () => {
+    const { alice, token } = await newRequest();
+    const before = await allItems(table);
+    const calls = cap.sfnCalls.length;
+    for (const reason of [undefined, '', '   \n ']) {
+      const response = await post(
+        alice,
+        reason === undefined ? { decision: 'reject' } : { decision: 'reject', reason },
+      );
+      expect(response.status).toBe(400);
+      const html = await response.text();
+      expect(html).toContain('Nothing was decided: a rejection needs a reason.');
+      // The form is there again, to give one.
+      expect(html).toContain('<form method="post">');
+    }
+    expect(await allItems(table)).toEqual(before);
+    expect(cap.sfnCalls.length).toBe(calls);
+    // The page asks for it with no script: the field is required, and Approve skips the check.
+    const page = await (await get(alice)).text();
+    expect(page).toMatch(/<textarea id="reason" name="reason" maxlength="1000" required><\/textarea>/);
+    expect(page).toContain('value="approve" formnovalidate>Approve</button>');
+    // With a reason, the rejection is taken.
+    const response = await post(alice, { decision: 'reject', reason: 'owner says it is a scanner' });
+    expect(response.status).toBe(200);
+    expect(cap.sfnCalls.slice(calls).map((c) => [c.command, c.input.taskToken])).toEqual([
+      ['SendTaskFailure', token],
+    ]);
+  });
+});
+
 describe('the timeout', () => {
   it('applies the default decision as actor timeout, expires the links and tells the approvers', async () => {
     const { incident, alice, result, gateTask } = await newRequest();
@@ -396,6 +565,13 @@ describe('the timeout', () => {
     const notices = cap.outbox.emails.slice(before);
     expect(notices.map((e) => e.to[0])).toEqual([ALICE, BOB]);
     expect(notices[0]?.subject).toContain('timed out');
+    // The notice reads as a sentence: who did not decide on what, by when, what applied and what it means.
+    const sentence = `No one decided on terminate-instance for instance i-0abc1234def567890 in incident ${incident.id} by ${utc(result.expiresAt)}, so Cordon applied the default: reject (the request is rejected). The instance is kept, contained.`;
+    for (const notice of notices) {
+      expect(notice.text?.split('\n')[0]).toBe(sentence);
+      expect(notice.html).toContain(`<p>${sentence}</p>`);
+      expect(notice.text).toMatch(/Cordon applied it at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\./);
+    }
     const decision = (await recorder.steps(incident.id)).find((s) => s.action === 'approval-decision');
     expect(decision).toMatchObject({ actor: 'timeout', changes: { decision: 'reject', status: 'expired' } });
     const page = await get(alice);

@@ -277,7 +277,7 @@ describe('a decision is recorded and handed on as the person made it', () => {
     const notices = cap.outbox.emails.slice(before);
     expect(notices).toHaveLength(2);
     for (const notice of notices) {
-      expect(notice.text).toContain('Nobody decided on terminate-instance');
+      expect(notice.text).toContain('No one decided on terminate-instance');
       expect(notice.text).not.toContain('ciso');
     }
     expect((await store.get(requestId))?.lateDecision).toBeUndefined();

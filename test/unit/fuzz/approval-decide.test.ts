@@ -162,7 +162,7 @@ function world(expiresAt = '2026-11-28T11:00:00.000Z'): World {
         seal: { verify: async (message: string, mac: string) => fakeMac(message) === mac },
         // The incident's record, verified: the incident, and the request as its approval-request step states it.
         verified: async () => ({
-          incident: { id: request.incidentId, ...request.finding },
+          incident: { id: request.incidentId, ...request.finding, resources: [request.resource] },
           steps: [
             {
               incidentId: request.incidentId,
@@ -398,7 +398,8 @@ describe('the approval decision endpoint under arbitrary requests', () => {
       fc.asyncProperty(
         fc.constantFrom(0, 1),
         fc.constantFrom('approve', 'reject'),
-        fc.string({ maxLength: 2000 }),
+        // A rejection needs a reason (a blank one is refused with a 400, as at the console).
+        fc.string({ maxLength: 2000 }).map((r) => (r.trim() === '' ? `${r}why` : r)),
         async (who, decision, reason) => {
           const w = world();
           const link = w.links[who];
