@@ -23,6 +23,10 @@ export interface FindingFacts {
   readonly remoteIp?: string;
   /** The domain queried, for a `DNS_REQUEST` action. */
   readonly domain?: string;
+  /** The API called, for an `AWS_API_CALL` action: `<serviceName> <api>` (`iam.amazonaws.com ListUsers`). */
+  readonly api?: string;
+  /** How many times the reporter had seen it when it was delivered (GuardDuty `service.count`). */
+  readonly count?: number;
   /** Security Hub `Workflow.Status` (`NEW`, `NOTIFIED`, `RESOLVED`, `SUPPRESSED`). */
   readonly workflowStatus?: string;
   /** Security Hub `RecordState` (`ACTIVE`, `ARCHIVED`). */

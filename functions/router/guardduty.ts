@@ -222,6 +222,10 @@ export function readGuardDutyFinding(detail: unknown, envelope: Envelope, raw: u
   const sample = at(service, 'additionalInfo', 'sample') === true || (title?.startsWith('[SAMPLE]') ?? false);
   const { remoteIps, domain } = remoteSide(at(service, 'action'));
   const archived = at(service, 'archived');
+  const apiName = str(at(service, 'action', 'awsApiCallAction', 'api'));
+  const apiService = str(at(service, 'action', 'awsApiCallAction', 'serviceName'));
+  const count = num(at(service, 'count'));
+  const counted = count !== undefined && Number.isInteger(count) && count >= 1 ? count : undefined;
   const facts: FindingFacts = {
     resourceRole: str(at(service, 'resourceRole')),
     archived: typeof archived === 'boolean' ? archived : undefined,
@@ -229,6 +233,8 @@ export function readGuardDutyFinding(detail: unknown, envelope: Envelope, raw: u
     remoteIps: remoteIps.length > 0 ? remoteIps : undefined,
     remoteIp: remoteIps[0],
     domain,
+    api: apiName === undefined ? undefined : apiService === undefined ? apiName : `${apiService} ${apiName}`,
+    count: counted,
   };
 
   const finding: Finding = {
@@ -245,7 +251,6 @@ export function readGuardDutyFinding(detail: unknown, envelope: Envelope, raw: u
     raw,
   };
   if (title !== undefined) finding.title = title;
-  const count = num(at(service, 'count'));
-  if (count !== undefined && Number.isInteger(count) && count >= 1) finding.count = count;
+  if (counted !== undefined) finding.count = counted;
   return { ok: true, value: finding };
 }

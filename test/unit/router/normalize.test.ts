@@ -256,6 +256,16 @@ describe('normalizing GuardDuty findings', () => {
     });
   });
 
+  it('keeps the API called and the count, for the approval page', () => {
+    const finding = only(normalizeEvent(fixture('guardduty/iam-tor-ip-caller.eventbridge.json')));
+    expect(finding.resources[0]?.details).toMatchObject({
+      actionType: 'AWS_API_CALL',
+      api: 'GeneratedFindingAPIServiceName GeneratedFindingAPIName',
+    });
+    expect(finding.resources[0]?.details?.count).toBe(finding.count);
+    expect(finding.count).toBeGreaterThanOrEqual(1);
+  });
+
   it('names the role as well as the key for assumed-role credentials, and marks ASIA keys temporary', () => {
     const event = record('guardduty/iam-tor-ip-caller.eventbridge.json');
     const resource = detailOf(event).resource as Record<string, unknown>;
