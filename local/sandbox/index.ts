@@ -356,6 +356,25 @@ export class Sandbox {
   }
 
   /**
+   * Makes a sandbox account that continues from a whole state {@link Sandbox.state} returned (kept in a
+   * file by an earlier command), so that a later command acts on what an earlier one left. The state is
+   * taken as it is: only the account id and region of `options` must agree with it. Not with `persist`.
+   */
+  static restore(state: AccountState, options: Omit<SandboxOptions, 'persist'> = {}): Sandbox {
+    for (const [field, want] of [
+      ['accountId', options.accountId],
+      ['region', options.region],
+    ] as const) {
+      if (want !== undefined && state[field] !== want) {
+        throw new SandboxSeedError(`the saved account's ${field} is ${state[field]}, expected ${want}`);
+      }
+    }
+    const sandbox = new Sandbox({}, options);
+    sandbox.#state = structuredClone(state);
+    return sandbox;
+  }
+
+  /**
    * The command-level middleware: answers every call of a simulated service from the account's state,
    * and lets the pass-through clients' calls go on.
    */

@@ -23,6 +23,9 @@
  * before the incident: a later step of the same action (the isolate stage of the two-step swap, a retry)
  * found the state the first one left.
  *
+ * A record with no containment of the instance (never contained, only dry runs) has nothing to release:
+ * the result is `skipped`, with the reason, and the release playbook then leaves the incident as it is.
+ *
  * It reads everything and checks it before changing anything, and refuses with {@link ReleaseRefusedError}
  * when the instance changed in a way the record does not cover: terminated, an interface added or removed,
  * an interface whose groups are neither the recorded ones nor Cordon's, a subnet's ACL changed by hand,
@@ -342,7 +345,13 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
     record.denies.length === 0 &&
     !record.tags
   ) {
-    throw new ReleaseRefusedError(`the record of incident ${containment} holds no containment of ${id}`);
+    // Nothing to release is a refusal with a reason, not a failure: the playbook leaves the incident as it is.
+    return {
+      status: 'skipped',
+      changes: { calls: [] },
+      note: `nothing to release: the record of incident ${containment} holds no containment of ${id} that changed anything`,
+      ...(input.dryRun === true ? { dryRun: true } : {}),
+    };
   }
 
   // ---- read and check everything first

@@ -261,9 +261,13 @@ describe('ec2-release', () => {
     expect(await errorOf(release(WEB))).toBeInstanceOf(AccessDeniedError);
   });
 
-  it('refuses when the record holds no containment of the instance', async () => {
-    const { release } = world();
-    expect(await errorOf(release(WEB))).toBeInstanceOf(ReleaseRefusedError);
+  it('has nothing to release, and changes nothing, when the record holds no containment of the instance', async () => {
+    const { sandbox, release } = world();
+    const before = sandbox.state();
+    const result = await release(WEB);
+    expect(result.status).toBe('skipped');
+    expect(result.note).toMatch(/^nothing to release: the record of incident .* holds no containment of /);
+    expect(sandbox.state()).toEqual(before);
   });
 
   it("releases one incident without lifting another incident's deny on a shared role; the other's release removes it", async () => {

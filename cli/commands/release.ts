@@ -1,0 +1,227 @@
+/**
+ * `cordon release <incident-id>`: undoes an incident's containment with the release playbook that fits it
+ * (`ec2-release` for an instance contained by `ec2-compromise`, `iam-release` for a key contained by
+ * `iam-credential-compromise`). On the deployed stack it starts `cordon-<playbook>` (as `cordon recover`
+ * does); with `--local` it runs the playbook on the local runtime, against the state folder's record and
+ * the sandbox account the earlier commands left (`.cordon/account.json`).
+ *
+ * The choice is made from the incident's verified record only (its opening's playbook and resources): a
+ * record that does not verify is refused. The release playbook itself first checks, as a dry run, that
+ * there is something to release: with nothing (never contained, only dry runs, already released) it is
+ * refused with the reason in the record and the incident's status stays as it is.
+ */
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Command } from 'commander';
+import type { AuditRecorder } from '#shared/audit';
+import { awsCall } from '#shared/aws';
+import { makeClient } from '#shared/clients';
+import type { Finding, Incident, Resource } from '#shared/domain';
+import { ValidationError } from '#shared/errors';
+import { executionName, type PlaybookInput, playbookInput } from '#shared/playbook-input';
+import { connect, withConnection } from '../connection.ts';
+import {
+  type CommonFlags,
+  type ConsoleContext,
+  connectionFlags,
+  parseIncidentId,
+  withCommonOptions,
+} from '../context.ts';
+import { processIO } from '../output.ts';
+
+/**
+ * The resource types each of Cordon's playbooks acts on. A playbook not listed (another stack's) is not
+ * checked.
+ */
+export const PLAYBOOK_RESOURCE_TYPES: Readonly<Record<string, readonly Resource['type'][]>> = {
+  'ec2-compromise': ['instance'],
+  'ec2-release': ['instance'],
+  recover: ['instance'],
+  'iam-credential-compromise': ['access-key'],
+  'iam-release': ['access-key', 'iam-user'],
+};
+
+/** The release playbook that undoes each containment playbook. */
+export const RELEASE_PLAYBOOKS: Readonly<Record<string, string>> = {
+  'ec2-compromise': 'ec2-release',
+  'iam-credential-compromise': 'iam-release',
+};
+
+/** Playbooks that undo an existing incident's containment: they never start from a new event. */
+export const isReleasePlaybook = (playbook: string): boolean =>
+  Object.values(RELEASE_PLAYBOOKS).includes(playbook);
+
+/**
+ * The resource `playbook` acts on among `resources`: the first of a type it handles. Throws a
+ * {@link ValidationError} naming what the playbook needs when none fits (an IAM playbook for an instance
+ * finding). A playbook of another stack takes the first resource.
+ */
+export function resourceFitting(playbook: string, resources: readonly Resource[], what: string): Resource {
+  const types = PLAYBOOK_RESOURCE_TYPES[playbook];
+  const resource = types ? resources.find((r) => types.includes(r.type)) : resources[0];
+  if (!resource) {
+    throw new ValidationError('--playbook', [
+      `${playbook} acts on ${types?.join(' or ') ?? 'a resource'}, but ${what} names ${
+        resources.map((r) => `${r.type} ${r.id}`).join(', ') || 'no resource'
+      }`,
+    ]);
+  }
+  return resource;
+}
+
+/** The release playbook for an incident, and the resource it releases, from the verified incident. */
+export function releaseFor(incident: Pick<Incident, 'id' | 'playbook' | 'resources'>): {
+  playbook: string;
+  resource: Resource;
+} {
+  const playbook = incident.playbook === undefined ? undefined : RELEASE_PLAYBOOKS[incident.playbook];
+  if (!playbook) {
+    throw new ValidationError('incident', [
+      `${incident.id} was opened for ${incident.playbook ?? 'no playbook'}: only the containment of ${Object.keys(
+        RELEASE_PLAYBOOKS,
+      ).join(' or ')} can be released`,
+    ]);
+  }
+  return { playbook, resource: resourceFitting(playbook, incident.resources, `incident ${incident.id}`) };
+}
+
+/** The finding a playbook run on an existing incident starts from: what its verified record says. */
+export function incidentFinding(incident: Incident, source: string): Finding {
+  return {
+    id: `${source}-${incident.id}`,
+    source: 'manual',
+    type: incident.findingType,
+    title: incident.title,
+    severity: incident.severity,
+    resources: incident.resources,
+    account: incident.account,
+    region: incident.region,
+    firstSeen: incident.firstSeen,
+    lastSeen: incident.lastSeen,
+  };
+}
+
+export interface ReleaseDeps {
+  readonly recorder: Pick<AuditRecorder, 'verified'>;
+  readonly sfn: Pick<SFNClient, 'send'>;
+  readonly sts: Pick<STSClient, 'send'>;
+  /** The state machines' region. */
+  readonly region: string;
+}
+
+/** Starts the deployed release playbook for an incident; idempotent per incident (the name is derived). */
+export async function startRelease(
+  deps: ReleaseDeps,
+  incidentId: string,
+  options: { dryRun?: boolean } = {},
+): Promise<{ executionArn: string; playbook: string; input: PlaybookInput }> {
+  // RecordTamperedError on a break: a release from a record that does not verify is refused.
+  const { incident } = await deps.recorder.verified(incidentId);
+  const { playbook, resource } = releaseFor(incident);
+  const caller = await awsCall('sts:GetCallerIdentity', () =>
+    deps.sts.send(new GetCallerIdentityCommand({})),
+  );
+  const arn = caller.Arn ?? '';
+  const partition = arn.split(':')[1] ?? 'aws';
+  const stateMachineArn = `arn:${partition}:states:${deps.region}:${caller.Account ?? ''}:stateMachine:cordon-${playbook}`;
+  const input = playbookInput(
+    incidentId,
+    incidentFinding(incident, 'release'),
+    resource,
+    options.dryRun ? 'dry-run' : 'automatic',
+    [`started by ${arn} with cordon release`],
+  );
+  const name = executionName(incidentId, playbook);
+  const started = await awsCall(`states:StartExecution ${name}`, () =>
+    deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
+  );
+  return { executionArn: started.executionArn ?? '', playbook, input };
+}
+
+/** What `cordon release` takes besides the connection flags. */
+interface ReleaseFlags extends CommonFlags {
+  readonly dryRun?: boolean;
+  readonly decision?: string;
+  readonly waitScale?: string;
+}
+
+/** The SFN and STS clients of a region (`--region`, else `AWS_REGION`). */
+function regionClients(region: string | undefined) {
+  const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!resolved) throw new ValidationError('--region', ['is required (or AWS_REGION)']);
+  return {
+    sfn: makeClient(SFNClient, { service: 'SFN', region: resolved }),
+    sts: makeClient(STSClient, { service: 'STS', region: resolved }),
+    region: resolved,
+  };
+}
+
+/**
+ * Adds `release` to the console. Defaults: the process's stdout and stderr, the console's connection, and
+ * clients of the flags' region.
+ */
+export function registerReleaseCommand(
+  cli: Command,
+  ctx: ConsoleContext = { io: processIO, connect: (flags) => connect(flags), now: () => new Date() },
+  clients: (region: string | undefined) => {
+    sfn: Pick<SFNClient, 'send'>;
+    sts: Pick<STSClient, 'send'>;
+    region: string;
+  } = regionClients,
+): Command {
+  return withCommonOptions(
+    cli
+      .command('release <incident-id>')
+      .description(
+        "Undo an incident's containment with the release playbook that fits it (ec2-release, iam-release): " +
+          'it checks there is something to release, asks the approvers, then restores the state the record ' +
+          'holds from before containment. --local runs it on the local runtime, on the sandbox account ' +
+          'that cordon run or the demo left in the state folder.',
+      ),
+  )
+    .option('--dry-run', 'report what the release would change, and change nothing')
+    .option('--decision <approve|reject>', 'with --local: answer the approval request with this decision')
+    .option('--wait-scale <factor>', 'with --local: factor on Wait states and approval timeouts', '0.01')
+    .action(async (id: string, flags: ReleaseFlags) => {
+      const incidentId = parseIncidentId(id);
+      if (flags.local) {
+        const decision = flags.decision;
+        if (decision !== undefined && decision !== 'approve' && decision !== 'reject') {
+          throw new ValidationError('--decision', [`must be approve or reject, got "${decision}"`]);
+        }
+        const waitScale = Number(flags.waitScale);
+        if (!Number.isFinite(waitScale) || waitScale < 0 || waitScale > 1) {
+          throw new ValidationError('--wait-scale', [
+            `must be a number from 0 to 1, got "${String(flags.waitScale)}"`,
+          ]);
+        }
+        const { runPlaybook } = await import('./run.ts');
+        process.exitCode = await runPlaybook({
+          incident: incidentId,
+          release: true,
+          dryRun: flags.dryRun === true,
+          ...(decision ? { decision } : {}),
+          waitScale,
+          ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
+          out: (line) => ctx.io.out(line),
+        });
+        return;
+      }
+      if (flags.decision !== undefined) {
+        throw new ValidationError('--decision', [
+          'only with --local: on the deployed stack the approvers decide from their email',
+        ]);
+      }
+      const { sfn, sts, region } = clients(flags.region);
+      const started = await withConnection(ctx.connect, connectionFlags(flags), (connection) =>
+        startRelease({ recorder: connection.recorder, sfn, sts, region }, incidentId, {
+          dryRun: flags.dryRun === true,
+        }),
+      );
+      ctx.io.out(`started ${started.playbook}: ${started.executionArn}`);
+      ctx.io.out(
+        'It first checks there is something to release (a release with nothing to release is refused and ' +
+          "leaves the incident's status as it is); then the approvers get an email, and nothing is restored before one of them approves.",
+      );
+    });
+}
