@@ -15,7 +15,21 @@ export default defineSettings({
     'iam-credential-compromise': 'automatic',
   },
   suppressions: [],
-  alarms: [],
+  // CloudWatch alarms that start a playbook: none until you map some. An alarm is matched by its exact
+  // `name` or by a name `prefix`; only a change into ALARM starts anything. The instance comes from the
+  // alarm's InstanceId dimension; a composite alarm has none, so give it a `resourceId`. `severity` (0 to
+  // 10, default 7) meets severityThreshold as a finding's does. For example (uncomment to use):
+  alarms: [
+    // { name: 'ServerCpuTooHigh', playbook: 'ec2-compromise', severity: 7 },
+    // { prefix: 'TotalNetwork', playbook: 'ec2-compromise', severity: 6 },
+    // {
+    //   name: 'ServiceAggregatedAlarm',
+    //   playbook: 'ec2-compromise',
+    //   resourceType: 'instance',
+    //   resourceId: 'i-0aggregated00000001',
+    //   severity: 8,
+    // },
+  ],
   securityHubProducts: ['aws/guardduty'],
   // Roles a release or a restore may give back to an instance (iam:PassRole to EC2 on these only).
   instanceRoles: [],

@@ -142,6 +142,19 @@ function open(
   };
 }
 
+/** Refuses a flag's value that is not an http(s) URL, naming the flag. */
+export function checkUrl(flag: string, value: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ValidationError(flag, [`must be an http(s) URL such as http://127.0.0.1:8000, got "${value}"`]);
+  }
+}
+
 /** Opens the connection the flags describe (see {@link ConnectionFlags}). */
 export async function connect(
   flags: ConnectionFlags,
@@ -155,7 +168,8 @@ export async function connect(
       ]);
     }
     const dir = flags.stateDir ?? stateDir(env);
-    const store = await openStateStore(dir);
+    // The console reads a record that a demo or a run wrote: a folder that does not exist is an error.
+    const store = await openStateStore(dir, { create: false });
     const trust = await openStateTrust(dir);
     const tableName = flags.table ?? LOCAL_TABLE;
     return open(
@@ -166,6 +180,7 @@ export async function connect(
       () => store.close(),
     );
   }
+  if (flags.endpoint !== undefined) checkUrl('--endpoint', flags.endpoint);
   const profile = flags.profile;
   // The client factory sets region, endpoint and retries; a profile is a client setting it does not know.
   const Client = class extends DynamoDBClient {

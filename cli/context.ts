@@ -20,7 +20,10 @@ export interface CommonFlags extends ConnectionFlags {
 /** Adds the connection and output flags to a command. */
 export function withCommonOptions(command: Command): Command {
   return command
-    .option('--local', "read the local store in the project's state folder (started if none runs)")
+    .option(
+      '--local',
+      "read the local store in the project's state folder (started if none runs); the folder must exist: `npm run demo` or `cordon run` makes it",
+    )
     .option('--state-dir <dir>', 'the state folder for --local (default: $CORDON_STATE_DIR or ./.cordon)')
     .option(
       '--table <name>',

@@ -15,3 +15,14 @@ export class EndpointUnreachableError extends CordonError {}
 
 /** AWS refused the read for lack of permission. */
 export class ReadDeniedError extends CordonError {}
+
+/** `approvals approve|reject --local`: no `cordon run` waits for a decision in the state folder. */
+export class NoWaitingRunError extends CordonError {
+  constructor(
+    readonly dir: string,
+    why: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no cordon run is waiting in ${dir}: ${why}`, options);
+  }
+}

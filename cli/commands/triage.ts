@@ -26,7 +26,11 @@ export interface TriageOptions {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** The findings an event normalizes to, each with its decision (same order), or why it was refused. */
+/**
+ * The findings an event normalizes to, each with its decision (same order); or the event's rejection (a
+ * readable event the router refuses: a configuration change, an alarm mapped to no playbook), which is an
+ * answer too; or why the text could not be read as an event at all.
+ */
 export type TriageResult =
   | {
       readonly ok: true;
@@ -37,7 +41,27 @@ export type TriageResult =
       /** Findings of a multi-finding event that were refused. */
       readonly rejections: PartialRejection[];
     }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly kind: 'rejected'; readonly reason: string }
+  | { readonly ok: false; readonly kind: 'unreadable'; readonly reason: string };
+
+/**
+ * What `cordon triage` prints: `decision` says whether the router takes the event (`accepted`: then each
+ * finding has its own decision, which may still start nothing) or refuses it (`rejected`, with `reason`).
+ */
+export type TriageOutput =
+  | {
+      readonly decision: 'accepted';
+      readonly findings: Omit<Finding, 'raw'>[];
+      readonly decisions: Decision[];
+      readonly rejections: PartialRejection[];
+    }
+  | {
+      readonly decision: 'rejected';
+      readonly reason: string;
+      readonly findings: [];
+      readonly decisions: [];
+      readonly rejections: [];
+    };
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
@@ -49,10 +73,14 @@ export function triage(fileContents: string, settings: Settings, options: Triage
   try {
     event = JSON.parse(fileContents);
   } catch (error) {
-    return { ok: false, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      ok: false,
+      kind: 'unreadable',
+      reason: `not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
   const result: NormalizeResult = normalizeEvent(event, settings);
-  if (result.kind === 'rejected') return { ok: false, reason: `rejected: ${result.reason}` };
+  if (result.kind === 'rejected') return { ok: false, kind: 'rejected', reason: result.reason };
   const context: PolicyContext = {
     runtime: options.runtime ?? 'aws',
     automaticContainmentsLast60Minutes: options.automaticContainmentsLast60Minutes ?? 0,
@@ -82,8 +110,9 @@ export interface TriageIo {
 }
 
 /**
- * Runs `cordon triage <path>`: prints the JSON result on `out` and returns 0, or prints one line saying
- * what is wrong on `err` and returns 1 (missing file, not JSON, refused event, invalid settings).
+ * Runs `cordon triage <path>`: prints the JSON answer ({@link TriageOutput}) on `out` and returns 0, for an
+ * event the router would take and for one it would refuse alike; or prints one line saying what is wrong on
+ * `err` and returns 1 when there is no event to answer about (missing file, not JSON, invalid settings).
  */
 export async function runTriage(path: string, io: TriageIo): Promise<number> {
   let text: string;
@@ -104,16 +133,18 @@ export async function runTriage(path: string, io: TriageIo): Promise<number> {
     return 1;
   }
   const result = triage(text, settings, io.options);
-  if (!result.ok) {
+  if (!result.ok && result.kind === 'unreadable') {
     io.err(oneLine(`cordon triage: ${path}: ${result.reason}`));
     return 1;
   }
-  io.out(
-    JSON.stringify(
-      { findings: result.findings, decisions: result.decisions, rejections: result.rejections },
-      null,
-      2,
-    ),
-  );
+  const output: TriageOutput = result.ok
+    ? {
+        decision: 'accepted',
+        findings: result.findings,
+        decisions: result.decisions,
+        rejections: result.rejections,
+      }
+    : { decision: 'rejected', reason: result.reason, findings: [], decisions: [], rejections: [] };
+  io.out(JSON.stringify(output, null, 2));
   return 0;
 }

@@ -37,7 +37,10 @@ describe('bad input', () => {
 
   it('names a bad status, severity, account, limit and output format', async () => {
     for (const [args, message] of [
-      [['--status', 'pending'], /--status is invalid: must be one of open, contained, recovered, closed/],
+      [
+        ['--status', 'pending'],
+        /--status is invalid: must be one of open, contained, recovered, failed, closed/,
+      ],
       [['--min-severity', 'high'], /--min-severity is invalid/],
       [['--account', '42'], /--account is invalid: must be a 12-digit/],
       [['--limit', '0'], /--limit is invalid/],

@@ -93,7 +93,8 @@ describe('triage', () => {
       triage(fixtureText('cloudwatch/alarm-configuration-change-composite-create.json'), settings),
     ).toMatchObject({
       ok: false,
-      reason: expect.stringMatching(/^rejected: an alarm configuration change/),
+      kind: 'rejected',
+      reason: expect.stringMatching(/^an alarm configuration change/),
     });
   });
 });
@@ -126,14 +127,18 @@ describe('runTriage', () => {
     expect(err[0]).not.toContain('\n');
   });
 
-  it('gives the reason for a refused event and exits 1', async () => {
-    const { status, err } = await run(
+  it('answers a refused event with its decision and reason as JSON, and exits 0', async () => {
+    const { status, out, err } = await run(
       file('config.json', fixtureText('cloudwatch/alarm-configuration-change-composite-create.json')),
     );
-    expect(status).toBe(1);
-    expect(err).toEqual([
-      expect.stringMatching(/config\.json: rejected: an alarm configuration change \(create\)/),
-    ]);
+    expect([status, err]).toEqual([0, []]);
+    expect(JSON.parse(out.join('\n'))).toEqual({
+      decision: 'rejected',
+      reason: expect.stringMatching(/^an alarm configuration change \(create\)/),
+      findings: [],
+      decisions: [],
+      rejections: [],
+    });
   });
 
   it('reads the settings from cordon.config.ts when none are given', async () => {
