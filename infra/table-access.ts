@@ -7,7 +7,7 @@
  * - `INCIDENT#`: the incident, its steps and resource links. Every function records (read, append, move
  *   the head); none deletes.
  * - `FINDING#`, `OPEN#`, `COUNTER#automatic#`, `REJECTED#`: the router's coordination items. Open markers
- *   are deleted only by the two functions that end incidents.
+ *   are deleted only by the three functions that end incidents (mark-incident, playbook-ended, lifecycle).
  * - `APPROVAL#`, `APPROVAL-LINK#`: requests and links; `APPROVAL-TOKEN#`: the task tokens, which only the
  *   request function writes and only the decision function reads.
  *
@@ -41,6 +41,7 @@ export const TABLE_ACCESS: Readonly<Record<string, readonly ItemAccess[]>> = {
   ],
   'functions/actions/mark-incident/handler.ts': [{ prefix: 'OPEN#', actions: ['DeleteItem'] }],
   'functions/playbook-ended/handler.ts': [{ prefix: 'OPEN#', actions: ['DeleteItem'] }],
+  'functions/lifecycle/handler.ts': [{ prefix: 'OPEN#', actions: ['DeleteItem'] }],
   'functions/approval/request/handler.ts': [
     { prefix: 'APPROVAL#', actions: ['PutItem', 'UpdateItem'] },
     { prefix: 'APPROVAL-LINK#', actions: ['PutItem'] },

@@ -34,7 +34,20 @@ export interface LocalStoreOptions {
   readonly port?: number;
   /** How long to wait for it to answer; default 30 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Told while DynamoDB Local starts (it takes seconds to half a minute): once the JVM is launched, then
+   * every `progressEveryMs` with the whole seconds waited so far, then when it answers.
+   */
+  readonly onProgress?: (progress: StoreProgress) => void;
+  /** How often `onProgress` hears that the store is still starting; default 2 s. */
+  readonly progressEveryMs?: number;
 }
+
+/** What {@link LocalStoreOptions.onProgress} is told. */
+export type StoreProgress =
+  | { readonly kind: 'launched'; readonly endpoint: string }
+  | { readonly kind: 'waiting'; readonly seconds: number }
+  | { readonly kind: 'ready'; readonly endpoint: string; readonly seconds: number };
 
 export interface LocalStore {
   readonly endpoint: string;
@@ -117,7 +130,17 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localClient(endpoint);
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  const startedAt = Date.now();
+  const deadline = startedAt + (options.startTimeoutMs ?? 30_000);
+  const seconds = () => Math.round((Date.now() - startedAt) / 1000);
+  options.onProgress?.({ kind: 'launched', endpoint });
+  const ticker = options.onProgress
+    ? setInterval(
+        () => options.onProgress?.({ kind: 'waiting', seconds: seconds() }),
+        options.progressEveryMs ?? 2000,
+      )
+    : undefined;
+  ticker?.unref();
   const ready = (async () => {
     for (;;) {
       try {
@@ -139,8 +162,10 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
     child.kill('SIGKILL');
     throw error;
   } finally {
+    clearInterval(ticker);
     client.destroy();
   }
+  options.onProgress?.({ kind: 'ready', endpoint, seconds: seconds() });
   exited.catch(() => {});
   return {
     endpoint,

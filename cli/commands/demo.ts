@@ -16,16 +16,24 @@ import { makeClient } from '#shared/clients';
 import { randomIds } from '#shared/clock';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
-import { parseSettings } from '#shared/settings';
+import { parseSettings, type Settings } from '#shared/settings';
 import settingsFile from '../../cordon.config.ts';
 import { routeEvent } from '../../functions/router/core.ts';
 import { normalizeEvent } from '../../functions/router/normalize.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
-import type { AccountSeed } from '../../local/sandbox/index.ts';
+import { LOCAL_ACCOUNT, LocalRuntime } from '../../local/runtime.ts';
+import { type AccountSeed, callerArnOf } from '../../local/sandbox/index.ts';
 import { seedForEvent } from '../../local/seed-from-finding.ts';
-import { LOCAL_TABLE, openStateStore, openStateTrust, stateDir } from '../../local/state.ts';
+import {
+  LOCAL_TABLE,
+  openStateStore,
+  openStateTrust,
+  stateAccountFile,
+  stateDir,
+} from '../../local/state.ts';
 import { timeline } from '../format.ts';
+import { closeIncident, type LocalRecord, localOperator } from '../lifecycle.ts';
 import { main } from '../main.ts';
+import { ConsoleQueries } from '../queries.ts';
 import { decideByLink, nextApprovalLink } from './approve-locally.ts';
 
 const fixture = (name: string): unknown =>
@@ -33,20 +41,60 @@ const fixture = (name: string): unknown =>
     readFileSync(fileURLToPath(new URL(`../../test/fixtures/events/${name}`, import.meta.url)), 'utf8'),
   );
 
-/** The findings the demo runs, and what the demo's approver decides at each approval. */
-const SCENARIOS = [
+/** One approval the demo's approver answers: the decision, and why (said in the output and the record). */
+interface DemoDecision {
+  readonly decision: 'approve' | 'reject';
+  readonly why: string;
+}
+
+/**
+ * The findings the demo runs, and what the demo's approver decides at each approval, in order. Containment
+ * is approved and what cannot be undone is rejected, so that the game day leaves the instance contained
+ * (not stopped or terminated) and the key deactivated (not deleted): `cordon release <id> --local` then
+ * returns both to their state before containment.
+ */
+const SCENARIOS: readonly {
+  readonly title: string;
+  readonly event: string;
+  readonly decisions: readonly DemoDecision[];
+}[] = [
   {
     title: 'A compromised EC2 instance (GuardDuty Backdoor:EC2/C&CActivity.B!DNS)',
     event: 'guardduty/ec2-backdoor-c2-dns.eventbridge.json',
-    // Containment (the instance is only the target of this sample finding), eradication, recovery.
-    decisions: ['approve', 'approve', 'approve'] as const,
+    decisions: [
+      // The instance is only the target of this sample finding: a person approves containment first.
+      { decision: 'approve', why: 'contain the instance' },
+      {
+        decision: 'reject',
+        why: 'keep the instance contained rather than stop it, so that `cordon release <id> --local` can return it',
+      },
+    ],
   },
   {
     title: "An IAM user's key used from a Tor exit node (GuardDuty UnauthorizedAccess:IAMUser/TorIPCaller)",
     event: 'guardduty/iam-tor-ip-caller.eventbridge.json',
-    decisions: ['approve'] as const,
+    decisions: [
+      {
+        decision: 'reject',
+        why: 'keep the key deactivated rather than delete it (a deleted key cannot be restored), so that `cordon release <id> --local` can return it',
+      },
+    ],
   },
 ];
+
+/** The reason the demo closes the incidents an earlier game day left open in the state folder. */
+export const NEW_GAME_DAY = 'a new game day starts';
+
+/**
+ * This game day's copy of a fixture event: its finding id gets the game day's suffix, so that the router
+ * takes it for a new finding (not a repeat delivery of the last game day's) and opens a new incident. The
+ * fixture file is unchanged.
+ */
+function asFindingOf(event: unknown, gameDay: string): unknown {
+  const copy = structuredClone(event) as { detail?: { id?: unknown } };
+  if (copy.detail && typeof copy.detail.id === 'string') copy.detail.id = `${copy.detail.id}-${gameDay}`;
+  return copy;
+}
 
 /**
  * One account for both findings, with a daily backup of each instance (the newest taken a day before the
@@ -76,22 +124,14 @@ function demoAccount(seeds: AccountSeed[], firstSeen: Map<string, string>): Acco
   };
 }
 
-export interface DemoOptions {
-  readonly out?: (line: string) => void;
-  readonly stateDir?: string;
-}
-
-/** Runs the demo; returns the exit status. */
-export async function runDemo(options: DemoOptions = {}): Promise<number> {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const dir = options.stateDir ?? stateDir();
-  const settings = parseSettings(settingsFile);
-  // The functions' own log lines would bury the story; warnings and errors still show.
-  process.env.CORDON_LOG_LEVEL ??= 'warn';
-  out(`Cordon demo: a game day with no AWS account and no network. State folder: ${dir}`);
-  out("Starting the local store (DynamoDB Local) and the local engine with Cordon's own stack...");
-  const store = await openStateStore(dir);
-  const events = SCENARIOS.map((s) => fixture(s.event));
+/**
+ * The sandbox account a game day starts from, made from its events (the same for every game day: only the
+ * finding ids differ), and when each resource was first seen.
+ */
+export function demoSeed(
+  events: readonly unknown[] = SCENARIOS.map((s) => fixture(s.event)),
+  settings: Settings = parseSettings(settingsFile),
+): { seed: AccountSeed; firstSeen: Map<string, string> } {
   const firstSeen = new Map<string, string>();
   const seed = demoAccount(
     events.map((event) => {
@@ -105,18 +145,56 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     }),
     firstSeen,
   );
+  return { seed, firstSeen };
+}
+
+export interface DemoOptions {
+  readonly out?: (line: string) => void;
+  readonly stateDir?: string;
+}
+
+/** Runs the demo; returns the exit status. */
+export async function runDemo(options: DemoOptions = {}): Promise<number> {
+  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const dir = options.stateDir ?? stateDir();
+  const settings = parseSettings(settingsFile);
+  // The functions' own log lines would bury the story; warnings and errors still show.
+  process.env.CORDON_LOG_LEVEL ??= 'warn';
+  out(`Cordon demo: a game day with no AWS account and no network. State folder: ${dir}`);
+  out('');
+  out('--- Preparation: the local store (DynamoDB Local) and the local engine');
+  const store = await openStateStore(dir, { onProgress: out });
+  // Each game day's findings are new findings: a second demo in the same folder runs the whole scenario.
+  const gameDay = `gameday-${new Date().toISOString().replace(/[-:.]/g, '').toLowerCase()}`;
+  const events = SCENARIOS.map((s) => asFindingOf(fixture(s.event), gameDay));
+  const { seed, firstSeen } = demoSeed(events, settings);
   let runtime: LocalRuntime | undefined;
   let failures = 0;
   let reported: string | undefined;
   try {
+    out("Building Cordon's own stack for the local engine (its state machines and functions)...");
+    // The operator of a local runtime is the person at the keyboard: while the demo waits, they may
+    // decide from the console (`cordon approvals approve|reject --local`), as the sandbox's caller.
+    const operator = callerArnOf(seed, LOCAL_ACCOUNT);
+    const consolePrincipals = [...settings.approval.consolePrincipals, operator];
     runtime = await LocalRuntime.start({
       store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
+      stack: { settings: { ...settings, approval: { ...settings.approval, consolePrincipals } } },
       trust: await openStateTrust(dir),
       seed,
+      // Left in the state folder on exit: `cordon release <id> --local` continues from this account.
+      accountFile: stateAccountFile(dir),
       waitScale: 0.01,
-      approvals: { stateDir: dir, print: (text) => out(text.replace(/^/gm, '    ')) },
+      approvals: { stateDir: dir, print: (text) => out(text.replace(/^/gm, '    ')), operator },
     });
+    out('The local engine is ready.');
     const documents = makeDocumentClient();
+    const closed = await closeEarlierGameDays(
+      { recorder: runtime.recorder, documents },
+      new ConsoleQueries(documents, LOCAL_TABLE),
+      [...firstSeen.keys()],
+    );
+    for (const line of closed) out(line);
     const arns = new Map(runtime.engine.playbooks().map((p) => [p.id, p.arn]));
     const deps = {
       recorder: runtime.recorder,
@@ -133,7 +211,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     for (const [index, scenario] of SCENARIOS.entries()) {
       out('');
       out(`=== ${index + 1}. ${scenario.title}`);
-      out(`Event: test/fixtures/events/${scenario.event} (a real event, unchanged)`);
+      out(
+        `Event: test/fixtures/events/${scenario.event} (a real event; this game day's finding id ends in -${gameDay})`,
+      );
+      out('--- Identification: the router triages the finding and opens an incident');
       const [outcome] = await routeEvent(deps, events[index]);
       if (outcome?.outcome !== 'started') {
         out(`The router did not start a playbook: ${JSON.stringify(outcome)}`);
@@ -144,18 +225,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
         `Router: incident ${outcome.incidentId}, playbook ${outcome.playbook} started in ${outcome.mode} mode`,
       );
       for (const reason of outcome.reasons) out(`  - ${reason}`);
+      out('--- Containment, evidence and eradication: the playbook runs on the local engine');
       const execution = runtime.engine.executionList().find((e) => e.arn === outcome.executionArn);
       if (!execution) throw new Error(`no execution ${outcome.executionArn}`);
       let seen = runtime.outbox?.emails.length ?? 0;
       const decider = (async () => {
-        for (const decision of scenario.decisions) {
+        for (const { decision, why } of scenario.decisions) {
           const found = await nextApprovalLink(runtime as LocalRuntime, outcome.incidentId, seen, 60_000);
           if (!found) return;
           seen = found.index + 1;
           out(
-            `  The demo plays the approver now: ${decision} by the link in the email (POST from the decision page).`,
+            `  The demo plays the approver now: ${decision} by the link in the email (POST from the decision page), to ${why}.`,
           );
-          const status = await decideByLink(found.link, decision, 'game day');
+          const status = await decideByLink(found.link, decision, `game day: ${why}`);
           out(`  -> HTTP ${status}`);
         }
       })();
@@ -168,6 +250,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       out(
         `Incident ${incident.id}: ${incident.status}${incident.containedAt ? `, contained at ${incident.containedAt}` : ''}`,
       );
+      out('--- Lessons learned: the timeline and the chain');
       out(timeline(await runtime.recorder.steps(outcome.incidentId)));
       reported ??= outcome.incidentId;
       const verified = await runtime.recorder.verify(outcome.incidentId);
@@ -194,12 +277,58 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       await console('report', reported, '--out', join(dir, `report-${reported}.md`));
     }
     out('');
-    out(
-      `Explore it in a new shell: npx cordon incidents list --local${options.stateDir ? ` --state-dir ${dir}` : ''}`,
-    );
+    const at = options.stateDir ? ` --state-dir ${dir}` : '';
+    out(`Explore it in a new shell: npx cordon incidents list --local${at}`);
+    if (reported) {
+      out(
+        `Undo the containment: npx cordon release ${reported} --local${at}; close an incident: npx cordon incidents close ${reported} --reason "..." --local${at}`,
+      );
+    }
     return failures === 0 ? 0 : 1;
   } finally {
+    // Closing the runtime writes the sandbox account to the state folder.
+    if (runtime) out(`The sandbox account is saved in ${stateAccountFile(dir)}.`);
     await runtime?.close();
     await store.close();
   }
+}
+
+/**
+ * Closes, as the local operator, the incidents an earlier game day left open on the demo's resources
+ * (`closeIncident` verifies each record first and releases its open markers), so that this game day's
+ * findings open incidents of their own. An incident whose record does not verify stays as it is, and is
+ * said to.
+ */
+async function closeEarlierGameDays(
+  record: LocalRecord,
+  queries: ConsoleQueries,
+  resourceIds: readonly string[],
+): Promise<string[]> {
+  const open = new Map<string, string>();
+  for (const resource of resourceIds) {
+    let nextToken: string | undefined;
+    do {
+      const page = await queries.listIncidents(
+        { since: '0000', until: new Date().toISOString(), resource },
+        { limit: 100, ...(nextToken ? { nextToken } : {}) },
+      );
+      for (const incident of page.items)
+        if (incident.status !== 'closed') open.set(incident.id, incident.status);
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  if (open.size === 0) return [];
+  const lines = [
+    `An earlier game day left ${open.size} incident(s) open on these resources: closing them (${NEW_GAME_DAY}).`,
+  ];
+  for (const [id, status] of open) {
+    try {
+      await closeIncident(record, id, { reason: NEW_GAME_DAY, actor: localOperator() });
+      lines.push(`  closed ${id} (was ${status})`);
+    } catch (error) {
+      // A record that does not verify is not closed: the router opens a new incident rather than join it.
+      lines.push(`  left ${id} as it is: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return lines;
 }

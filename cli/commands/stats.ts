@@ -1,8 +1,9 @@
 /**
  * `cordon stats --since 30d`: counts by finding type, status and playbook; median and 90th percentile of
  * time to detect, contain and recover; the approvers' median response time; automatic against approved
- * actions. It reads the incidents opened in the range (by-time) and each one's steps (its partition):
- * every item read is counted in a figure.
+ * actions. It reads the incidents opened in the range (by-time) and each counted one's steps (its
+ * partition). Rehearsals, dry runs and sample findings' incidents are left out unless
+ * `--include-rehearsals`, and how many were is said.
  */
 import type { Command } from 'commander';
 import type { StoredIncident } from '#shared/audit';
@@ -43,6 +44,11 @@ export interface Stats {
   readonly since: string;
   readonly until: string;
   readonly incidents: number;
+  /**
+   * The rehearsals, dry runs and sample findings' incidents in the range (`rehearsal` set at opening): left
+   * out of every figure unless `included` (`--include-rehearsals`).
+   */
+  readonly rehearsals: { readonly count: number; readonly included: boolean };
   readonly byType: Record<string, number>;
   readonly byStatus: Record<string, number>;
   readonly byPlaybook: Record<string, number>;
@@ -102,13 +108,20 @@ export function classifyActions(steps: readonly Step[]): { automatic: number; ap
   return { automatic, approved };
 }
 
-/** Computes the stats of incidents and their steps. */
+/**
+ * Computes the stats of incidents and their steps. Rehearsals, dry runs and sample findings' incidents
+ * are left out (and counted as such) unless `includeRehearsals`.
+ */
 export function computeStats(
   since: string,
   until: string,
-  incidents: readonly StoredIncident[],
+  all: readonly StoredIncident[],
   stepsOf: ReadonlyMap<string, readonly Step[]>,
+  options: { readonly includeRehearsals?: boolean } = {},
 ): Stats {
+  const included = options.includeRehearsals === true;
+  const rehearsals = all.filter((i) => i.rehearsal !== undefined).length;
+  const incidents = included ? all : all.filter((i) => i.rehearsal === undefined);
   const approvals = incidents.flatMap((i) => approvalsOf(stepsOf.get(i.id) ?? []));
   const byApprover = new Map<string, (number | undefined)[]>();
   for (const a of approvals)
@@ -123,6 +136,7 @@ export function computeStats(
     since,
     until,
     incidents: incidents.length,
+    rehearsals: { count: rehearsals, included },
     byType: count(incidents.map((i) => i.findingType)),
     byStatus: count(incidents.map((i) => i.status)),
     byPlaybook: count(incidents.map((i) => i.playbook ?? 'none')),
@@ -152,6 +166,17 @@ export function statsRows(stats: Stats): Row[] {
     { section: 'range', key: 'until', value: stats.until },
     { section: 'incidents', key: 'total', value: String(stats.incidents) },
   ];
+  if (stats.rehearsals.count > 0) {
+    rows.push(
+      stats.rehearsals.included
+        ? { section: 'incidents', key: 'rehearsals included', value: String(stats.rehearsals.count) }
+        : {
+            section: 'incidents',
+            key: 'rehearsals left out',
+            value: `${stats.rehearsals.count} (rehearsals, dry runs, sample findings: --include-rehearsals counts them)`,
+          },
+    );
+  }
   const counts = (section: string, record: Record<string, number>) => {
     for (const [key, n] of Object.entries(record)) rows.push({ section, key, value: String(n) });
   };
@@ -188,6 +213,7 @@ const COLUMNS: readonly Column<Row>[] = [
 interface StatsFlags extends CommonFlags {
   since: string;
   until?: string;
+  includeRehearsals?: boolean;
 }
 
 /** Adds `stats` to the console. */
@@ -201,6 +227,10 @@ export function registerStatsCommand(cli: Command, ctx: ConsoleContext): Command
   )
     .option('--since <when>', 'incidents opened since (a date or a duration such as 30d)', '30d')
     .option('--until <when>', 'incidents opened until (default: now)')
+    .option(
+      '--include-rehearsals',
+      "count rehearsals, dry runs and sample findings' incidents too (left out by default, and counted as left out)",
+    )
     .action(async (flags: StatsFlags) => {
       const format = formatOf(ctx, flags);
       const now = ctx.now();
@@ -210,15 +240,20 @@ export function registerStatsCommand(cli: Command, ctx: ConsoleContext): Command
       if (since > until) throw new ValidationError('--since', [`${since} is after --until ${until}`]);
       await withConnection(ctx.connect, connectionFlags(flags), async (c) => {
         const incidents = await c.queries.allIncidents(since, until);
+        const counted = flags.includeRehearsals
+          ? incidents
+          : incidents.filter((i) => i.rehearsal === undefined);
         const stepsOf = new Map<string, Step[]>();
-        const queue = [...incidents];
+        const queue = [...counted];
         await Promise.all(
           Array.from({ length: 8 }, async () => {
             for (let next = queue.shift(); next; next = queue.shift())
               stepsOf.set(next.id, await c.queries.steps(next.id));
           }),
         );
-        const stats = computeStats(since, until, incidents, stepsOf);
+        const stats = computeStats(since, until, incidents, stepsOf, {
+          includeRehearsals: flags.includeRehearsals === true,
+        });
         if (format === 'json') ctx.io.out(json(stats));
         else if (format === 'csv') ctx.io.out(csv(statsRows(stats), COLUMNS));
         else ctx.io.out(textTable(statsRows(stats), COLUMNS, ''));

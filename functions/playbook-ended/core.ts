@@ -1,7 +1,9 @@
 /**
  * When a playbook's execution ends (Step Functions' "Execution Status Change" event: SUCCEEDED, FAILED,
- * TIMED_OUT, ABORTED), the incident's record says so, and its open-resource markers are released: a later
- * finding on the same resource then opens a new incident and a new run instead of joining one that no
+ * TIMED_OUT, ABORTED), the incident's record says so, and its open-resource markers are released. A run that
+ * did not succeed leaves the incident `failed` (it needs a person's attention), even after containment: the
+ * step says what was done before the failure. A closed incident stays closed. Once released, a later
+ * finding on the same resource opens a new incident and a new run instead of joining one that no
  * longer acts (after an approval was declined or timed out, a failure, a dry run).
  *
  * The resources whose markers are released are those of the incident's verified record: a list edited on
@@ -13,7 +15,7 @@
  */
 import * as z from 'zod/mini';
 import type { AuditRecorder, VerifiedRecord } from '#shared/audit';
-import { parseOrThrow } from '#shared/domain';
+import { parseOrThrow, type Step } from '#shared/domain';
 import { RecordTamperedError } from '#shared/errors';
 import { describeError, type Logger } from '#shared/log';
 
@@ -24,6 +26,9 @@ export const PlaybookEndedEventSchema = z.looseObject({
     status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
     /** The execution's input, as JSON text. */
     input: z.optional(z.nullable(z.string())),
+    /** On a failure: the error and cause the execution failed with. */
+    error: z.optional(z.nullable(z.string())),
+    cause: z.optional(z.nullable(z.string())),
   }),
 });
 
@@ -66,16 +71,75 @@ export async function playbookEnded(deps: PlaybookEndedDeps, event: unknown): Pr
   if (steps.some((s) => s.action === 'playbook-ended' && s.executionArn === detail.executionArn)) {
     return { outcome: 'already-recorded', incidentId };
   }
+  const releasedNote = released.length
+    ? `; new findings on ${released.join(', ')} now open a new incident`
+    : '';
+  // A run that did not succeed leaves its incident failed (needs a person), whatever it did before, unless
+  // a person closed it meanwhile: the step says what was done before the failure.
+  const failed = detail.status !== 'SUCCEEDED' && incident.status !== 'closed';
+  const done = failed ? doneBefore(steps) : undefined;
   await deps.recorder.appendStep(incidentId, {
     phase: 'lessons-learned',
     action: 'playbook-ended',
     status: 'noted',
     actor: 'automation',
     executionArn: detail.executionArn,
-    changes: { status: detail.status, releasedOpenMarkers: released },
-    note: `${playbook} ended ${detail.status}${released.length ? `; new findings on ${released.join(', ')} now open a new incident` : ''}`,
+    changes: {
+      status: detail.status,
+      releasedOpenMarkers: released,
+      ...(done ? { before: incident.status, succeeded: done.succeeded, failedSteps: done.failed } : {}),
+      ...(detail.error ? { error: detail.error } : {}),
+    },
+    note: failed
+      ? `${playbook} ended ${detail.status}${detail.error ? ` (${detail.error})` : ''}: the incident needs attention. ${describeDone(incident, done)}${releasedNote}`
+      : `${playbook} ended ${detail.status}${releasedNote}`,
+    ...(failed ? { incident: { status: 'failed' as const } } : {}),
   });
   return { outcome: 'recorded', incidentId, released };
+}
+
+/** Steps that record the machinery rather than an action on a resource. */
+const MACHINERY = new Set([
+  'approval-request',
+  'approval-email',
+  'approval-decision',
+  'start-playbook',
+  'record-note',
+  'notify',
+  'playbook-ended',
+  'incident-update',
+  'raise-last-seen',
+  'incident-note',
+  'incident-assign',
+  'incident-close',
+]);
+
+/** The actions that finished (or were already done) and those that failed, in the order they ran. */
+function doneBefore(steps: readonly Step[]): { succeeded: string[]; failed: string[] } {
+  const succeeded: string[] = [];
+  const failed: string[] = [];
+  for (const s of steps) {
+    if (MACHINERY.has(s.action)) continue;
+    const name = s.dryRun ? `${s.action} (dry run)` : s.action;
+    if (s.status === 'succeeded' || s.status === 'already-done') succeeded.push(name);
+    else if (s.status === 'failed')
+      failed.push(s.error ? `${name} (${s.error.name}: ${s.error.message})` : name);
+  }
+  return { succeeded, failed };
+}
+
+function describeDone(
+  incident: { status: string; containedAt?: string | undefined; recoveredAt?: string | undefined },
+  done: { succeeded: string[]; failed: string[] } | undefined,
+): string {
+  const parts = [
+    `It was ${incident.status}${incident.containedAt ? `, contained at ${incident.containedAt}` : ', not contained'}${incident.recoveredAt ? `, recovered at ${incident.recoveredAt}` : ''}.`,
+    done?.succeeded.length
+      ? `Done before the failure: ${done.succeeded.join(', ')}.`
+      : 'Nothing was done before the failure.',
+    done?.failed.length ? `Failed: ${done.failed.join('; ')}.` : '',
+  ];
+  return parts.filter(Boolean).join(' ');
 }
 
 /**

@@ -216,7 +216,11 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
 
   const incidentId = candidateId;
   try {
-    await recorder.openIncident(incidentFrom(finding, playbook, resource, incidentId));
+    // Not a real incident: a dry run changes nothing, and the local runtime's is a rehearsal; else a
+    // sample finding's is marked `sample` (incidentFrom's default).
+    const rehearsal =
+      decision.mode === 'dry-run' ? 'dry-run' : deps.runtime === 'local' ? 'rehearsal' : undefined;
+    await recorder.openIncident(incidentFrom(finding, playbook, resource, incidentId, rehearsal));
     emitMetrics({ [METRICS.incidentsOpened]: { value: 1, unit: 'Count' } }, { timestamp: now });
   } catch (error) {
     // A take-over finds the incident an earlier delivery opened: carry on with it.

@@ -26,7 +26,8 @@ function sameResource(a: Resource, b: Resource): boolean {
  * other resources before it; the finding's other resources follow, once each.
  *
  * `rehearsal` marks an incident that is not a real one (the local runtime's, a dry run's); a sample
- * finding's incident is marked `sample` unless something stronger is given.
+ * finding's incident is marked `sample` whatever else is given, so that a report can say its time to
+ * detect was measured on a sample finding (each mark keeps it out of `stats`).
  */
 export function incidentFrom(
   finding: Finding,
@@ -35,7 +36,7 @@ export function incidentFrom(
   id?: string,
   rehearsal?: RehearsalKind,
 ): NewIncident {
-  const mark = rehearsal ?? (finding.sample ? 'sample' : undefined);
+  const mark = finding.sample ? 'sample' : rehearsal;
   const others: Resource[] = [];
   for (const r of finding.resources) {
     if (!sameResource(r, resource) && !others.some((o) => sameResource(o, r))) others.push(r);

@@ -7,7 +7,10 @@
  * - the check function (the gate's state after an approval): confirms it from the verified record;
  * - the decision function behind `GET|POST /approvals/{id}` (the links) and `POST
  *   /console/approvals/{requestId}` (IAM-authorized: the console's decisions, as the caller's principal,
- *   taken only from the principals of `consolePrincipals`) (HTTP API, payload 2.0): records, reads the task tokens, emails the approvers when it refuses a
+ *   taken only from the principals of `consolePrincipals`) (HTTP API, payload 2.0);
+ * - the lifecycle function behind `POST /console/incidents/{id}/close|note|assign` (IAM-authorized, the
+ *   same principals): records the step as the caller and, on a close, deletes the incident's open markers.
+ * The decision function: records, reads the task tokens, emails the approvers when it refuses a
  *   decision on a record that does not verify, and may call exactly `states:SendTaskSuccess` and
  *   `states:SendTaskFailure` on the playbooks' state machines, named by fixed names through
  *   `Stack.formatArn`. It never references a state machine construct, so that the state machine's grant
@@ -92,6 +95,8 @@ export class ApprovalApi extends Construct implements ApprovalFunctions {
   readonly timeoutFunction: ActionFunction;
   readonly checkFunction: ActionFunction;
   readonly decideFunction: ActionFunction;
+  /** `POST /console/incidents/{id}/close|note|assign` (IAM-authorized): functions/lifecycle. */
+  readonly lifecycleFunction: ActionFunction;
   readonly accessLog: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ApprovalApiProps) {
@@ -181,6 +186,25 @@ export class ApprovalApi extends Construct implements ApprovalFunctions {
       integration,
       authorizer: new HttpIamAuthorizer(),
     });
+    // The console's lifecycle (close, note, assign), recorded by a function of its own as the caller.
+    this.lifecycleFunction = new ActionFunction(this, 'Lifecycle', {
+      entry: 'functions/lifecycle/handler.ts',
+      description:
+        "Closes, notes or assigns an incident from the console, recorded as the caller's IAM principal",
+      timeout: Duration.seconds(15),
+    }).recordsTo(props.table);
+    this.lifecycleFunction.addEnvironment(APPROVAL_ENV.settings, settings);
+    const lifecycle = new HttpLambdaIntegration('Lifecycle', this.lifecycleFunction, {
+      payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+    });
+    for (const verb of ['close', 'note', 'assign']) {
+      this.api.addRoutes({
+        path: `/console/incidents/{id}/${verb}`,
+        methods: [apigw.HttpMethod.POST],
+        integration: lifecycle,
+        authorizer: new HttpIamAuthorizer(),
+      });
+    }
     this.url = this.api.apiEndpoint;
 
     const identity = props.senderIdentity ?? props.sender;

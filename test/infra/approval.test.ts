@@ -261,11 +261,21 @@ describe('ApprovalApi', () => {
       'GET /approvals/{id}',
       'POST /approvals/{id}',
       'POST /console/approvals/{requestId}',
+      'POST /console/incidents/{id}/assign',
+      'POST /console/incidents/{id}/close',
+      'POST /console/incidents/{id}/note',
     ]);
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: 'POST /console/approvals/{requestId}',
-      AuthorizationType: 'AWS_IAM',
-    });
+    for (const key of [
+      'POST /console/approvals/{requestId}',
+      'POST /console/incidents/{id}/close',
+      'POST /console/incidents/{id}/note',
+      'POST /console/incidents/{id}/assign',
+    ]) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: key,
+        AuthorizationType: 'AWS_IAM',
+      });
+    }
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { PayloadFormatVersion: '2.0' });
   });
 
@@ -284,13 +294,13 @@ describe('ApprovalApi', () => {
         }),
       },
     });
-    // The decision and check functions both go by the console principals; the timeout by the sender.
+    // The decision, check and lifecycle functions go by the console principals; the timeout by the sender.
     const withSettings = Object.values(template.findResources('AWS::Lambda::Function')).filter(
       (f) =>
         (f.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables
           ?.CORDON_APPROVAL_SETTINGS === settings,
     );
-    expect(withSettings).toHaveLength(4);
+    expect(withSettings).toHaveLength(5);
   });
 
   it('hands the console principals to the functions, and refuses a pattern of every principal', () => {

@@ -117,7 +117,7 @@ describe('each function writes only what it owns in the audit table', () => {
     expect(differences(byEntry)).toEqual([]);
   });
 
-  it('lets only the two functions that end incidents delete, and only open markers', () => {
+  it('lets only the three functions that end incidents delete, and only open markers', () => {
     const deleters = [...byEntry]
       .filter(([, statements]) => statements.some((s) => [s.Action].flat().includes('dynamodb:DeleteItem')))
       .map(([entry, statements]) => [
@@ -126,6 +126,7 @@ describe('each function writes only what it owns in the audit table', () => {
       ]);
     expect(deleters.sort()).toEqual([
       ['functions/actions/mark-incident/handler.ts', { 'OPEN#*': ['dynamodb:DeleteItem'] }],
+      ['functions/lifecycle/handler.ts', { 'OPEN#*': ['dynamodb:DeleteItem'] }],
       ['functions/playbook-ended/handler.ts', { 'OPEN#*': ['dynamodb:DeleteItem'] }],
     ]);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredIncident } from '#shared/audit';
 import type { Step } from '#shared/domain';
-import { classifyActions, computeStats, percentile } from '../../../cli/commands/stats.ts';
+import { classifyActions, computeStats, percentile, statsRows } from '../../../cli/commands/stats.ts';
 
 let seq = 0;
 function step(fields: Partial<Step>): Step {
@@ -100,5 +100,27 @@ describe('computeStats', () => {
     expect(stats.timeToDetect.p50Ms).toBe(60_000);
     expect(stats.timeToRecover).toEqual({ count: 0 });
     expect(stats.approvers).toEqual({ 'alice@example.com': { count: 1, p50Ms: 120_000, p90Ms: 120_000 } });
+  });
+
+  it('leaves rehearsals, dry runs and sample findings out of every figure unless asked, and counts them', () => {
+    const real = incident('real', { containedAt: '2026-11-01T10:01:00.000Z' });
+    const marked = (['sample', 'dry-run', 'rehearsal'] as const).map((kind) =>
+      incident(kind, { rehearsal: kind, findingType: 'R', containedAt: '2026-11-01T11:00:00.000Z' }),
+    );
+    const out = computeStats('s', 'u', [real, ...marked], new Map());
+    expect(out).toMatchObject({ incidents: 1, rehearsals: { count: 3, included: false }, byType: { T: 1 } });
+    expect(out.timeToContain).toEqual({ count: 1, p50Ms: 60_000, p90Ms: 60_000 });
+    expect(statsRows(out)).toContainEqual({
+      section: 'incidents',
+      key: 'rehearsals left out',
+      value: '3 (rehearsals, dry runs, sample findings: --include-rehearsals counts them)',
+    });
+    const all = computeStats('s', 'u', [real, ...marked], new Map(), { includeRehearsals: true });
+    expect(all).toMatchObject({
+      incidents: 4,
+      rehearsals: { count: 3, included: true },
+      byType: { R: 3, T: 1 },
+    });
+    expect(all.timeToContain.count).toBe(4);
   });
 });
