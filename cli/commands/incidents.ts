@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { StoredIncident } from '#shared/audit';
 import type { Step } from '#shared/domain';
 import { IncidentNotFoundError, ValidationError } from '#shared/errors';
+import type { LifecycleVerb } from '../../functions/lifecycle/core.ts';
 import { withConnection } from '../connection.ts';
 import {
   type CommonFlags,
@@ -17,9 +18,19 @@ import {
   parseStatus,
   withCommonOptions,
 } from '../context.ts';
-import { timeline } from '../format.ts';
+import { rehearsalLabel, statusLabel, timeline } from '../format.ts';
+import {
+  assignIncident,
+  closeIncident,
+  httpLifecycle,
+  type LifecycleBody,
+  lifecycleApiUrl,
+  localOperator,
+  noteIncident,
+} from '../lifecycle.ts';
 import { type Column, csv, json, printList } from '../output.ts';
 import type { IncidentFilter } from '../queries.ts';
+import { describeStep } from '../step-detail.ts';
 import { parseTime } from '../time.ts';
 
 /** How far back `incidents list` looks when nothing else narrows it. */
@@ -30,6 +41,8 @@ export const INCIDENT_COLUMNS: readonly Column<StoredIncident>[] = [
   { header: 'id', cell: (i) => i.id },
   { header: 'opened', cell: (i) => i.openedAt },
   { header: 'status', cell: (i) => i.status },
+  // Not a real incident: a sample finding's, a dry run's or a rehearsal's (the local runtime's).
+  { header: 'rehearsal', cell: (i) => i.rehearsal ?? '' },
   { header: 'severity', cell: (i) => i.severity },
   { header: 'type', cell: (i) => i.findingType },
   { header: 'resources', cell: (i) => i.resources.map((r) => r.id).join(' ') },
@@ -48,7 +61,7 @@ export const STEP_COLUMNS: readonly Column<Step>[] = [
   { header: 'action', cell: (s) => s.action },
   { header: 'status', cell: (s) => (s.dryRun ? `${s.status} (dry run)` : s.status) },
   { header: 'actor', cell: (s) => s.actor },
-  { header: 'detail', cell: (s) => (s.error ? `${s.error.name}: ${s.error.message}` : (s.note ?? '')) },
+  { header: 'detail', cell: (s) => describeStep(s) },
 ];
 
 interface ListFlags extends CommonFlags {
@@ -104,11 +117,17 @@ export function incidentFilter(flags: ListFlags, now: Date): IncidentFilter {
   };
 }
 
-/** Prints an incident's summary (as `key: value` lines) and its timeline. */
+/**
+ * Prints an incident's summary (as `key: value` lines), its rehearsal mark and assignee, and its timeline,
+ * each step's row saying what it changed (cli/step-detail.ts).
+ */
 export function formatIncident(incident: StoredIncident, steps: readonly Step[]): string {
+  const mark = rehearsalLabel(incident.rehearsal);
   const lines = [
     `Incident ${incident.id}: ${incident.title}`,
-    `  status     ${incident.status}`,
+    ...(mark ? [`  ${mark}`] : []),
+    `  status     ${statusLabel(incident.status)}`,
+    `  assignee   ${incident.assignee ?? 'nobody'}`,
     `  type       ${incident.findingType} (severity ${incident.severity})`,
     `  account    ${incident.account} ${incident.region}`,
     `  resources  ${incident.resources.map((r) => `${r.type} ${r.id}`).join(', ')}`,
@@ -128,7 +147,7 @@ export function formatIncident(incident: StoredIncident, steps: readonly Step[])
 export function registerIncidentsCommands(cli: Command, ctx: ConsoleContext): Command {
   const incidents = cli
     .command('incidents')
-    .description('Incidents in the audit record: list them, show one');
+    .description('Incidents in the audit record: list them, show one, close, note or assign one');
   withCommonOptions(
     incidents
       .command('list')
@@ -136,7 +155,7 @@ export function registerIncidentsCommands(cli: Command, ctx: ConsoleContext): Co
         'List incidents, newest first. The most selective of --resource, --type, --status (else the time range) picks the index; --min-severity and --account filter what it reads.',
       ),
   )
-    .option('--status <status>', 'open, contained, recovered or closed')
+    .option('--status <status>', 'open, contained, recovered, failed or closed')
     .option(
       '--since <when>',
       `a date or a duration back from now such as 7d (default: ${DEFAULT_LIST_SINCE}, or all time with --status, --type or --resource)`,
@@ -187,5 +206,68 @@ export function registerIncidentsCommands(cli: Command, ctx: ConsoleContext): Co
       else ctx.io.out(formatIncident(incident, steps));
     });
   });
+  registerLifecycleCommands(incidents, ctx);
   return incidents;
+}
+
+interface LifecycleFlags extends CommonFlags {
+  apiUrl?: string;
+  reason?: string;
+}
+
+/**
+ * Adds `incidents close|note|assign`: each a step in the incident's chain with its actor. `--local` writes
+ * the state folder's record in-process as the local operator; otherwise the deployed lifecycle function
+ * records it as the caller's IAM principal (cli/lifecycle.ts).
+ */
+function registerLifecycleCommands(incidents: Command, ctx: ConsoleContext): void {
+  const verb = (name: string, description: string) =>
+    withCommonOptions(incidents.command(name).description(description)).option(
+      '--api-url <url>',
+      'the approval API, for the deployed stack (default: $CORDON_APPROVAL_URL or the ApprovalUrl output in cdk-outputs.json)',
+    );
+  const run = async (
+    kind: LifecycleVerb,
+    id: string,
+    body: LifecycleBody,
+    flags: LifecycleFlags,
+  ): Promise<void> => {
+    const format = formatOf(ctx, flags);
+    const incidentId = parseIncidentId(id);
+    let step: Step;
+    if (flags.local) {
+      step = await withConnection(ctx.connect, connectionFlags(flags), async (c) => {
+        const record = { recorder: c.recorder, documents: c.documents };
+        const actor = localOperator();
+        if ('reason' in body) return closeIncident(record, incidentId, { reason: body.reason, actor });
+        if ('text' in body) return noteIncident(record, incidentId, { text: body.text, actor });
+        return assignIncident(record, incidentId, { assignee: body.assignee, actor });
+      });
+    } else {
+      const send = httpLifecycle(lifecycleApiUrl(flags.apiUrl), {
+        ...(flags.region ? { region: flags.region } : {}),
+        ...(flags.profile ? { profile: flags.profile } : {}),
+      });
+      step = await send(kind, incidentId, body);
+    }
+    if (format === 'json') ctx.io.out(json({ step }));
+    else if (format === 'csv') ctx.io.out(csv([step], STEP_COLUMNS));
+    else
+      ctx.io.out(
+        `Incident ${incidentId}, step ${step.seq} (${step.phase}, by ${step.actor}): ${step.note ?? kind}`,
+      );
+  };
+  verb(
+    'close <id>',
+    'Close an incident (lessons learned): its status becomes closed and its open markers are released, so a later finding on its resources opens a new incident. Refused on a closed incident or a record that does not verify.',
+  )
+    .requiredOption('--reason <text>', 'why it is closed (required)')
+    .action((id: string, flags: LifecycleFlags) => run('close', id, { reason: flags.reason ?? '' }, flags));
+  verb('note <id> <text>', "Add a note to an incident's record, as a step with you as its actor").action(
+    (id: string, text: string, flags: LifecycleFlags) => run('note', id, { text }, flags),
+  );
+  verb(
+    'assign <id> <who>',
+    'Assign an incident to someone (its assignee), as a step with you as its actor',
+  ).action((id: string, who: string, flags: LifecycleFlags) => run('assign', id, { assignee: who }, flags));
 }

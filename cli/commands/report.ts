@@ -11,9 +11,9 @@ import {
   parseIncidentId,
   withCommonOptions,
 } from '../context.ts';
-import { buildReport, renderHtml, renderMarkdown } from '../report.ts';
+import { buildReport, type ReportVerification, renderHtml, renderMarkdown } from '../report.ts';
 
-/** Reads an incident and its steps and renders its report. */
+/** Reads an incident and its steps, verifies its record, and renders its report. */
 export async function incidentReport(
   connection: Pick<Connection, 'recorder' | 'queries' | 'where'>,
   incidentId: string,
@@ -22,8 +22,24 @@ export async function incidentReport(
   const incident = await connection.recorder.findIncident(incidentId);
   if (!incident)
     throw new IncidentNotFoundError(`incident ${incidentId} does not exist in ${connection.where}`);
-  const model = buildReport(incident, await connection.queries.steps(incidentId));
+  const steps = await connection.queries.steps(incidentId);
+  const model = buildReport(incident, steps, await verification(connection, incidentId));
   return format === 'html' ? renderHtml(model) : renderMarkdown(model);
+}
+
+/**
+ * What `cordon verify` says of the record, for the report to state. A record that cannot be checked (no
+ * record key or anchor bucket known, no access to them) still gets its report, which says so.
+ */
+async function verification(
+  connection: Pick<Connection, 'recorder'>,
+  incidentId: string,
+): Promise<ReportVerification> {
+  try {
+    return await connection.recorder.verify(incidentId);
+  } catch (error) {
+    return { unchecked: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 interface ReportFlags extends CommonFlags {
