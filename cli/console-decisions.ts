@@ -5,7 +5,10 @@
  * - Deployed: a SigV4-signed `POST <ApprovalUrl>/console/approvals/<request id>`; API Gateway checks the
  *   signature (the route is IAM-authorized) and tells the function who the caller is, and the decision is
  *   recorded as that IAM principal. Whoever may call `execute-api:Invoke` on the route may decide.
- * - Local (`--local`, `cordon run --decision`): the same core in-process, as the sandbox's caller.
+ * - Local, from another process (`approvals approve|reject --local`): the console route of the approval
+ *   server of the `cordon run` waiting in the state folder, with the run's secret as a bearer token; the run
+ *   decides as its operator (local/approval-server.ts).
+ * - Local, in-process (`cordon run --decision`): the same core, as the sandbox's caller.
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
@@ -14,6 +17,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { ValidationError } from '#shared/errors';
 import { type ConsoleResult, type DecideDeps, decideAsPrincipal } from '../functions/approval/decide/core.ts';
 import type { Decision } from '../functions/approval/model.ts';
+import { readServerFile, SERVER_FILE, type ServerFile } from '../local/approval-server.ts';
+import { NoWaitingRunError } from './errors.ts';
 
 /** Decides one request as the console's caller. */
 export interface ConsoleDecider {
@@ -21,7 +26,7 @@ export interface ConsoleDecider {
 }
 
 /** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape SigV4 signing takes. */
-class NodeSha256 {
+export class NodeSha256 {
   #hash: Hash | Hmac;
   readonly #secret: Uint8Array | string | undefined;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
@@ -87,23 +92,106 @@ export function httpDecider(
         headers: signed.headers as Record<string, string>,
         body,
       });
-      const text = await response.text();
-      let parsed: ConsoleResult['body'];
-      try {
-        parsed = JSON.parse(text) as ConsoleResult['body'];
-      } catch {
-        parsed = { outcome: 'refused', message: `${response.status} ${text.slice(0, 200)}` };
-      }
-      if (response.status === 403 && !('outcome' in parsed)) {
-        parsed = {
-          outcome: 'refused',
-          message:
-            'API Gateway refused the signed request: your principal may not call execute-api:Invoke on the console route',
-        };
-      }
-      return { status: response.status, body: parsed };
+      return resultOf(
+        response,
+        'API Gateway refused the signed request: your principal may not call execute-api:Invoke on the console route',
+      );
     },
   };
+}
+
+/**
+ * The console route's answer: the decision core's JSON, or, when the gateway refused the caller before the
+ * core saw the request (a 401 or 403 without an outcome), `denied`.
+ */
+async function resultOf(response: Response, denied: string): Promise<ConsoleResult> {
+  const text = await response.text();
+  let parsed: ConsoleResult['body'];
+  try {
+    parsed = JSON.parse(text) as ConsoleResult['body'];
+  } catch {
+    parsed = { outcome: 'refused', message: `${response.status} ${text.slice(0, 200)}` };
+  }
+  if ((response.status === 401 || response.status === 403) && !('outcome' in parsed)) {
+    parsed = { outcome: 'refused', message: denied };
+  }
+  return { status: response.status, body: parsed };
+}
+
+/**
+ * The local console decider (`approvals approve|reject --local`): the console route of the approval server
+ * of the `cordon run` waiting in the state folder, with the run's bearer secret in place of a signature.
+ * The run decides as its operator, through the same core and checks as the deployed route.
+ */
+export function runDecider(
+  dir: string,
+  server: Pick<ServerFile, 'url' | 'secret'>,
+  options: { fetch?: typeof fetch } = {},
+): ConsoleDecider {
+  const send = options.fetch ?? fetch;
+  const base = server.url.replace(/\/+$/, '');
+  return {
+    async decide(requestId, decision, reason) {
+      let response: Response;
+      try {
+        response = await send(`${base}/console/approvals/${encodeURIComponent(requestId)}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${server.secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ decision, reason }),
+        });
+      } catch (error) {
+        throw new NoWaitingRunError(
+          dir,
+          `its approval server at ${base} does not answer (${causeOf(error)})`,
+          {
+            cause: error,
+          },
+        );
+      }
+      return resultOf(
+        response,
+        `the approval server at ${base} refused the secret in ${dir}/${SERVER_FILE}: nothing was decided`,
+      );
+    },
+  };
+}
+
+/** The code of a failed fetch's cause (`ECONNREFUSED`), or its message. */
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The `cordon run` waiting in a state folder, as its {@link SERVER_FILE} names it, once its approval server
+ * answers; else a {@link NoWaitingRunError} that says why. Asked before the store opens, so that a folder
+ * where nothing waits says so at once.
+ */
+export async function waitingRun(
+  dir: string,
+  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
+): Promise<ServerFile> {
+  const found = readServerFile(dir);
+  if (!found.ok) {
+    throw new NoWaitingRunError(
+      dir,
+      `${found.why} (a cordon run there writes it while it waits for a decision, and removes it when it ends)`,
+    );
+  }
+  const send = options.fetch ?? fetch;
+  try {
+    // Any answer will do (the root is a 404): the server is up.
+    const response = await send(found.file.url, { signal: AbortSignal.timeout(options.timeoutMs ?? 3000) });
+    await response.arrayBuffer();
+  } catch (error) {
+    throw new NoWaitingRunError(
+      dir,
+      `the approval server at ${found.file.url} that ${SERVER_FILE} names does not answer (${causeOf(error)}): its run has ended`,
+      { cause: error },
+    );
+  }
+  return found.file;
 }
 
 /** The local console decider: the decision core in-process, as the caller STS names. */

@@ -2,7 +2,11 @@
  * `cordon approvals list|approve|reject`: approvals from a terminal. `<id>` is the request id (not a link
  * id). A decision is never written by the console itself: it asks Cordon's decision function to decide as
  * the caller's IAM principal (cli/console-decisions.ts), through the same checks and Step Functions
- * callback as a link, and it is recorded as that principal.
+ * callback as a link, and it is recorded as that principal. With `--local`, the decision goes to the
+ * console route of the `cordon run` waiting in the state folder, which decides as its operator (the person
+ * at the keyboard); with no run waiting there, the command says so and exits 1. The commands take the console's options
+ * (`--local`, `--state-dir`, `--table`, `--region`, `--profile`, `--endpoint`, `--output`) as
+ * `incidents list` does.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +14,6 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
 import { makeClient } from '#shared/clients';
-import { ENV } from '#shared/config';
-import { makeDocumentClient } from '#shared/dynamo';
 import { ValidationError } from '#shared/errors';
 import type { DecideDeps } from '../../functions/approval/decide/core.ts';
 import {
@@ -26,11 +28,26 @@ import {
   type Decision,
 } from '../../functions/approval/model.ts';
 import { ApprovalStore, publicView } from '../../functions/approval/store.ts';
-import { type ConsoleDecider, httpDecider, localDecider } from '../console-decisions.ts';
+import { stateDir } from '../../local/state.ts';
+import { checkUrl, connect, translateReadError } from '../connection.ts';
+import {
+  type ConsoleDecider,
+  httpDecider,
+  localDecider,
+  regionOfApi,
+  runDecider,
+  waitingRun,
+} from '../console-decisions.ts';
+import { type CommonFlags, connectionFlags, parseLimit, withCommonOptions } from '../context.ts';
+import { type Column, type ConsoleIO, csv, json, printList, processIO, resolveFormat } from '../output.ts';
 
 export interface ApprovalsDeps {
   readonly store: ApprovalStore;
   readonly decider: ConsoleDecider;
+  /** Where the requests are, for messages: `table cordon-audit in us-east-1`. */
+  readonly where?: string;
+  /** Closes the connection (and a local store this command started). */
+  readonly close?: () => Promise<void>;
 }
 
 /** Requests with a status (default `pending`), newest first: one Query on the by-status index. */
@@ -81,22 +98,19 @@ export function reject(
   return decide(deps, requestId, 'reject', options.reason);
 }
 
-/** One line per request: id, action, resource, incident, until, approvers (or decider). */
-export function formatApprovals(requests: readonly ApprovalRequest[]): string[] {
-  if (requests.length === 0) return ['No approval requests.'];
-  return requests.map((r) =>
-    [
-      r.requestId,
-      r.status,
-      `${r.action} on ${r.resource.id}`,
-      `incident ${r.incidentId}`,
+/** The columns of a table or CSV of requests. */
+export const APPROVAL_COLUMNS: readonly Column<ApprovalRequest>[] = [
+  { header: 'request', cell: (r) => r.requestId },
+  { header: 'status', cell: (r) => r.status },
+  { header: 'action', cell: (r) => `${r.action} on ${r.resource.id}` },
+  { header: 'incident', cell: (r) => r.incidentId },
+  {
+    header: 'until / decided',
+    cell: (r) =>
       r.status === 'pending' ? `until ${r.expiresAt}` : `${r.decision ?? ''} by ${r.decidedBy ?? ''}`,
-      r.status === 'pending' ? `asks ${r.approvers.join(', ')}` : '',
-    ]
-      .filter(Boolean)
-      .join('  '),
-  );
-}
+  },
+  { header: 'approvers', cell: (r) => r.approvers.join(', ') },
+];
 
 /** The console route's base URL: `--api-url`, `$CORDON_APPROVAL_URL`, or the stack's `ApprovalUrl` output. */
 function approvalUrl(explicit: string | undefined): string {
@@ -122,22 +136,51 @@ function stackOutput(key: string): string | undefined {
   }
 }
 
-/** Clients from the default credential chain and endpoint settings, on the named table. */
-export function defaultApprovalsDeps(tableName: string, apiUrl?: string): ApprovalsDeps {
-  const doc = makeDocumentClient();
+/** The flags of `approvals list|approve|reject`: the console's connection and output flags, and the API. */
+export interface ApprovalsFlags extends CommonFlags {
+  /** The approval API for decisions (default `$CORDON_APPROVAL_URL` or the stack's `ApprovalUrl` output). */
+  readonly apiUrl?: string;
+}
+
+/**
+ * The requests' store on the connection the flags describe (`--local`, or AWS with `--table`, `--region`,
+ * `--profile`, `--endpoint`), and a decider: on AWS the console route of the approval API, signed with the
+ * same profile; on `--local` the console route of the `cordon run` waiting in the state folder, found
+ * (for a decision) before the store opens, so that a folder where no run waits says so at once.
+ */
+export async function defaultApprovalsDeps(
+  flags: ApprovalsFlags,
+  purpose: ApprovalsPurpose = 'list',
+): Promise<ApprovalsDeps> {
+  const dir = flags.stateDir ?? stateDir();
+  const run = flags.local && purpose === 'decide' ? await waitingRun(dir) : undefined;
+  const connection = await connect(connectionFlags(flags));
+  const decider: ConsoleDecider = flags.local
+    ? lazyDecider(async () => runDecider(dir, run ?? (await waitingRun(dir))))
+    : lazyDecider(() => {
+        const url = approvalUrl(flags.apiUrl);
+        checkUrl(flags.apiUrl === undefined ? 'the approval API URL' : '--api-url', url);
+        const region = regionOfApi(url) ?? flags.region ?? process.env.AWS_REGION;
+        return httpDecider(url, {
+          ...(region ? { region } : {}),
+          ...(flags.profile ? { profile: flags.profile } : {}),
+        });
+      });
   return {
-    store: new ApprovalStore(doc, tableName),
-    decider: lazyDecider(() => httpDecider(approvalUrl(apiUrl))),
+    store: new ApprovalStore(connection.documents, connection.tableName),
+    decider,
+    where: connection.where,
+    close: () => connection.close(),
   };
 }
 
 /** A decider made on first use: `approvals list` needs none. */
-function lazyDecider(make: () => ConsoleDecider): ConsoleDecider {
-  let made: ConsoleDecider | undefined;
+function lazyDecider(make: () => ConsoleDecider | Promise<ConsoleDecider>): ConsoleDecider {
+  let made: Promise<ConsoleDecider> | undefined;
   return {
-    decide: (...args) => {
-      made = made ?? make();
-      return made.decide(...args);
+    decide: async (...args) => {
+      made = made ?? Promise.resolve().then(make);
+      return (await made).decide(...args);
     },
   };
 }
@@ -152,65 +195,131 @@ export function localApprovalsDeps(
 }
 
 export interface ApprovalsCommandOptions {
+  /** Where results go, one line per call; a table unless `--output` says otherwise. Default: stdout. */
   readonly out?: (line: string) => void;
+  /** Where results and hints go (default the process's stdout and stderr); `out` overrides it. */
+  readonly io?: ConsoleIO;
   /** Default {@link defaultApprovalsDeps}. */
-  readonly deps?: (tableName: string, apiUrl?: string) => ApprovalsDeps;
+  readonly deps?: (
+    flags: ApprovalsFlags,
+    purpose: ApprovalsPurpose,
+  ) => ApprovalsDeps | Promise<ApprovalsDeps>;
+}
+
+/** What the deps are for: a decision needs a decider (with `--local`, a `cordon run` that waits). */
+export type ApprovalsPurpose = 'list' | 'decide';
+
+/** Opens the deps, runs `work`, says where a read failed (as the other console commands do), closes. */
+async function withApprovals<T>(
+  depsFor: NonNullable<ApprovalsCommandOptions['deps']>,
+  flags: ApprovalsFlags,
+  purpose: ApprovalsPurpose,
+  work: (deps: ApprovalsDeps) => Promise<T>,
+): Promise<T> {
+  const deps = await depsFor(flags, purpose);
+  try {
+    return await work(deps);
+  } catch (error) {
+    throw translateReadError(error, deps.where ?? 'the approval requests');
+  } finally {
+    await deps.close?.();
+  }
+}
+
+/** The console's flags, and the approval API for a decision. */
+function withApprovalOptions(command: Command, decides: boolean): Command {
+  withCommonOptions(command);
+  if (decides) {
+    command.option(
+      '--api-url <url>',
+      'the approval API a decision goes to (default: $CORDON_APPROVAL_URL or the ApprovalUrl output in cdk-outputs.json)',
+    );
+  }
+  return command;
 }
 
 /** Adds `approvals list|approve|reject` to the console. */
 export function registerApprovalsCommands(cli: Command, options: ApprovalsCommandOptions = {}): Command {
-  const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const out = options.out;
+  const io: ConsoleIO = out
+    ? {
+        out: (text) => {
+          for (const line of text.replace(/\n$/, '').split('\n')) out(line);
+        },
+        err: processIO.err,
+        isTTY: true,
+      }
+    : (options.io ?? processIO);
   const depsFor = options.deps ?? defaultApprovalsDeps;
-  const tableOf = (table: string | undefined): string =>
-    table ?? process.env[ENV.tableName] ?? 'cordon-audit';
   const approvals = cli
     .command('approvals')
-    .description('Approval requests: list them, or decide one as your IAM principal');
-  approvals
-    .command('list')
-    .description('List approval requests (default: pending), newest first')
-    .option('--status <status>', `one of ${APPROVAL_STATUSES.join(', ')}`, 'pending')
-    .option('--table <name>', 'the audit table (default: $CORDON_TABLE_NAME or cordon-audit)')
-    .action(async (opts: { status: string; table?: string }) => {
-      if (!APPROVAL_STATUSES.includes(opts.status as ApprovalStatus)) {
-        throw new ValidationError('--status', [
-          `must be one of ${APPROVAL_STATUSES.join(', ')}, got "${opts.status}"`,
-        ]);
-      }
-      const list = await listApprovals(depsFor(tableOf(opts.table)), {
-        status: opts.status as ApprovalStatus,
-      });
-      for (const line of formatApprovals(list)) out(line);
+    .description(
+      'Approval requests: list them, or decide one as your IAM principal (through the approval API, never by writing the table)',
+    );
+  withApprovalOptions(
+    approvals
+      .command('list')
+      .description(
+        'List approval requests (default: pending), newest first: one Query on the by-status index',
+      )
+      .option('--status <status>', `one of ${APPROVAL_STATUSES.join(', ')}`, 'pending')
+      .option('--limit <n>', 'at most this many requests (1 to 1000)', '100'),
+    false,
+  ).action(async (opts: ApprovalsFlags & { status: string; limit: string }) => {
+    if (!APPROVAL_STATUSES.includes(opts.status as ApprovalStatus)) {
+      throw new ValidationError('--status', [
+        `must be one of ${APPROVAL_STATUSES.join(', ')}, got "${opts.status}"`,
+      ]);
+    }
+    const format = resolveFormat(opts.output, io.isTTY);
+    const limit = parseLimit(opts.limit, 100);
+    const list = await withApprovals(depsFor, opts, 'list', (deps) =>
+      listApprovals(deps, { status: opts.status as ApprovalStatus, limit }),
+    );
+    printList(io, format, {
+      key: 'approvals',
+      rows: list,
+      columns: APPROVAL_COLUMNS,
+      empty: 'No approval requests.',
     });
-  approvals
-    .command('approve <id>')
-    .description('Approve a pending request (by request id), recorded as your IAM principal')
-    .option('--reason <text>', 'why', '')
-    .option('--table <name>', 'the audit table')
-    .option(
-      '--api-url <url>',
-      'the approval API (default: $CORDON_APPROVAL_URL or the ApprovalUrl output in cdk-outputs.json)',
-    )
-    .action(async (id: string, opts: { reason: string; table?: string; apiUrl?: string }) => {
-      const { request } = await approve(depsFor(tableOf(opts.table), opts.apiUrl), id, {
-        reason: opts.reason,
-      });
-      out(`approved ${request.action} on ${request.resource.id} as ${request.decidedBy ?? ''}`);
-    });
-  approvals
-    .command('reject <id>')
-    .description('Reject a pending request (by request id), recorded as your IAM principal')
-    .requiredOption('--reason <text>', 'why (required)')
-    .option('--table <name>', 'the audit table')
-    .option(
-      '--api-url <url>',
-      'the approval API (default: $CORDON_APPROVAL_URL or the ApprovalUrl output in cdk-outputs.json)',
-    )
-    .action(async (id: string, opts: { reason: string; table?: string; apiUrl?: string }) => {
-      const { request } = await reject(depsFor(tableOf(opts.table), opts.apiUrl), id, {
-        reason: opts.reason,
-      });
-      out(`rejected ${request.action} on ${request.resource.id} as ${request.decidedBy ?? ''}`);
-    });
+  });
+  const printDecision = (opts: ApprovalsFlags, decided: { request: ApprovalRequest; message: string }) => {
+    const { request } = decided;
+    const format = resolveFormat(opts.output, io.isTTY);
+    if (format === 'json') io.out(json(decided));
+    else if (format === 'csv') io.out(csv([request], APPROVAL_COLUMNS));
+    else {
+      const verb = request.decision === 'reject' ? 'rejected' : 'approved';
+      io.out(`${verb} ${request.action} on ${request.resource.id} as ${request.decidedBy ?? ''}`);
+    }
+  };
+  withApprovalOptions(
+    approvals
+      .command('approve <id>')
+      .description('Approve a pending request (by request id), recorded as your IAM principal')
+      .option('--reason <text>', 'why (recorded with the decision)', ''),
+    true,
+  ).action(async (id: string, opts: ApprovalsFlags & { reason: string }) => {
+    resolveFormat(opts.output, io.isTTY);
+    const decided = await withApprovals(depsFor, opts, 'decide', (deps) =>
+      approve(deps, id, { reason: opts.reason }),
+    );
+    printDecision(opts, decided);
+  });
+  withApprovalOptions(
+    approvals
+      .command('reject <id>')
+      .description(
+        'Reject a pending request (by request id), recorded as your IAM principal; a reason is required',
+      )
+      .requiredOption('--reason <text>', 'why (required, recorded with the decision)'),
+    true,
+  ).action(async (id: string, opts: ApprovalsFlags & { reason: string }) => {
+    resolveFormat(opts.output, io.isTTY);
+    const decided = await withApprovals(depsFor, opts, 'decide', (deps) =>
+      reject(deps, id, { reason: opts.reason }),
+    );
+    printDecision(opts, decided);
+  });
   return approvals;
 }
