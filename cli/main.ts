@@ -59,8 +59,11 @@ function program(): Command {
   cli
     .command('demo')
     .description(
-      'Game day on this machine with no AWS account: start the local store, open an incident from a real ' +
-        'GuardDuty finding, record steps through the audit middleware, print the timeline, verify the chain.',
+      'Game day on this machine with no AWS account: two real GuardDuty findings go through the router and ' +
+        'their playbooks run on the local engine against a sandbox account; the demo approves containment and ' +
+        'rejects what cannot be undone, prints each timeline, verifies each chain and ends with the console. ' +
+        'Run it again: it first closes the incidents the last game day left open. Afterwards, cordon release <id> --local ' +
+        'returns the instance and the key.',
     )
     .option('--state-dir <dir>', 'the project state folder (default: ./.cordon)')
     .action(async (options: { stateDir?: string }) => {
