@@ -16,6 +16,9 @@ Object.assign(process.env, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: '
 export default defineConfig({
   test: {
     env,
+    // Vitest's default is one worker fewer than the cores: one, on CI's two. Most integration tests wait on
+    // other processes (DynamoDB Local, the cordon binary, Chromium), so two files at a time halve the wait.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
