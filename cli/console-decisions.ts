@@ -26,7 +26,7 @@ export interface ConsoleDecider {
 }
 
 /** SHA-256 and HMAC-SHA-256 from node:crypto, in the shape SigV4 signing takes. */
-export class NodeSha256 {
+class NodeSha256 {
   #hash: Hash | Hmac;
   readonly #secret: Uint8Array | string | undefined;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
@@ -58,10 +58,38 @@ export function regionOfApi(url: string): string | undefined {
  * The deployed console decider: signs each request with the default credential chain (or `profile`) for
  * `execute-api` in the API's region.
  */
-export function httpDecider(
+export function httpDecider(apiUrl: string, options: SignedPostOptions = {}): ConsoleDecider {
+  const post = signedPoster(apiUrl, options);
+  return {
+    async decide(requestId, decision, reason) {
+      const response = await post(`/console/approvals/${encodeURIComponent(requestId)}`, {
+        decision,
+        reason,
+      });
+      return resultOf(
+        response,
+        'API Gateway refused the signed request: your principal may not call execute-api:Invoke on the console route',
+      );
+    },
+  };
+}
+
+/** How the console reaches the approval API's IAM-authorized routes. */
+export interface SignedPostOptions {
+  readonly region?: string;
+  readonly profile?: string;
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * POSTs JSON to a path of the approval API, signed with SigV4 for `execute-api` in the API's region (from
+ * its URL, or `region`) with the default credential chain (or `profile`): the console's decisions and its
+ * lifecycle requests.
+ */
+export function signedPoster(
   apiUrl: string,
-  options: { region?: string; profile?: string; fetch?: typeof fetch } = {},
-): ConsoleDecider {
+  options: SignedPostOptions = {},
+): (path: string, body: unknown) => Promise<Response> {
   const base = apiUrl.replace(/\/+$/, '');
   const region = options.region ?? regionOfApi(base);
   if (!region) {
@@ -74,29 +102,19 @@ export function httpDecider(
     sha256: NodeSha256,
   });
   const send = options.fetch ?? fetch;
-  return {
-    async decide(requestId, decision, reason) {
-      const url = new URL(`${base}/console/approvals/${encodeURIComponent(requestId)}`);
-      const body = JSON.stringify({ decision, reason });
-      const signed = await signer.sign({
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: url.pathname,
-        headers: { host: url.host, 'content-type': 'application/json' },
-        body,
-      });
-      const response = await send(url, {
-        method: 'POST',
-        headers: signed.headers as Record<string, string>,
-        body,
-      });
-      return resultOf(
-        response,
-        'API Gateway refused the signed request: your principal may not call execute-api:Invoke on the console route',
-      );
-    },
+  return async (path, payload) => {
+    const url = new URL(`${base}${path}`);
+    const body = JSON.stringify(payload);
+    const signed = await signer.sign({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: url.pathname,
+      headers: { host: url.host, 'content-type': 'application/json' },
+      body,
+    });
+    return send(url, { method: 'POST', headers: signed.headers as Record<string, string>, body });
   };
 }
 

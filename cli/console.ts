@@ -3,13 +3,9 @@
  * the `cordon` program with one call.
  */
 
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
-import { makeClient } from '#shared/clients';
-import { ValidationError } from '#shared/errors';
 import { registerIncidentsCommands } from './commands/incidents.ts';
-import { registerRecoverCommand } from './commands/recover.ts';
+import { regionClients, registerRecoverCommand } from './commands/recover.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerStatsCommand } from './commands/stats.ts';
 import { registerStepsCommand } from './commands/steps.ts';
@@ -40,14 +36,6 @@ export function registerConsoleCommands(cli: Command, options: ConsoleOptions = 
   registerVerifyCommand(cli, ctx, setExit);
   registerReportCommand(cli, ctx);
   registerStatsCommand(cli, ctx);
-  registerRecoverCommand(cli, ctx, (region) => {
-    const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!resolved) throw new ValidationError('--region', ['is required (or AWS_REGION)']);
-    return {
-      sfn: makeClient(SFNClient, { service: 'SFN', region: resolved }),
-      sts: makeClient(STSClient, { service: 'STS', region: resolved }),
-      region: resolved,
-    };
-  });
+  registerRecoverCommand(cli, ctx, regionClients);
   return cli;
 }

@@ -9,8 +9,6 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AuditRecorder, DocumentSender } from '#shared/audit';
 import type { Step } from '#shared/domain';
 import { CordonError, IncidentNotFoundError, ValidationError } from '#shared/errors';
@@ -24,7 +22,7 @@ import {
   type LifecycleVerb,
   noteIncident as noteCore,
 } from '../functions/lifecycle/core.ts';
-import { NodeSha256, regionOfApi } from './console-decisions.ts';
+import { type SignedPostOptions, signedPoster } from './console-decisions.ts';
 
 export { LifecycleRefusedError } from '../functions/lifecycle/core.ts';
 
@@ -96,35 +94,11 @@ export class LifecycleRequestError extends CordonError {}
  */
 export function httpLifecycle(
   apiUrl: string,
-  options: { region?: string; profile?: string; fetch?: typeof fetch } = {},
+  options: SignedPostOptions = {},
 ): (verb: LifecycleVerb, incidentId: string, body: LifecycleBody) => Promise<Step> {
-  const base = apiUrl.replace(/\/+$/, '');
-  const region = options.region ?? regionOfApi(base);
-  if (!region) throw new ValidationError('--api-url', [`cannot tell the region of ${base}: pass --region`]);
-  const signer = new SignatureV4({
-    service: 'execute-api',
-    region,
-    credentials: defaultProvider(options.profile ? { profile: options.profile } : {}),
-    sha256: NodeSha256,
-  });
-  const send = options.fetch ?? fetch;
+  const post = signedPoster(apiUrl, options);
   return async (verb, incidentId, body) => {
-    const url = new URL(`${base}/console/incidents/${encodeURIComponent(incidentId)}/${verb}`);
-    const text = JSON.stringify(body);
-    const signed = await signer.sign({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: url.pathname,
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body: text,
-    });
-    const response = await send(url, {
-      method: 'POST',
-      headers: signed.headers as Record<string, string>,
-      body: text,
-    });
+    const response = await post(`/console/incidents/${encodeURIComponent(incidentId)}/${verb}`, body);
     const answer = await response.text();
     let parsed: Partial<LifecycleResponse>;
     try {

@@ -10,15 +10,12 @@
  * there is something to release: with nothing (never contained, only dry runs, already released) it is
  * refused with the reason in the record and the incident's status stays as it is.
  */
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { Command } from 'commander';
-import type { AuditRecorder } from '#shared/audit';
-import { awsCall } from '#shared/aws';
-import { makeClient } from '#shared/clients';
-import type { Finding, Incident, Resource } from '#shared/domain';
+import type { Incident, Resource } from '#shared/domain';
 import { ValidationError } from '#shared/errors';
-import { executionName, type PlaybookInput, playbookInput } from '#shared/playbook-input';
+import type { PlaybookInput } from '#shared/playbook-input';
 import { connect, withConnection } from '../connection.ts';
 import {
   type CommonFlags,
@@ -28,6 +25,7 @@ import {
   withCommonOptions,
 } from '../context.ts';
 import { processIO } from '../output.ts';
+import { type DeployedPlaybookDeps, regionClients, startDeployedPlaybook } from './recover.ts';
 
 /**
  * The resource types each of Cordon's playbooks acts on. A playbook not listed (another stack's) is not
@@ -85,29 +83,8 @@ export function releaseFor(incident: Pick<Incident, 'id' | 'playbook' | 'resourc
   return { playbook, resource: resourceFitting(playbook, incident.resources, `incident ${incident.id}`) };
 }
 
-/** The finding a playbook run on an existing incident starts from: what its verified record says. */
-export function incidentFinding(incident: Incident, source: string): Finding {
-  return {
-    id: `${source}-${incident.id}`,
-    source: 'manual',
-    type: incident.findingType,
-    title: incident.title,
-    severity: incident.severity,
-    resources: incident.resources,
-    account: incident.account,
-    region: incident.region,
-    firstSeen: incident.firstSeen,
-    lastSeen: incident.lastSeen,
-  };
-}
-
-export interface ReleaseDeps {
-  readonly recorder: Pick<AuditRecorder, 'verified'>;
-  readonly sfn: Pick<SFNClient, 'send'>;
-  readonly sts: Pick<STSClient, 'send'>;
-  /** The state machines' region. */
-  readonly region: string;
-}
+/** What `cordon release` needs on the deployed stack. */
+export type ReleaseDeps = DeployedPlaybookDeps;
 
 /** Starts the deployed release playbook for an incident; idempotent per incident (the name is derived). */
 export async function startRelease(
@@ -118,24 +95,11 @@ export async function startRelease(
   // RecordTamperedError on a break: a release from a record that does not verify is refused.
   const { incident } = await deps.recorder.verified(incidentId);
   const { playbook, resource } = releaseFor(incident);
-  const caller = await awsCall('sts:GetCallerIdentity', () =>
-    deps.sts.send(new GetCallerIdentityCommand({})),
-  );
-  const arn = caller.Arn ?? '';
-  const partition = arn.split(':')[1] ?? 'aws';
-  const stateMachineArn = `arn:${partition}:states:${deps.region}:${caller.Account ?? ''}:stateMachine:cordon-${playbook}`;
-  const input = playbookInput(
-    incidentId,
-    incidentFinding(incident, 'release'),
-    resource,
-    options.dryRun ? 'dry-run' : 'automatic',
-    [`started by ${arn} with cordon release`],
-  );
-  const name = executionName(incidentId, playbook);
-  const started = await awsCall(`states:StartExecution ${name}`, () =>
-    deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
-  );
-  return { executionArn: started.executionArn ?? '', playbook, input };
+  const started = await startDeployedPlaybook(deps, incident, playbook, resource, {
+    command: 'release',
+    ...(options.dryRun ? { dryRun: true } : {}),
+  });
+  return { ...started, playbook };
 }
 
 /** What `cordon release` takes besides the connection flags. */
@@ -143,17 +107,6 @@ interface ReleaseFlags extends CommonFlags {
   readonly dryRun?: boolean;
   readonly decision?: string;
   readonly waitScale?: string;
-}
-
-/** The SFN and STS clients of a region (`--region`, else `AWS_REGION`). */
-function regionClients(region: string | undefined) {
-  const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!resolved) throw new ValidationError('--region', ['is required (or AWS_REGION)']);
-  return {
-    sfn: makeClient(SFNClient, { service: 'SFN', region: resolved }),
-    sts: makeClient(STSClient, { service: 'STS', region: resolved }),
-    region: resolved,
-  };
 }
 
 /**

@@ -42,7 +42,8 @@ import { RELEASE_CHECK_RESULT, RELEASE_RESULT } from '../../playbooks/release.ts
 import { describeCause } from '../errors-text.ts';
 import { timeline } from '../format.ts';
 import { approve, listApprovals, localApprovalsDeps, reject } from './approvals.ts';
-import { incidentFinding, isReleasePlaybook, releaseFor, resourceFitting } from './release.ts';
+import { incidentFinding } from './recover.ts';
+import { isReleasePlaybook, releaseFor, resourceFitting } from './release.ts';
 
 export interface RunOptions {
   /** The playbook. Default, with `event`: the one the router's policy chooses. Required with `incident` unless `release`. */
