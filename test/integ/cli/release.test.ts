@@ -5,37 +5,29 @@
  * before containment, compared on the whole persisted account. A release with nothing to release is
  * refused with its reason, exits non-zero, changes nothing and leaves the incident's status as it was.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditRecorder } from '#shared/audit';
-import { makeDocumentClient } from '#shared/dynamo';
+import type { AuditRecorder } from '#shared/audit';
 import type { AccountState } from '../../../local/sandbox/index.ts';
-import { LOCAL_TABLE, openStateStore, openStateTrust, stateAccountFile } from '../../../local/state.ts';
+import { stateAccountFile } from '../../../local/state.ts';
 import { withoutResidue } from '../../support/account.ts';
 import { runCordon } from '../../support/bin.ts';
+import { openTestStateFolder, type TestStateFolder } from '../../support/state-folder.ts';
 
 const EC2_EVENT = 'test/fixtures/events/guardduty/ec2-canary-stateless.detail.json';
 const IAM_EVENT = 'test/fixtures/events/guardduty/iam-tor-ip-caller.eventbridge.json';
 const SLOW = 600_000;
 
+let folder: TestStateFolder;
 let dir: string;
-let store: Awaited<ReturnType<typeof openStateStore>>;
 let recorder: AuditRecorder;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cordon-release-'));
-  // Started here, the folder's store is reused by every command (store.json) instead of started by each.
-  store = await openStateStore(dir);
-  recorder = new AuditRecorder({
-    client: makeDocumentClient({ endpoint: store.endpoint }),
-    tableName: LOCAL_TABLE,
-    seal: (await openStateTrust(dir)).seal,
-  });
+  folder = await openTestStateFolder('cordon-release-');
+  ({ dir, recorder } = folder);
 });
 afterAll(async () => {
-  await store?.close();
+  await folder?.close();
 });
 
 async function cordon(...args: string[]) {

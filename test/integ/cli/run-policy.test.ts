@@ -5,35 +5,28 @@
  * `--account` seeds are checked field by field, the documented example seed is one, and the incidents
  * `cordon run` opens are marked rehearsals (dry runs `dry-run`).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditRecorder } from '#shared/audit';
-import { makeDocumentClient } from '#shared/dynamo';
+import type { AuditRecorder } from '#shared/audit';
 import { checkAccountSeed } from '../../../local/sandbox/seed-schema.ts';
-import { LOCAL_TABLE, openStateStore, openStateTrust } from '../../../local/state.ts';
 import { runCordon } from '../../support/bin.ts';
+import { openTestStateFolder, type TestStateFolder } from '../../support/state-folder.ts';
 
 const EC2_EVENT = 'test/fixtures/events/guardduty/ec2-canary-stateless.detail.json';
 const EXAMPLE_SEED = 'docs/examples/account.json';
 const SLOW = 300_000;
 
+let folder: TestStateFolder;
 let dir: string;
-let store: Awaited<ReturnType<typeof openStateStore>>;
 let recorder: AuditRecorder;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cordon-run-'));
-  store = await openStateStore(dir);
-  recorder = new AuditRecorder({
-    client: makeDocumentClient({ endpoint: store.endpoint }),
-    tableName: LOCAL_TABLE,
-    seal: (await openStateTrust(dir)).seal,
-  });
+  folder = await openTestStateFolder('cordon-run-');
+  ({ dir, recorder } = folder);
 });
 afterAll(async () => {
-  await store?.close();
+  await folder?.close();
 });
 
 const cordon = (...args: string[]) => runCordon([...args, '--state-dir', dir], { timeoutMs: 240_000 });
