@@ -463,6 +463,33 @@ describe('the decision page, for the person deciding', () => {
     expect(email.text).toContain(`Decide by ${deadline}.`);
   });
 
+  it("escapes the finding's fields an attacker writes (tags, domain, API): the page and the email carry no markup of theirs", async () => {
+    const forged = '<script>alert(1)</script><a href="https://evil.example">approve</a>';
+    const incident = await recorder.openIncident({
+      title: `[SAMPLE] ${forged}`,
+      findingType: 'Backdoor:EC2/C&CActivity.B!DNS',
+      severity: 8,
+      account: '123456789012',
+      region: 'us-east-1',
+      resources: [
+        {
+          type: 'instance',
+          id: 'i-0abc1234def567890',
+          details: { tags: { Name: forged, Owner: forged }, domain: forged, api: forged, remoteIp: forged },
+        },
+      ],
+      firstSeen: '2026-11-01T00:00:00.000Z',
+      lastSeen: '2026-11-01T02:30:00.000Z',
+    });
+    const { link, email } = await requestOn(incident.id);
+    const html = await (await get(link)).text();
+    for (const page of [html, email.html ?? '']) {
+      expect(page).not.toContain('<script');
+      expect(page).not.toContain('href="https://evil.example"');
+      expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    }
+  });
+
   it('says a stop can be undone by starting the instance, and a deleted key cannot be restored', async () => {
     const incident = await sampleIncident();
     const stop = await (await get((await requestOn(incident.id, { action: 'stop-instance' })).link)).text();
