@@ -8,10 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { InitializeMiddleware } from '@smithy/types';
-import { incidentFrom } from '#shared/audit';
 import { makeClient, registerClientPlugin } from '#shared/clients';
 import type { Resource } from '#shared/domain';
 import { makeDocumentClient } from '#shared/dynamo';
+import { incidentFrom } from '#shared/incident-from';
 import { playbookInput } from '#shared/playbook-input';
 import type { SettingsInput } from '#shared/settings';
 import settingsFile from '../cordon.config.ts';

@@ -69,7 +69,7 @@ function program(): Command {
     .action(async (options: { stateDir?: string }) => {
       // The local runtime (and the CDK app it builds) loads only for the commands that run it.
       const { runDemo } = await import('./commands/demo.ts');
-      process.exitCode = await runDemo({ stateDir: options.stateDir });
+      process.exitCode = await runDemo({ stateDir: options.stateDir, runConsole: main });
     });
 
   cli

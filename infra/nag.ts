@@ -14,7 +14,7 @@ export const STACK_ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'Granted on "*" only where the service supports no narrower resource for the call: X-Ray tracing (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html), EC2 Describe actions, and the EC2, Auto Scaling and ELB changes an action makes to whichever instance a finding names. Each function gets exactly the actions its code calls (infra/grants.ts); a test checks the record functions get nothing but X-Ray on "*".',
+      'Granted on "*" only where the service supports no narrower resource for the call: X-Ray tracing (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html), EC2 Describe actions, and the EC2, Auto Scaling and ELB changes an action makes to whichever instance a finding names. Each function gets exactly the actions its code calls (its declaration, functions/actions/<name>/action.ts); a test checks the record functions get nothing but X-Ray on "*".',
   },
 ];
 

@@ -6,28 +6,27 @@
  * Handlers are imported once per process and make their SDK clients at module scope, so the sandbox is
  * attached through one switch plugin that forwards each call to the current account: a new account
  * (`useAccount`) takes effect for clients made before it.
+ *
+ * By concern: `runtime/switch.ts` forwards the SDK's calls, `runtime/options.ts` holds the options and the
+ * handlers' environment, `runtime/account-file.ts` keeps the sandbox account between commands.
  */
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import type { App, Stack } from 'aws-cdk-lib';
-import * as z from 'zod/mini';
 import { AuditRecorder } from '#shared/audit';
-import { makeClient, registerClientPlugin } from '#shared/clients';
-import { ENV } from '#shared/config';
+import { makeClient } from '#shared/clients';
 import { makeDocumentClient } from '#shared/dynamo';
 import { CordonError } from '#shared/errors';
 import { releaseOpenMarkers } from '#shared/open-markers';
-import { APPROVAL_ENV, ApprovalSettingsSchema } from '../functions/approval/config.ts';
 import { type DecideDeps, handleDecision } from '../functions/approval/decide/core.ts';
 import { emailApprovers, refusalEmail } from '../functions/approval/email.ts';
 import type { ApprovalRequest } from '../functions/approval/model.ts';
 import { ApprovalStore } from '../functions/approval/store.ts';
 import { playbookEnded } from '../functions/playbook-ended/core.ts';
 import { buildApp } from '../infra/cordon-app.ts';
-import { CordonStack, type CordonStackProps } from '../infra/cordon-stack.ts';
+import { CordonStack } from '../infra/cordon-stack.ts';
 import {
   type ApprovalServer,
   type ConsoleAccess,
@@ -37,248 +36,34 @@ import {
   writeServerFile,
 } from './approval-server.ts';
 import {
-  type EngineOptions,
   type HistoryEvent,
   LocalEngine,
   type PendingTask,
   runAsFunction,
   runOutsideFunctions,
-  type TemplateFunction,
 } from './engine/index.ts';
 import { Outbox } from './outbox.ts';
+import { isAccountState, readAccountFile, writeAccountFile } from './runtime/account-file.ts';
 import {
-  type AccountSeed,
-  type AccountState,
-  Sandbox,
-  type SentEmail,
-  sandboxPlugin,
-} from './sandbox/index.ts';
-import { sfnCall } from './sandbox/sfn.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from './store.ts';
-import { TableGuard, TableGuardError, tableGuardPlugin } from './table-guard.ts';
+  consolePrincipalsOf,
+  DECISION_ENTRY,
+  type LocalRuntimeOptions,
+  localEnv,
+  localTableNames,
+  PLAYBOOK_ENDED_ENTRY,
+} from './runtime/options.ts';
+import { attached, installSwitch, NoSandboxError } from './runtime/switch.ts';
+import { type AccountSeed, type AccountState, Sandbox, type SentEmail } from './sandbox/index.ts';
+import { LOCAL_REGION } from './store.ts';
+import { TableGuard, TableGuardError } from './table-guard.ts';
 import { type LocalTrust, openLocalTrust } from './trust.ts';
+
+export { AccountFileError } from './runtime/account-file.ts';
+export type { LocalRuntimeOptions } from './runtime/options.ts';
+export { NoSandboxError } from './runtime/switch.ts';
 
 /** The sandbox account's id, and the engine's, so that ARNs agree. */
 export const LOCAL_ACCOUNT = '123456789012';
-
-let current: Sandbox | undefined;
-let currentTrust: LocalTrust | undefined;
-let currentGuard: TableGuard | undefined;
-/** With `aws`, the engine that runs the playbooks: the Step Functions calls meant for it go to it. */
-let currentEngine: LocalEngine | undefined;
-let allowReal = false;
-let installed = false;
-
-/** A call was about to reach AWS from a sandboxed run with no account attached. */
-export class NoSandboxError extends CordonError {}
-
-/** A saved sandbox account (`accountFile`) that cannot be read back. */
-export class AccountFileError extends CordonError {}
-
-/** Reads a saved account state, with a message that names the file and what is wrong with it. */
-function readAccountFile(file: string): AccountState {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new AccountFileError(
-      `the saved sandbox account ${file} cannot be read: ${(error as Error).message}`,
-    );
-  }
-  const state = value as Partial<Record<keyof AccountState, unknown>> | null;
-  const missing = (['accountId', 'region', 'ec2', 'iam', 'kms', 's3'] as const).filter(
-    (field) => state === null || typeof state !== 'object' || state[field] === undefined,
-  );
-  if (missing.length > 0) {
-    throw new AccountFileError(
-      `the saved sandbox account ${file} is not an account state (it lacks ${missing.join(', ')}): delete it to start from a new account`,
-    );
-  }
-  return value as AccountState;
-}
-
-/** A saved state, not a seed: a seed has no `nextId` (and no `ec2`). */
-function isAccountState(value: AccountSeed | AccountState): value is AccountState {
-  return 'nextId' in value && 'ec2' in value;
-}
-
-/** Writes the account's state whole, through a temporary file so that a reader never sees half of it. */
-function writeAccountFile(file: string, state: AccountState): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-  renameSync(temporary, file);
-}
-
-function installSwitch(): void {
-  if (installed) return;
-  installed = true;
-  // First, so that it sees every DynamoDB call before the switch forwards it.
-  registerClientPlugin(tableGuardPlugin(() => currentGuard));
-  registerClientPlugin(
-    sandboxPlugin((next, context) => async (args) => {
-      // The record key and the anchor are the security account's: they outlive the scenario's account.
-      if (currentTrust?.owns(context.clientName, args.input)) {
-        return currentTrust.sandbox.middleware()(next, context)(args);
-      }
-      if (current) return current.middleware()(next, context)(args);
-      if (allowReal && currentEngine && context.clientName === 'SFNClient') {
-        const routed = await toLocalEngine(currentEngine, context.commandName, args.input as object);
-        if (routed) return { output: routed as object, response: {} };
-      }
-      if (allowReal || context.clientName === 'DynamoDBClient') return next(args);
-      throw new NoSandboxError(
-        `${context.clientName}:${context.commandName} called with no sandbox account attached`,
-      );
-    }),
-  );
-}
-
-/** The Step Functions commands whose task tokens only the local engine issued. */
-const TASK_TOKEN_COMMANDS = new Set(['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat']);
-
-/**
- * With `aws`, the playbooks run on the local engine, not in Step Functions: the calls that answer one of
- * its task tokens, or start or describe one of its own state machines' executions, go to it (else the
- * decision reaches the real endpoint, which knows no such token, and the gate waits out its timeout).
- * Returns undefined for every other call, which goes on to the real endpoint.
- */
-async function toLocalEngine(
-  engine: LocalEngine,
-  commandName: string | undefined,
-  input: object,
-): Promise<unknown> {
-  const command = (commandName ?? '').replace(/Command$/, '');
-  const field = (name: string): string | undefined => {
-    const value: unknown = (input as Record<string, unknown>)[name];
-    return typeof value === 'string' ? value : undefined;
-  };
-  const metadata = {
-    $metadata: { httpStatusCode: 200, requestId: 'local-engine', attempts: 1, totalRetryDelay: 0 },
-  };
-  const ours = (stateMachineArn: string | undefined) =>
-    stateMachineArn !== undefined && engine.playbooks().some((p) => p.arn === stateMachineArn);
-  if (TASK_TOKEN_COMMANDS.has(command) || (command === 'StartExecution' && ours(field('stateMachineArn')))) {
-    return { ...((await sfnCall(engine, command, input)) as object), ...metadata };
-  }
-  if (command === 'DescribeExecution') {
-    const arn = field('executionArn') ?? '';
-    const execution = engine.executionList().find((e) => e.arn === arn);
-    if (!execution) return undefined;
-    return {
-      executionArn: execution.arn,
-      stateMachineArn: execution.stateMachineArn,
-      name: execution.name,
-      status: execution.status,
-      startDate: execution.startDate,
-      input: JSON.stringify(execution.input),
-      ...metadata,
-    };
-  }
-  return undefined;
-}
-
-export interface LocalRuntimeOptions {
-  /** Where the record goes: a DynamoDB Local endpoint and the audit table on it. */
-  readonly store: { readonly endpoint: string; readonly tableName: string };
-  /** The app or stack whose playbooks run. Default: Cordon's own stack, built in-process. */
-  readonly scope?: App | Stack;
-  /** Props for Cordon's own stack when `scope` is not given (e.g. other settings). */
-  readonly stack?: CordonStackProps;
-  /** The simulated account. Default: an account with a default VPC only (or the one `accountFile` holds). */
-  readonly seed?: AccountSeed;
-  /**
-   * A file that keeps the sandbox account between commands: when it exists and no `seed` is given, the
-   * account continues from the state it holds; on `close()` the account's whole state is written to it,
-   * so that a later command (`cordon release --local` after `cordon run` or the demo) acts on what this
-   * one left. Ignored with `aws`.
-   */
-  readonly accountFile?: string;
-  /** Drive the real AWS endpoints (default credential chain and endpoint settings) instead of a sandbox. */
-  readonly aws?: boolean;
-  /** The record key and anchor. Default: new ones, in memory (`cordon run` and the demo pass the state folder's). */
-  readonly trust?: LocalTrust;
-  /**
-   * Enforce on each function's DynamoDB calls the IAM policy the template gives its role
-   * (local/table-guard.ts), as DynamoDB does once deployed: a call its grant does not cover fails with
-   * `AccessDeniedException`. The decision core behind the approval server is guarded as the decision
-   * function, and the end of an execution as the playbook-ended function. Default true.
-   */
-  readonly tableGuard?: boolean;
-  /** Factor on Wait states, timeouts and retry intervals. Default 1. */
-  readonly waitScale?: number;
-  readonly onEvent?: EngineOptions['onEvent'];
-  readonly onTask?: EngineOptions['onTask'];
-  /**
-   * Serve the approval links on a loopback port and keep sent emails in an outbox folder (in this state
-   * folder; default a new temporary one). Printed emails go to `print` (default: nowhere).
-   *
-   * With `operator` and `stateDir`, the server also serves the console route, as `operator` (an IAM
-   * principal ARN: the person at the keyboard), to the bearers of a per-run secret that is written with the
-   * server's URL to `<stateDir>/approval-server.json` (mode 0600) and removed on `close()`: what
-   * `cordon approvals approve|reject --local` reads. The decision is held to the stack's
-   * `settings.approval.consolePrincipals`, as deployed: list the operator there for it to decide.
-   */
-  readonly approvals?: {
-    readonly stateDir?: string;
-    readonly print?: (text: string) => void;
-    readonly operator?: string;
-  };
-}
-
-/** The functions the runtime runs in-process without the engine, by `cordon:entry`. */
-const DECISION_ENTRY = 'functions/approval/decide/handler.ts';
-const PLAYBOOK_ENDED_ENTRY = 'functions/playbook-ended/handler.ts';
-
-/**
- * Who may decide from the console, as the deployed decision function reads it: from its environment's
- * approval settings. None when the template has no such function or its settings do not parse (every
- * console decision is then refused).
- */
-function consolePrincipalsOf(fn: TemplateFunction | undefined): readonly string[] {
-  const raw = fn?.environment[APPROVAL_ENV.settings];
-  if (raw === undefined) return [];
-  try {
-    const parsed = z.safeParse(ApprovalSettingsSchema, JSON.parse(raw));
-    return parsed.success ? parsed.data.consolePrincipals : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Every table the template's functions are told to use is, locally, the store's table. */
-function localTableNames(functions: readonly TemplateFunction[], tableName: string): Record<string, string> {
-  const names: Record<string, string> = {};
-  for (const fn of functions) {
-    const name = fn.environment[ENV.tableName];
-    if (name !== undefined) names[name] = tableName;
-  }
-  return names;
-}
-
-/** The environment every handler runs with locally: the local table, and in sandbox mode local credentials. */
-function localEnv(
-  options: LocalRuntimeOptions,
-  trust: LocalTrust,
-  approvalUrl?: string,
-): Record<string, string> {
-  const env: Record<string, string> = {
-    [ENV.tableName]: options.store.tableName,
-    ...trust.env,
-    AWS_ENDPOINT_URL_DYNAMODB: options.store.endpoint,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    CORDON_METRICS: 'off',
-    ...(approvalUrl ? { [APPROVAL_ENV.baseUrl]: approvalUrl } : {}),
-  };
-  if (!options.aws) {
-    Object.assign(env, {
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_EC2_METADATA_DISABLED: 'true',
-    });
-  }
-  return env;
-}
 
 export class LocalRuntime {
   readonly engine: LocalEngine;
@@ -360,10 +145,10 @@ export class LocalRuntime {
       );
     }
     installSwitch();
-    currentTrust = trust;
-    currentGuard = this.tableGuard;
-    allowReal = this.aws;
-    currentEngine = this.aws ? this.engine : undefined;
+    attached.trust = trust;
+    attached.guard = this.tableGuard;
+    attached.allowReal = this.aws;
+    attached.engine = this.aws ? this.engine : undefined;
     this.#accountFile = this.aws ? undefined : options.accountFile;
     if (!this.aws) {
       const file = options.accountFile;
@@ -379,8 +164,8 @@ export class LocalRuntime {
     Object.assign(process.env, localEnv(options, trust));
     // The decision server's clients are made here: the sandbox must already be able to answer them.
     installSwitch();
-    currentTrust = trust;
-    allowReal = options.aws ?? false;
+    attached.trust = trust;
+    attached.allowReal = options.aws ?? false;
     const outbox = new Outbox(options.approvals.stateDir ?? mkdtempSync(join(tmpdir(), 'cordon-outbox-')), {
       print: options.approvals.print ?? (() => {}),
     });
@@ -478,7 +263,7 @@ export class LocalRuntime {
         : {}),
     };
     this.#sandbox = isAccountState(from) ? Sandbox.restore(from, options) : Sandbox.create(from, options);
-    current = this.#sandbox;
+    attached.sandbox = this.#sandbox;
     return this.#sandbox;
   }
 
@@ -543,11 +328,11 @@ export class LocalRuntime {
     await this.engine.close();
     if (this.#accountFile !== undefined && this.#sandbox)
       writeAccountFile(this.#accountFile, this.#sandbox.state());
-    if (current === this.#sandbox) current = undefined;
-    if (currentTrust === this.trust) currentTrust = undefined;
-    if (currentGuard === this.tableGuard) currentGuard = undefined;
-    if (currentEngine === this.engine) currentEngine = undefined;
-    allowReal = false;
+    if (attached.sandbox === this.#sandbox) attached.sandbox = undefined;
+    if (attached.trust === this.trust) attached.trust = undefined;
+    if (attached.guard === this.tableGuard) attached.guard = undefined;
+    if (attached.engine === this.engine) attached.engine = undefined;
+    attached.allowReal = false;
   }
 }
 

@@ -16,9 +16,9 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Settings } from '#shared/settings';
-import type { ApprovalFunctions } from '../infra/constructs/approval-api.ts';
-import { ApprovalGate } from '../infra/constructs/approval-gate.ts';
-import type { PlaybookSteps } from '../infra/constructs/playbook.ts';
+import type { ApprovalFunctions } from './parts/approval-functions.ts';
+import { ApprovalGate } from './parts/approval-gate.ts';
+import type { PlaybookSteps } from './parts/steps.ts';
 
 export const IAM_PLAYBOOK = 'iam-credential-compromise';
 

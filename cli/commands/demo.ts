@@ -32,7 +32,6 @@ import {
 } from '../../local/state.ts';
 import { timeline } from '../format.ts';
 import { closeIncident, type LocalRecord, localOperator } from '../lifecycle.ts';
-import { main } from '../main.ts';
 import { ConsoleQueries } from '../queries.ts';
 import { decideByLink, nextApprovalLink } from './approve-locally.ts';
 
@@ -151,10 +150,15 @@ export function demoSeed(
 export interface DemoOptions {
   readonly out?: (line: string) => void;
   readonly stateDir?: string;
+  /**
+   * Runs a console command (`argv` as `process.argv`) and returns its exit status: the demo ends with the
+   * console. `cli/main.ts` passes its own `main`, so that this module does not import the one that loads it.
+   */
+  readonly runConsole: (argv: readonly string[]) => Promise<number>;
 }
 
 /** Runs the demo; returns the exit status. */
-export async function runDemo(options: DemoOptions = {}): Promise<number> {
+export async function runDemo(options: DemoOptions): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const dir = options.stateDir ?? stateDir();
   const settings = parseSettings(settingsFile);
@@ -267,7 +271,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     out('The record, through the console (the same commands work on the deployed table without --local):');
     const console = async (...args: string[]) => {
       out(`$ cordon ${args.join(' ')}`);
-      const status = await main(['node', 'cordon', ...args, '--local', '--state-dir', dir]);
+      const status = await options.runConsole(['node', 'cordon', ...args, '--local', '--state-dir', dir]);
       if (status !== 0) failures++;
     };
     await console('incidents', 'list', '--output', 'table');

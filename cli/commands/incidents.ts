@@ -29,7 +29,7 @@ import {
   noteIncident,
 } from '../lifecycle.ts';
 import { type Column, csv, json, printList } from '../output.ts';
-import type { IncidentFilter } from '../queries.ts';
+import type { IncidentFilter } from '../queries/plan.ts';
 import { describeStep } from '../step-detail.ts';
 import { parseTime } from '../time.ts';
 

@@ -11,7 +11,9 @@ import {
   parseIncidentId,
   withCommonOptions,
 } from '../context.ts';
-import { buildReport, type ReportVerification, renderHtml, renderMarkdown } from '../report.ts';
+import { renderHtml } from '../report/html.ts';
+import { renderMarkdown } from '../report/markdown.ts';
+import { buildReport, type ReportVerification } from '../report/model.ts';
 
 /** Reads an incident and its steps, verifies its record, and renders its report. */
 export async function incidentReport(

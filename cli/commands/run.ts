@@ -13,23 +13,17 @@
  * endpoints (the default credential chain and the standard endpoint settings), for a game day in a
  * sandbox AWS account; only the calls meant for the local engine (its task tokens) stay local.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { incidentFrom } from '#shared/audit';
-import { makeClient } from '#shared/clients';
-import type { Finding, Incident, Resource } from '#shared/domain';
+import { existsSync } from 'node:fs';
 import { makeDocumentClient } from '#shared/dynamo';
 import { ValidationError } from '#shared/errors';
+import { incidentFrom } from '#shared/incident-from';
 import { executionName, playbookInput } from '#shared/playbook-input';
-import { type PlaybookMode, parseSettings, type Settings } from '#shared/settings';
+import { parseSettings } from '#shared/settings';
 import settingsFile from '../../cordon.config.ts';
 import type { ApprovalRequest } from '../../functions/approval/model.ts';
 import { ApprovalStore } from '../../functions/approval/store.ts';
-import { normalizeEvent } from '../../functions/router/normalize.ts';
-import { DEFAULT_PLAYBOOK_MODE, decide } from '../../functions/router/policy.ts';
-import { LOCAL_ACCOUNT, LocalRuntime } from '../../local/runtime.ts';
-import { type AccountSeed, callerArnOf } from '../../local/sandbox/index.ts';
-import { checkAccountSeed } from '../../local/sandbox/seed-schema.ts';
+import { LocalRuntime } from '../../local/runtime.ts';
+import type { AccountSeed } from '../../local/sandbox/index.ts';
 import { seedForEvent } from '../../local/seed-from-finding.ts';
 import {
   LOCAL_TABLE,
@@ -41,81 +35,10 @@ import {
 import { RELEASE_CHECK_RESULT, RELEASE_RESULT } from '../../playbooks/release.ts';
 import { describeCause } from '../errors-text.ts';
 import { timeline } from '../format.ts';
+import { isReleasePlaybook } from '../playbook-choice.ts';
+import { awsRegion, localOperator, readAccountSeed, readJsonFile } from '../run/inputs.ts';
+import { firstFinding, type Plan, planForEvent, planForIncident, type RunOptions } from '../run/plan.ts';
 import { approve, listApprovals, localApprovalsDeps, reject } from './approvals.ts';
-import { incidentFinding } from './recover.ts';
-import { isReleasePlaybook, releaseFor, resourceFitting } from './release.ts';
-
-export interface RunOptions {
-  /** The playbook. Default, with `event`: the one the router's policy chooses. Required with `incident` unless `release`. */
-  readonly playbook?: string;
-  /** The event to open a new incident from. Exactly one of `event` and `incident`. */
-  readonly event?: string;
-  /** An incident of the state folder's record to run the playbook on (no new incident). */
-  readonly incident?: string;
-  /** With `incident`: run the release playbook that fits it (`cordon release --local`). */
-  readonly release?: boolean;
-  readonly account?: string;
-  readonly aws?: boolean;
-  /** Overrides the router's mode. */
-  readonly mode?: PlaybookMode;
-  /** The same as `mode: 'dry-run'`. */
-  readonly dryRun?: boolean;
-  /** Answer every approval request with this decision, as `cordon run`. */
-  readonly decision?: 'approve' | 'reject';
-  readonly waitScale?: number;
-  readonly stateDir?: string;
-  readonly out?: (line: string) => void;
-}
-
-/** Reads and parses a JSON file, with a message that names the file and what is wrong. */
-export function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ValidationError(what, [
-      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    ]);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError(what, [`${path} is not JSON: ${(error as Error).message}`]);
-  }
-}
-
-/** Reads an `--account` seed file, refusing it with each bad field named. */
-export function readAccountSeed(path: string): AccountSeed {
-  const checked = checkAccountSeed(readJsonFile(path, '--account'));
-  if (!checked.ok) {
-    throw new ValidationError('--account', [
-      ...checked.problems,
-      'see docs/examples/account.json for a seed file',
-    ]);
-  }
-  return checked.seed;
-}
-
-function firstFinding(event: unknown, settings: Settings): Finding {
-  const result = normalizeEvent(event, settings);
-  if (result.kind === 'rejected') throw new ValidationError('event', [result.reason]);
-  const [finding] = result.findings;
-  if (!finding) throw new ValidationError('event', ['it holds no finding']);
-  return finding;
-}
-
-/**
- * Who decides from the console on this run (`--decision`, or `cordon approvals approve|reject --local`
- * while it waits): the caller the sandbox names (with `--aws`, the real caller). Only a principal of
- * `approval.consolePrincipals` decides from the console, so this run lists it there: the operator of a
- * local runtime is the person at the keyboard, and the record names them.
- */
-async function localOperator(seed: AccountSeed | undefined, aws: boolean): Promise<string> {
-  if (!aws) return callerArnOf(seed ?? {}, LOCAL_ACCOUNT);
-  const identity = await makeClient(STSClient, { service: 'STS' }).send(new GetCallerIdentityCommand({}));
-  if (!identity.Arn) throw new ValidationError('caller identity', ['Arn: STS returned none']);
-  return identity.Arn;
-}
 
 /**
  * The pending approval request of an incident, once the gate's request function has written it (polled,
@@ -131,106 +54,6 @@ async function pendingRequest(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return undefined;
-}
-
-/**
- * The region `--aws` drives, checked before anything starts (else the first AWS call fails after the
- * whole startup): `AWS_REGION`, `AWS_DEFAULT_REGION` (which the client factory also reads), or the
- * profile's `region` as the SDK's own region provider reads it from the config file.
- */
-export async function awsRegion(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const fromEnv = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (fromEnv) return fromEnv;
-  // Not through makeClient: it sets the region from the environment, and the profile's is wanted here.
-  const client = new STSClient({});
-  try {
-    return await client.config.region();
-  } catch (error) {
-    throw new ValidationError(
-      '--aws',
-      [
-        `no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), or region in profile ${env.AWS_PROFILE || 'default'} of ${env.AWS_CONFIG_FILE || '~/.aws/config'}`,
-      ],
-      { cause: error },
-    );
-  } finally {
-    client.destroy();
-  }
-}
-
-/** What runs, on what, how, and why: decided before anything starts. */
-interface Plan {
-  readonly playbook: string;
-  readonly finding: Finding;
-  readonly resource: Resource;
-  readonly mode: PlaybookMode;
-  readonly reasons: string[];
-}
-
-/**
- * The playbook and mode for an event, as the router would decide them (the local runtime's policy: sample
- * findings are rehearsed), with `--playbook` and `--mode` overriding them.
- */
-export function planForEvent(
-  finding: Finding,
-  settings: Settings,
-  options: Pick<RunOptions, 'playbook' | 'mode' | 'dryRun'>,
-): Plan {
-  const decision = decide(finding, { runtime: 'local', automaticContainmentsLast60Minutes: 0 }, settings);
-  const playbook = options.playbook ?? decision.playbook;
-  if (playbook === null) {
-    throw new ValidationError('--playbook', [
-      `the router starts no playbook for this finding (${decision.reasons.join('; ')}): name one with --playbook`,
-    ]);
-  }
-  if (isReleasePlaybook(playbook)) {
-    throw new ValidationError('--playbook', [
-      `${playbook} undoes the containment of an existing incident, not an event: use cordon release <incident-id> --local (or cordon run --incident <id> --playbook ${playbook})`,
-    ]);
-  }
-  const resource =
-    playbook === decision.playbook && decision.resource
-      ? decision.resource
-      : resourceFitting(playbook, finding.resources, `the event's finding`);
-  const routerMode: PlaybookMode =
-    playbook === decision.playbook && decision.mode !== 'none'
-      ? decision.mode
-      : (settings.playbookModes[playbook] ?? DEFAULT_PLAYBOOK_MODE);
-  const mode = options.dryRun ? 'dry-run' : (options.mode ?? routerMode);
-  const reasons = [
-    `started by cordon run${options.playbook ? ` --playbook ${options.playbook}` : ''}`,
-    ...(playbook === decision.playbook ? decision.reasons.map((r) => `router: ${r}`) : []),
-    ...(mode === routerMode
-      ? []
-      : [`mode ${mode}, by --${options.dryRun ? 'dry-run' : 'mode'} (the router says ${routerMode})`]),
-  ];
-  return { playbook, finding, resource, mode, reasons };
-}
-
-/** The playbook and mode for an existing incident, from its verified record. */
-function planForIncident(incident: Incident, settings: Settings, options: RunOptions): Plan {
-  const chosen = options.release
-    ? releaseFor(incident)
-    : (() => {
-        if (!options.playbook) throw new ValidationError('--playbook', ['is required with --incident']);
-        return {
-          playbook: options.playbook,
-          resource: resourceFitting(options.playbook, incident.resources, `incident ${incident.id}`),
-        };
-      })();
-  const mode: PlaybookMode = options.dryRun
-    ? 'dry-run'
-    : (options.mode ??
-      (isReleasePlaybook(chosen.playbook)
-        ? 'automatic'
-        : (settings.playbookModes[chosen.playbook] ?? DEFAULT_PLAYBOOK_MODE)));
-  const by = options.release ? 'cordon release --local' : `cordon run --incident ${incident.id}`;
-  return {
-    ...chosen,
-    finding: incidentFinding(incident, options.release ? 'release' : 'run'),
-    mode,
-    reasons: [`started by ${by} --playbook ${chosen.playbook}`],
-  };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   withCommonOptions,
 } from '../context.ts';
 import { type Column, csv, json, textTable } from '../output.ts';
-import { approvalsOf } from '../report.ts';
+import { approvalsOf } from '../report/model.ts';
 import { between, formatDuration, parseTime } from '../time.ts';
 
 /** Steps that record the machinery rather than an action on a resource. */

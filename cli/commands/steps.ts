@@ -11,7 +11,7 @@ import {
   withCommonOptions,
 } from '../context.ts';
 import { printList } from '../output.ts';
-import type { StepFilter } from '../queries.ts';
+import type { StepFilter } from '../queries/plan.ts';
 import { parseTime } from '../time.ts';
 import { STEP_COLUMNS } from './incidents.ts';
 

@@ -11,6 +11,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import type { DocumentSender } from '#shared/audit';
 import { INDEX, KEY_ATTRIBUTES, withoutAttributes } from '#shared/audit-table';
 import { isConditionFailure } from '#shared/dynamo';
+import { eachPage, lastEvaluatedKey } from '#shared/pages';
 import { approvalKeys } from './keys.ts';
 import type { ApprovalRequest, ApprovalStatus, Decision, DecisionSource } from './model.ts';
 
@@ -152,19 +153,33 @@ export class ApprovalStore {
     return result.Item ? strip<StoredLink>(result.Item) : undefined;
   }
 
-  /** Requests with a status, newest first (one Query on the by-status index): for the console. */
+  /**
+   * Requests with a status, newest first, at most `limit` (a Query on the by-status index): for the
+   * console. A page holds at most 1 MB, so fewer than `limit` can come back with a `LastEvaluatedKey`:
+   * the pages are followed until `limit` is reached or there are no more.
+   */
   async byStatus(status: ApprovalStatus, limit = 100): Promise<StoredApproval[]> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: INDEX.byStatus,
-        KeyConditionExpression: 'gsi2pk = :pk',
-        ExpressionAttributeValues: { ':pk': approvalKeys.status(status) },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (result.Items ?? []).map((item) => strip<StoredApproval>(item));
+    const out: StoredApproval[] = [];
+    for await (const page of eachPage({
+      doing: `dynamodb:Query approvals ${status}`,
+      fetch: (ExclusiveStartKey: Record<string, unknown> | undefined) =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEX.byStatus,
+            KeyConditionExpression: 'gsi2pk = :pk',
+            ExpressionAttributeValues: { ':pk': approvalKeys.status(status) },
+            ScanIndexForward: false,
+            Limit: limit - out.length,
+            ExclusiveStartKey,
+          }),
+        ),
+      next: lastEvaluatedKey,
+    })) {
+      out.push(...(page.Items ?? []).map((item) => strip<StoredApproval>(item)));
+      if (out.length >= limit) break;
+    }
+    return out.slice(0, limit);
   }
 
   private decisionUpdate(requestId: string, write: DecisionWrite, status: ApprovalStatus) {

@@ -18,25 +18,23 @@
  * record verifies, is not finished, and names the resource; else the marker is taken over (conditionally,
  * from that holder) and a new incident opens, saying why. And an expired slot is taken over only when its
  * holder's record does not show it contained within the window.
+ *
+ * Whether a marker's or a slot's holder is believed is decided in holders.ts.
  */
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { type AuditRecorder, incidentFrom, type StoredIncident, type VerifiedRecord } from '#shared/audit';
-import {
-  type AccountSlots,
-  AUTOMATIC_WINDOW_MINUTES,
-  type AuditQueries,
-  type AutomaticContainment,
-  datedInTheFuture,
-} from '#shared/audit-queries';
+import type { AuditRecorder } from '#shared/audit';
+import { type AccountSlots, type AuditQueries, datedInTheFuture } from '#shared/audit-queries';
 import { awsCall } from '#shared/aws';
 import type { IdSource } from '#shared/clock';
 import type { Finding } from '#shared/domain';
-import { IncidentNotFoundError, RecordTamperedError, ValidationError } from '#shared/errors';
+import { ValidationError } from '#shared/errors';
+import { incidentFrom } from '#shared/incident-from';
 import type { Logger } from '#shared/log';
 import { describeError } from '#shared/log';
 import { emitMetrics, METRICS } from '#shared/metrics';
 import { executionName, playbookInput } from '#shared/playbook-input';
 import type { PlaybookMode, Settings } from '#shared/settings';
+import { claimResource, slotStillHeld } from './holders.ts';
 import { normalizeEvent } from './normalize.ts';
 import { blastRadiusReason, type Decision, decide } from './policy.ts';
 
@@ -318,142 +316,4 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
   });
   await queries.setFindingStatus(finding.id, 'routed', { playbook, resource: target, mode, reasons });
   return { outcome: 'started', findingId: finding.id, incidentId, playbook, mode, executionArn, reasons };
-}
-
-/** What became of a resource's open marker: its holder joined, or the marker taken (and what it replaced). */
-type Claim =
-  | { readonly kind: 'joined'; readonly holder: string; readonly incident: StoredIncident }
-  | { readonly kind: 'claimed'; readonly notes: readonly string[] };
-
-/**
- * How many holders, one after another, a finding refuses to join before its incident opens without the
- * marker: each is a marker moved since it was read, so only a writer racing it on purpose gets here.
- */
-const MAX_REFUSED_HOLDERS = 3;
-
-/**
- * Claims a resource's open marker for `candidateId`, or joins the incident that holds it when that one may
- * be joined ({@link joinable}). A holder that may not is replaced, conditionally (another router doing the
- * same wins once, and the rest join its incident), and the notes say what was replaced and why.
- */
-async function claimResource(deps: RouterDeps, resourceId: string, candidateId: string): Promise<Claim> {
-  const notes: string[] = [];
-  let holder = await deps.queries.claimOpen(resourceId, candidateId);
-  while (holder !== candidateId) {
-    const verdict = await joinable(deps, holder, resourceId);
-    if (verdict.join) return { kind: 'joined', holder, incident: verdict.incident };
-    notes.push(verdict.reason);
-    if (notes.length >= MAX_REFUSED_HOLDERS) {
-      deps.logger.warn('an open-resource marker keeps changing: the incident opens without it', {
-        resourceId,
-        incidentId: candidateId,
-      });
-      notes.push(
-        `the open-resource marker of ${resourceId} kept moving to incidents that cannot be joined: this incident opens without it, and later findings on ${resourceId} do not join it`,
-      );
-      return { kind: 'claimed', notes };
-    }
-    holder = await deps.queries.replaceOpen(resourceId, holder, candidateId);
-  }
-  return { kind: 'claimed', notes };
-}
-
-/**
- * Whether a finding on `resourceId` may join `holder`, the incident its open marker names: only when the
- * holder's record verifies, it is neither recovered nor closed nor past the end of its playbook (which
- * releases the marker), and it is on the resource. Else why not, said for the new incident's record.
- */
-async function joinable(
-  deps: RouterDeps,
-  holder: string,
-  resourceId: string,
-): Promise<{ join: true; incident: StoredIncident } | { join: false; reason: string }> {
-  const marker = `the open-resource marker of ${resourceId} named incident ${holder}`;
-  const opening = 'so a new incident is opened instead of joining it';
-  let record: VerifiedRecord | undefined;
-  try {
-    record = await verifiedWhenOpen(deps.recorder, holder);
-  } catch (error) {
-    if (!(error instanceof RecordTamperedError)) throw error;
-    deps.logger.error('an open-resource marker names an incident whose record does not verify', {
-      resourceId,
-      incidentId: holder,
-      ...error.result,
-    });
-    return {
-      join: false,
-      reason: `${marker}, whose record does not verify (${error.result.kind} at step ${error.result.brokenSeq}: ${error.result.reason}), ${opening}`,
-    };
-  }
-  if (record === undefined) {
-    deps.logger.warn('an open-resource marker names an incident that does not exist', {
-      resourceId,
-      incidentId: holder,
-    });
-    return { join: false, reason: `${marker}, which does not exist, ${opening}` };
-  }
-  const { incident, steps } = record;
-  if (incident.status === 'recovered' || incident.status === 'closed') {
-    return { join: false, reason: `${marker}, which is ${incident.status}, ${opening}` };
-  }
-  if (steps.some((step) => step.action === 'playbook-ended')) {
-    return { join: false, reason: `${marker}, whose playbook has ended, ${opening}` };
-  }
-  if (!incident.resources.some((r) => r.id === resourceId)) {
-    return { join: false, reason: `${marker}, which is not on ${resourceId}, ${opening}` };
-  }
-  return { join: true, incident };
-}
-
-/**
- * An incident's verified record, waiting briefly for an incident another router may still be opening (its
- * marker is written first); undefined when it never appears.
- */
-async function verifiedWhenOpen(
-  recorder: AuditRecorder,
-  incidentId: string,
-): Promise<VerifiedRecord | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await recorder.verified(incidentId);
-    } catch (error) {
-      if (!(error instanceof IncidentNotFoundError)) throw error;
-      if (attempt >= 50) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-/**
- * Why an expired blast-radius slot still counts, if its holder's record says so: the slot's `takenAt` is
- * only the table's word. The holder's last automatic triage (or, without one, its opening) is when it took
- * the slot; within the window, the slot was moved back and still counts. A holder that does not exist, or
- * whose record does not verify, cannot say when: its slot counts too (a forged slot never frees a place).
- */
-async function slotStillHeld(
-  deps: RouterDeps,
-  account: string,
-  expired: AutomaticContainment,
-  now: Date,
-): Promise<string | undefined> {
-  const slot = `blast-radius slot ${expired.slot} of ${account} says ${expired.incidentId} took it at ${expired.takenAt}`;
-  const counts = `so it still counts against the limit`;
-  let record: VerifiedRecord;
-  try {
-    record = await deps.recorder.verified(expired.incidentId);
-  } catch (error) {
-    if (error instanceof IncidentNotFoundError) return `${slot}, but no such incident exists, ${counts}`;
-    if (error instanceof RecordTamperedError) return `${slot}, but its record does not verify, ${counts}`;
-    throw error;
-  }
-  let takenAt = record.incident.openedAt;
-  for (const step of record.steps) {
-    const mode = (step.changes as { mode?: unknown } | undefined)?.mode;
-    if (step.action === 'triage' && mode === 'automatic' && step.recordedAt > takenAt)
-      takenAt = step.recordedAt;
-  }
-  const since = new Date(now.getTime() - AUTOMATIC_WINDOW_MINUTES * 60_000).toISOString();
-  if (takenAt <= since) return undefined;
-  deps.logger.warn('a blast-radius slot was dated back', { ...expired, account, recordSays: takenAt });
-  return `${slot}, but its record shows it contained automatically at ${takenAt}, within the last ${AUTOMATIC_WINDOW_MINUTES} minutes, ${counts}`;
 }

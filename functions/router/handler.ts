@@ -4,16 +4,11 @@
  * dead-letter queue; an event that cannot be read is kept in the record with its reason.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';
-import middy from '@middy/core';
 import { AuditQueries } from '#shared/audit-queries';
-import { makeClient } from '#shared/clients';
 import { randomIds } from '#shared/clock';
-import { readAuditConfig, requireEnv } from '#shared/config';
-import { makeDocumentClient } from '#shared/dynamo';
+import { requireEnv } from '#shared/config';
+import { makeHandler } from '#shared/define-function';
 import { ConfigError } from '#shared/errors';
-import { createLogger } from '#shared/log';
-import { makeRecorder } from '#shared/record';
-import { readSettingsFromEnv } from '#shared/settings';
 import { type RouteOutcome, routeEvent } from './core.ts';
 
 /** The environment variable holding `{ "<playbook id>": "<state machine ARN>" }`. */
@@ -35,26 +30,27 @@ function readPlaybookArns(): Record<string, string> {
   }
 }
 
-const config = readAuditConfig();
-const settings = readSettingsFromEnv();
-const playbookArns = readPlaybookArns();
-const documents = makeDocumentClient();
-const logger = createLogger('router');
-const deps = {
-  recorder: makeRecorder(config, { client: documents }),
-  queries: new AuditQueries(documents, config.tableName),
-  sfn: makeClient(SFNClient, { service: 'SFN' }),
-  settings,
-  playbookArn: (playbook: string) => playbookArns[playbook],
-  runtime: 'aws' as const,
-  home: { account: requireEnv('CORDON_ACCOUNT'), region: requireEnv('AWS_REGION') },
-  now: () => new Date(),
-  ids: randomIds,
-  logger,
-};
-
-export const handler = middy<unknown, RouteOutcome[]>().handler(async (event) => {
-  const outcomes = await routeEvent(deps, event);
-  for (const outcome of outcomes) logger.info('routed', { ...outcome });
-  return outcomes;
+export const handler = makeHandler({
+  name: 'router',
+  clients: { sfn: SFNClient },
+  deps: ({ config, documents, recorder, clients, settings, logger }) => {
+    const playbookArns = readPlaybookArns();
+    return {
+      recorder,
+      queries: new AuditQueries(documents, config.tableName),
+      sfn: clients.sfn,
+      settings,
+      playbookArn: (playbook: string) => playbookArns[playbook],
+      runtime: 'aws' as const,
+      home: { account: requireEnv('CORDON_ACCOUNT'), region: requireEnv('AWS_REGION') },
+      now: () => new Date(),
+      ids: randomIds,
+      logger,
+    };
+  },
+  run: async (deps, event: unknown): Promise<RouteOutcome[]> => {
+    const outcomes = await routeEvent(deps, event);
+    for (const outcome of outcomes) deps.logger.info('routed', { ...outcome });
+    return outcomes;
+  },
 });

@@ -9,18 +9,14 @@
  * (functions/shared/seal.ts). A step that changes the incident item (its status, its times) is written
  * together with that change in one transaction, so the item never says what no step says. After each
  * append the incident's head (`lastSeq`, `lastHash`) is moved forward.
+ *
+ * The reads and the verification are in functions/shared/audit-reader.ts, the recorder's base class.
+ * This file stays one class of about 430 lines on purpose: the append protocol (read the tip, vouch for
+ * it, write conditionally, move the head, anchor) is one invariant, and it is reviewed best in one place.
  */
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { KEY_ATTRIBUTES, keys, seqOfStepKey, withoutAttributes } from './audit-table.ts';
-import { changeAfterHead, type VerifyResult, verifyRecord } from './audit-verify.ts';
+import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { AuditReader, type ChainTip, type DocumentSender, pause, remember, stepOf } from './audit-reader.ts';
+import { keys } from './audit-table.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from './clock.ts';
 import {
   type Incident,
@@ -31,7 +27,7 @@ import {
   type StepInput,
   StepInputSchema,
 } from './domain.ts';
-import { isConditionFailure } from './dynamo.ts';
+import { incidentConditionFailed, isConditionFailure, lostTheRace } from './dynamo.ts';
 import {
   IncidentNotFoundError,
   RecordTamperedError,
@@ -43,10 +39,8 @@ import { GENESIS_HASH, normalize, openingHash, stepHash } from './hash-chain.ts'
 import type { Logger } from './log.ts';
 import { type RecordSeal, stepMacMessage } from './seal.ts';
 
+export type { DocumentSender, StoredIncident, VerifiedRecord } from './audit-reader.ts';
 export type { BreakKind, VerifyResult } from './audit-verify.ts';
-
-/** What the recorder needs of a DynamoDB document client. */
-export type DocumentSender = Pick<DynamoDBDocumentClient, 'send'>;
 
 export interface AuditRecorderOptions {
   readonly client: DocumentSender;
@@ -64,96 +58,18 @@ export interface AuditRecorderOptions {
 /** What a caller gives to open an incident; the recorder sets the id (unless given), status and time. */
 export type NewIncident = Omit<Incident, 'id' | 'status' | 'openedAt'> & { id?: string };
 
-export { incidentFrom } from './incident-from.ts';
-
-/** An incident as stored, with its chain head and its opening. */
-export interface StoredIncident extends Incident {
-  lastSeq?: number;
-  lastHash?: string;
-  openingHash?: string;
-}
-
-/** An incident and its steps, as verified. */
-export interface VerifiedRecord {
-  readonly incident: StoredIncident;
-  readonly steps: readonly Step[];
-  readonly result: Extract<VerifyResult, { ok: true }>;
-}
-
-/** A stored step as the recorder returns it: its own fields and its seal (the MAC), without keys. */
-const stepOf = (item: Record<string, unknown>): Step => withoutAttributes<Step>(item, KEY_ATTRIBUTES);
-/** A stored incident as the recorder returns it: without keys, its opening and the opening's MAC. */
-const incidentOf = (item: Record<string, unknown>): StoredIncident =>
-  withoutAttributes<StoredIncident>(item, KEY_ATTRIBUTES, OPENING_SEAL);
-const OPENING_SEAL: ReadonlySet<string> = new Set(['opening', 'openingMac']);
-
-/** A write of the record that another writer won: the step's place was taken, or a transaction collided. */
-function lostTheRace(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'ConditionalCheckFailedException') return true;
-  if (error.name === 'TransactionConflictException') return true;
-  if (error.name !== 'TransactionCanceledException') return false;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return (
-    reasons[0]?.Code === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict')
-  );
-}
-
-/** A transaction cancelled because the incident's own condition failed (not the step's place). */
-function incidentConditionFailed(error: unknown): boolean {
-  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons[0]?.Code !== 'ConditionalCheckFailed' && reasons[1]?.Code === 'ConditionalCheckFailed';
-}
-
 /** An incident change that no longer applies: another writer raised the last-seen time further. */
 class StaleChange extends Error {}
 
-/** The last step of a chain (or the opening, as step 0), as a writer is about to chain onto it. */
-interface ChainTip {
-  readonly seq: number;
-  readonly hash: string;
-  /** The stored item; undefined for the opening. */
-  readonly item?: Readonly<Record<string, unknown>>;
-  /** The MAC it carries. */
-  readonly mac: string;
-}
-
-/** How many incidents' tips a recorder remembers (a Lambda container's recorder lives for many invocations). */
-const REMEMBERED = 1000;
-
-/** Remembers a value under a key, forgetting the oldest beyond {@link REMEMBERED}. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > REMEMBERED) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
-  }
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export class AuditRecorder {
-  readonly tableName: string;
-  readonly seal: RecordSeal;
-  private readonly client: DocumentSender;
+/** Opens incidents and appends steps; reads and verifies them through {@link AuditReader}. */
+export class AuditRecorder extends AuditReader {
   private readonly clock: Clock;
   private readonly ids: IdSource;
   private readonly maxAppendAttempts: number;
   private readonly logger: Pick<Logger, 'warn'> | undefined;
-  /** Each incident's opening, once read: the `prevHash` of its first step and the MAC it carries. */
-  private readonly openings = new Map<string, ChainTip>();
-  /**
-   * Per incident, the last step (or opening) this recorder wrote or has checked with the key, by seq and
-   * hash: chaining onto it again needs no call of the key.
-   */
-  private readonly vouched = new Map<string, string>();
 
   constructor(options: AuditRecorderOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.seal = options.seal;
+    super(options);
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? randomIds;
@@ -231,26 +147,6 @@ export class AuditRecorder {
     this.vouch(incident.id, 0, hash);
     await this.anchorQuietly(incident.id, 0, hash);
     return incident;
-  }
-
-  /** Reads an incident, or throws {@link IncidentNotFoundError}. */
-  async getIncident(incidentId: string): Promise<StoredIncident> {
-    const found = await this.findIncident(incidentId);
-    if (!found) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
-    return found;
-  }
-
-  /** Reads an incident, or returns undefined. */
-  async findIncident(incidentId: string): Promise<StoredIncident | undefined> {
-    const item = await this.incidentItem(incidentId);
-    return item ? incidentOf(item) : undefined;
-  }
-
-  private async incidentItem(incidentId: string): Promise<Record<string, unknown> | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.incident(incidentId), ConsistentRead: true }),
-    );
-    return result.Item;
   }
 
   /**
@@ -397,10 +293,6 @@ export class AuditRecorder {
     return stepOf(item);
   }
 
-  private vouch(incidentId: string, seq: number, hash: string): void {
-    remember(this.vouched, incidentId, `${seq}#${hash}`);
-  }
-
   /**
    * Refuses to chain onto a tip the recorder cannot vouch for: one it did not write or check before, whose
    * content does not match its hash, or whose MAC the key does not confirm. Chaining onto it would make a
@@ -502,15 +394,6 @@ export class AuditRecorder {
     return tip;
   }
 
-  /** Runs a call of the record key, with AWS's throttling and 5xx as Cordon's retryable errors. */
-  private async sealed<T>(doing: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw translateAwsError(error, doing);
-    }
-  }
-
   private async moveHeadQuietly(incidentId: string, seq: number, hash: string): Promise<void> {
     // If the head still lags after a few tries, the next append moves it; verify does not need it.
     for (let tries = 1; tries <= 3; tries++) {
@@ -550,135 +433,6 @@ export class AuditRecorder {
         }
         await pause(tries * 50);
       }
-    }
-  }
-
-  /** The last stored step, numbered by its key (what the next step's key follows), not by what it says. */
-  private async lastStep(incidentId: string): Promise<ChainTip | undefined> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.incident(incidentId).pk, ':prefix': keys.stepPrefix },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
-    );
-    const item = result.Items?.[0];
-    if (!item) return undefined;
-    return {
-      seq: seqOfStepKey(item),
-      hash: typeof item.hash === 'string' ? item.hash : '',
-      item,
-      mac: typeof item.mac === 'string' ? item.mac : '',
-    };
-  }
-
-  private async stepAt(incidentId: string, seq: number): Promise<Record<string, unknown> | undefined> {
-    const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.step(incidentId, seq), ConsistentRead: true }),
-    );
-    return result.Item;
-  }
-
-  /** Every step of an incident, in order, as stored (keys included, for verification). */
-  async storedSteps(incidentId: string): Promise<Record<string, unknown>[]> {
-    return this.queryAll({
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.incident(incidentId).pk, ':prefix': keys.stepPrefix },
-      ConsistentRead: true,
-    });
-  }
-
-  /**
-   * Every step of an incident, in order, unverified: for display. An action that acts on what the record
-   * says reads it through {@link AuditRecorder.verified} instead.
-   */
-  async steps(incidentId: string): Promise<Step[]> {
-    return (await this.storedSteps(incidentId)).map((item) => stepOf(item));
-  }
-
-  /** Runs a Query to its end, page by page. */
-  async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
-  }
-
-  /**
-   * Verifies an incident's record (functions/shared/audit-verify.ts): the incident is read first (its head
-   * can only be behind the steps read after it), then the anchors, then the steps (so that no anchored step
-   * can be missing from what is read), and a writer appending meanwhile is never taken for a forger. An
-   * incident item that looks edited is read again: a change written between the two reads is not a break.
-   */
-  async verify(incidentId: string): Promise<VerifyResult> {
-    return (await this.check(incidentId)).result;
-  }
-
-  /**
-   * The incident and its steps, verified: what an action that acts on the record reads. Throws
-   * {@link RecordTamperedError} (recorded by the audit middleware, and emailed by the playbook) on a break.
-   */
-  async verified(incidentId: string): Promise<VerifiedRecord> {
-    const { result, incident, steps } = await this.check(incidentId);
-    if (result.ok) {
-      // What was just verified is a tip this recorder can chain onto without asking the key again.
-      const last = steps.at(-1);
-      if (last) this.vouch(incidentId, seqOfStepKey(last), result.lastHash);
-      else this.vouch(incidentId, 0, result.lastHash);
-      if (typeof incident.openingHash === 'string' && typeof incident.openingMac === 'string') {
-        remember(this.openings, incidentId, { seq: 0, hash: incident.openingHash, mac: incident.openingMac });
-      }
-    }
-    if (!result.ok) {
-      throw new RecordTamperedError(
-        `the record of incident ${incidentId} does not verify: ${result.kind} at step ${result.brokenSeq}: ${result.reason}`,
-        result,
-      );
-    }
-    return {
-      incident: incidentOf(incident),
-      steps: steps.map((item) => stepOf(item)),
-      result,
-    };
-  }
-
-  private async check(incidentId: string): Promise<{
-    result: VerifyResult;
-    incident: Record<string, unknown>;
-    steps: Record<string, unknown>[];
-  }> {
-    for (let read = 1; ; read++) {
-      const incident = await this.incidentItem(incidentId);
-      if (!incident) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
-      const anchors = await this.sealed(`reading the anchors of ${incidentId}`, () =>
-        this.seal.anchors(incidentId),
-      );
-      const steps = await this.storedSteps(incidentId);
-      // A step past the head that changes the incident was written with its head: read the head again.
-      const laterHead =
-        changeAfterHead(incident, steps) === undefined
-          ? undefined
-          : (await this.incidentItem(incidentId))?.lastSeq;
-      const snapshot = {
-        incidentId,
-        incident,
-        steps,
-        anchors,
-        ...(typeof laterHead === 'number' ? { laterHead } : {}),
-      };
-      const result = await verifyRecord(snapshot, (message, mac) =>
-        this.sealed(`verifying a MAC of ${incidentId}`, () => this.seal.verify(message, mac)),
-      );
-      if (result.ok || result.kind !== 'incident-edited' || read >= 3) return { result, incident, steps };
-      await pause(100 * read);
     }
   }
 }

@@ -55,6 +55,13 @@ export class RecordTamperedError extends CordonError {
   }
 }
 
+/**
+ * A listing could not be followed to its end: AWS gave back a page token already followed (a loop), said
+ * a page was truncated without a token for the rest, or ran past the page limit. Not retried: reading
+ * part of a list would decide on part of the account.
+ */
+export class PagingError extends CordonError {}
+
 /** A hash chain check found a broken, missing or reordered step. */
 export class ChainBrokenError extends CordonError {
   readonly seq: number;

@@ -22,9 +22,16 @@ import {
   KMSInvalidMacException,
   VerifyMacCommand,
 } from '@aws-sdk/client-kms';
-import { ListObjectVersionsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { SEQ_DIGITS } from './audit-table.ts';
 import { awsCall } from './aws.ts';
+import { PagingError } from './errors.ts';
+import { eachPage } from './pages.ts';
 
 /** One anchored hash: step `seq` of an incident (0 is the incident's opening) had this hash. */
 export interface AnchorEntry {
@@ -204,28 +211,36 @@ export class KmsS3Seal implements RecordSeal {
       const entry = parseAnchorKey(incidentId, name) ?? { incidentId, seq: -1, hash: name };
       found.set(name, { entry, hidden: marker });
     };
-    let keyMarker: string | undefined;
-    let versionIdMarker: string | undefined;
-    do {
-      const page = await awsCall(`s3:ListObjectVersions ${this.bucket}/${prefix}`, () =>
-        this.#s3.send(
-          new ListObjectVersionsCommand({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            KeyMarker: keyMarker,
-            VersionIdMarker: versionIdMarker,
-          }),
+    const doing = `s3:ListObjectVersions ${this.bucket}/${prefix}`;
+    // A truncated page names where the next starts by key and version id together
+    // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html).
+    for await (const page of eachPage<ListObjectVersionsCommandOutput, { key: string; versionId?: string }>({
+      doing,
+      fetch: (at) =>
+        awsCall(doing, () =>
+          this.#s3.send(
+            new ListObjectVersionsCommand({
+              Bucket: this.bucket,
+              Prefix: prefix,
+              KeyMarker: at?.key,
+              VersionIdMarker: at?.versionId,
+            }),
+          ),
         ),
-      );
+      next: (page) => {
+        if (page.IsTruncated !== true) return undefined;
+        if (page.NextKeyMarker === undefined) {
+          throw new PagingError(`${doing} was truncated without a next marker`);
+        }
+        return {
+          key: page.NextKeyMarker,
+          ...(page.NextVersionIdMarker ? { versionId: page.NextVersionIdMarker } : {}),
+        };
+      },
+    })) {
       for (const version of page.Versions ?? []) note(version.Key, false);
       for (const marker of page.DeleteMarkers ?? []) note(marker.Key, true);
-      const truncated = page.IsTruncated === true;
-      keyMarker = truncated ? page.NextKeyMarker : undefined;
-      versionIdMarker = truncated ? page.NextVersionIdMarker : undefined;
-      if (truncated && keyMarker === undefined) {
-        throw new Error(`s3:ListObjectVersions ${this.bucket}/${prefix} was truncated without a next marker`);
-      }
-    } while (keyMarker !== undefined);
+    }
     return [...found.values()]
       .map(({ entry, hidden }) => (hidden ? { ...entry, hidden: true as const } : entry))
       .sort((a, b) => a.seq - b.seq);

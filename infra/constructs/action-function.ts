@@ -14,6 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '#shared/config';
 import { SETTINGS_ENV, type Settings } from '#shared/settings';
+import { RESTORE_ENV } from '../../functions/actions/recover-common/config.ts';
 import { fromRoot, REPO_ROOT } from '../paths.ts';
 import { tableAccessOf } from '../table-access.ts';
 import type { AuditTable } from './audit-table.ts';
@@ -117,6 +118,23 @@ export class ActionFunction extends nodejs.NodejsFunction {
     this.addEnvironment(ENV.recordKey, audit.key.keyArn);
     this.addEnvironment(ENV.anchorBucket, audit.anchorBucket.bucketName);
     audit.grantRecord(this, tableAccessOf(this.entryPath));
+    return this;
+  }
+
+  /**
+   * Lets the function start restores with `role` (`iam:PassRole` on it alone) and tells it the role and
+   * where restored instances land by default: the settings' subnet, security groups and instance profile.
+   */
+  restoresWith(role: iam.IRole, recovery: Settings['recovery']): this {
+    this.addEnvironment(RESTORE_ENV.restoreRoleArn, role.roleArn);
+    if (recovery.subnetId) this.addEnvironment(RESTORE_ENV.subnetId, recovery.subnetId);
+    if (recovery.securityGroupIds?.length) {
+      this.addEnvironment(RESTORE_ENV.securityGroupIds, recovery.securityGroupIds.join(','));
+    }
+    if (recovery.instanceProfileName) {
+      this.addEnvironment(RESTORE_ENV.instanceProfileName, recovery.instanceProfileName);
+    }
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [role.roleArn] }));
     return this;
   }
 }

@@ -26,22 +26,15 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as z from 'zod/mini';
 import { ConsolePrincipalSchema } from '#shared/settings';
 import { APPROVAL_ENV } from '../../functions/approval/config.ts';
+import type { ApprovalFunctions } from '../../playbooks/parts/approval-functions.ts';
 import { acknowledge } from '../nag.ts';
 import { ActionFunction } from './action-function.ts';
 import type { AuditTable } from './audit-table.ts';
-
-/** The functions a gate invokes. {@link ApprovalApi} provides them. */
-export interface ApprovalFunctions {
-  readonly requestFunction: lambda.IFunction;
-  readonly timeoutFunction: lambda.IFunction;
-  readonly checkFunction: lambda.IFunction;
-}
 
 export interface ApprovalApiProps {
   readonly table: AuditTable;

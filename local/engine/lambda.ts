@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { HandlerNotFoundError, TaskStateError } from './errors.ts';
 import { runAsFunction } from './invocation.ts';
-import type { TemplateFunction } from './template.ts';
+import type { TemplateFunction } from './template-types.ts';
 
 /** A deployed handler as Lambda calls it. */
 export type LambdaHandler = (event: unknown, context: Context) => unknown;

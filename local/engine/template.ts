@@ -1,40 +1,12 @@
 /**
  * Reads a synthesized CloudFormation template the way the local engine needs it: resolves the
  * intrinsics of a state machine definition or a function's environment to local names and ARNs, and
- * finds Cordon's functions (`cordon:entry`) and playbooks (`cordon:playbook`) from resource metadata.
+ * finds Cordon's functions (`cordon:entry`) and playbooks (`cordon:playbook`) from resource metadata
+ * (`template-contents.ts`). The intrinsics themselves are evaluated in `intrinsics.ts`.
  */
 import { TemplateError, UnsupportedIntrinsicError } from './errors.ts';
-
-/** One resource of a CloudFormation template. */
-export interface CfnResource {
-  readonly Type: string;
-  readonly Properties?: Record<string, unknown>;
-  readonly Metadata?: Record<string, unknown>;
-}
-
-/** The parts of a CloudFormation template the engine reads. */
-export interface CfnTemplate {
-  readonly Resources?: Record<string, CfnResource>;
-  readonly Parameters?: Record<string, { readonly Default?: unknown }>;
-  readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
-}
-
-/** Where resolved ARNs point. Defaults: `us-east-1`, `000000000000`, stack `cordon-local`. */
-export interface ResolveOptions {
-  /** Region of every local ARN. Default `us-east-1`. */
-  readonly region?: string;
-  /** Account of every local ARN. Default `000000000000`. */
-  readonly accountId?: string;
-  /** Value of `AWS::StackName`. Default `cordon-local`. */
-  readonly stackName?: string;
-}
-
-/** Metadata key of a Lambda function: the repo-relative module whose `handler` export is deployed. */
-export const ENTRY_METADATA = 'cordon:entry';
-/** Metadata key of a state machine: the playbook id. */
-export const PLAYBOOK_METADATA = 'cordon:playbook';
-
-const NO_VALUE = Symbol('AWS::NoValue');
+import { type IntrinsicScope, NO_VALUE, resolveValue } from './intrinsics.ts';
+import type { CfnResource, CfnTemplate, ResolveOptions } from './template-types.ts';
 
 /** Physical-name property of each resource type whose `Ref` is a name. */
 const NAME_PROPERTY: Record<string, string> = {
@@ -56,15 +28,11 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::ApiGatewayV2::Api': 'Name',
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Resolves CloudFormation intrinsics against one template, giving each resource a stable local
  * physical name (its name property when set, else its logical id) and ARNs of the right form.
  */
-export class TemplateResolver {
+export class TemplateResolver implements IntrinsicScope {
   readonly region: string;
   readonly accountId: string;
   readonly stackName: string;
@@ -225,7 +193,8 @@ export class TemplateResolver {
     }
   }
 
-  private refValue(name: string, where: string): unknown {
+  /** What `Ref name` gives: a pseudo parameter, a resource's `Ref`, or a parameter's default. */
+  refValue(name: string, where: string): unknown {
     if (name.startsWith('AWS::')) return this.pseudo(name);
     if (this.template.Resources?.[name] !== undefined) return this.ref(name);
     const parameter = this.template.Parameters?.[name];
@@ -247,7 +216,7 @@ export class TemplateResolver {
    * throws an {@link UnsupportedIntrinsicError} naming it and where it was found.
    */
   resolve(value: unknown, where = '$'): unknown {
-    const resolved = this.resolveInner(value, where);
+    const resolved = resolveValue(this, value, where);
     return resolved === NO_VALUE ? undefined : resolved;
   }
 
@@ -258,232 +227,4 @@ export class TemplateResolver {
     if (typeof resolved === 'number' || typeof resolved === 'boolean') return String(resolved);
     throw new TemplateError(`Expected a string at ${where}, got ${JSON.stringify(resolved)}`);
   }
-
-  private resolveInner(value: unknown, where: string): unknown {
-    if (Array.isArray(value)) {
-      return value
-        .map((item, i) => this.resolveInner(item, `${where}[${i}]`))
-        .filter((item) => item !== NO_VALUE);
-    }
-    if (!isRecord(value)) return value;
-    const keys = Object.keys(value);
-    const only = keys.length === 1 ? keys[0] : undefined;
-    if (only !== undefined && (only === 'Ref' || only.startsWith('Fn::') || only === 'Condition')) {
-      return this.intrinsic(only, value[only], `${where}.${only}`);
-    }
-    const out: Record<string, unknown> = {};
-    for (const key of keys) {
-      const resolved = this.resolveInner(value[key], `${where}.${key}`);
-      if (resolved !== NO_VALUE) out[key] = resolved;
-    }
-    return out;
-  }
-
-  private intrinsic(name: string, arg: unknown, where: string): unknown {
-    switch (name) {
-      case 'Ref': {
-        const target = this.resolveInner(arg, where);
-        if (typeof target !== 'string') throw new TemplateError(`Ref needs a string at ${where}`);
-        return this.refValue(target, where);
-      }
-      case 'Fn::GetAtt': {
-        const resolved = this.resolveInner(arg, where);
-        const parts = typeof resolved === 'string' ? splitOnce(resolved, '.') : resolved;
-        if (
-          !Array.isArray(parts) ||
-          parts.length !== 2 ||
-          typeof parts[0] !== 'string' ||
-          typeof parts[1] !== 'string'
-        ) {
-          throw new TemplateError(`Fn::GetAtt needs [logicalId, attribute] at ${where}`);
-        }
-        return this.getAtt(parts[0], parts[1]);
-      }
-      case 'Fn::Join': {
-        if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string') {
-          throw new TemplateError(`Fn::Join needs [delimiter, list] at ${where}`);
-        }
-        const list = this.resolveInner(arg[1], `${where}[1]`);
-        if (!Array.isArray(list)) throw new TemplateError(`Fn::Join needs a list at ${where}[1]`);
-        return list.map((item, i) => this.asString(item, `${where}[1][${i}]`)).join(arg[0]);
-      }
-      case 'Fn::Sub':
-        return this.sub(arg, where);
-      case 'Fn::Select': {
-        if (!Array.isArray(arg) || arg.length !== 2)
-          throw new TemplateError(`Fn::Select needs [index, list] at ${where}`);
-        const index = Number(this.resolveInner(arg[0], `${where}[0]`));
-        const list = this.resolveInner(arg[1], `${where}[1]`);
-        if (!Array.isArray(list) || !Number.isInteger(index) || index < 0 || index >= list.length) {
-          throw new TemplateError(`Fn::Select index ${index} out of range at ${where}`);
-        }
-        return list[index];
-      }
-      case 'Fn::Split': {
-        if (!Array.isArray(arg) || arg.length !== 2 || typeof arg[0] !== 'string') {
-          throw new TemplateError(`Fn::Split needs [delimiter, string] at ${where}`);
-        }
-        return this.asString(this.resolveInner(arg[1], `${where}[1]`), `${where}[1]`).split(arg[0]);
-      }
-      case 'Fn::FindInMap': {
-        const parts = this.resolveInner(arg, where);
-        if (!Array.isArray(parts) || parts.length < 3)
-          throw new TemplateError(`Fn::FindInMap needs 3 keys at ${where}`);
-        const [map, top, second] = parts.map((part) => this.asString(part, where));
-        const found =
-          map === undefined || top === undefined || second === undefined
-            ? undefined
-            : this.template.Mappings?.[map]?.[top]?.[second];
-        if (found === undefined) throw new TemplateError(`Fn::FindInMap found nothing at ${where}`);
-        return found;
-      }
-      case 'Fn::Base64':
-        return Buffer.from(this.asString(this.resolveInner(arg, where), where)).toString('base64');
-      default:
-        throw new UnsupportedIntrinsicError(name, `at ${where}`);
-    }
-  }
-
-  private asString(value: unknown, where: string): string {
-    if (value === NO_VALUE) return '';
-    if (typeof value === 'string') return value;
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-    throw new TemplateError(`Expected a string at ${where}, got ${JSON.stringify(value)}`);
-  }
-
-  private sub(arg: unknown, where: string): string {
-    let text: unknown = arg;
-    let vars: Record<string, unknown> = {};
-    if (Array.isArray(arg)) {
-      text = arg[0];
-      const rawVars = arg[1];
-      if (isRecord(rawVars)) vars = rawVars;
-    }
-    if (typeof text !== 'string') throw new TemplateError(`Fn::Sub needs a string at ${where}`);
-    return text.replace(/\$\{(!?)([^}]*)\}/g, (_whole: string, bang: string, name: string) => {
-      if (bang === '!') return `\${${name}}`;
-      if (name in vars) return this.asString(this.resolveInner(vars[name], `${where}.${name}`), where);
-      const [id, attribute] = splitOnce(name, '.');
-      if (attribute !== undefined && id !== undefined && this.template.Resources?.[id] !== undefined) {
-        return this.getAtt(id, attribute);
-      }
-      return this.asString(this.refValue(name, where), where);
-    });
-  }
-}
-
-function splitOnce(text: string, separator: string): [string, string] | [string] {
-  const at = text.indexOf(separator);
-  return at < 0 ? [text] : [text.slice(0, at), text.slice(at + 1)];
-}
-
-/** A Lambda function of the template that Cordon runs. */
-export interface TemplateFunction {
-  readonly logicalId: string;
-  /** Local physical name (FunctionName, else the logical id). */
-  readonly name: string;
-  readonly arn: string;
-  /** Repo-relative module path from `cordon:entry`; undefined when the function has none. */
-  readonly entry: string | undefined;
-  /** Resolved `Environment.Variables`. */
-  readonly environment: Record<string, string>;
-  /** `Timeout` in seconds; Lambda's default is 3. */
-  readonly timeoutSeconds: number;
-  /** `MemorySize` in MB; Lambda's default is 128. */
-  readonly memorySize: number;
-}
-
-/** A state machine of the template that carries `cordon:playbook`. */
-export interface TemplatePlaybook {
-  readonly id: string;
-  readonly logicalId: string;
-  readonly name: string;
-  readonly arn: string;
-}
-
-/** Every `AWS::Lambda::Function`, with its entry (if any) and resolved environment. */
-export function listFunctions(resolver: TemplateResolver): TemplateFunction[] {
-  const out: TemplateFunction[] = [];
-  for (const [logicalId, resource] of Object.entries(resolver.resources)) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const entry = resource.Metadata?.[ENTRY_METADATA];
-    const environment: Record<string, string> = {};
-    const env = resource.Properties?.Environment;
-    const variables = isRecord(env) ? env.Variables : undefined;
-    if (isRecord(variables)) {
-      for (const [key, value] of Object.entries(variables)) {
-        const resolved = resolver.resolve(value, `${logicalId}.Environment.Variables.${key}`);
-        if (resolved !== undefined)
-          environment[key] = typeof resolved === 'string' ? resolved : JSON.stringify(resolved);
-      }
-    }
-    const timeout = resource.Properties?.Timeout;
-    const memory = resource.Properties?.MemorySize;
-    out.push({
-      logicalId,
-      name: resolver.physicalName(logicalId),
-      arn: resolver.arn(logicalId),
-      entry: typeof entry === 'string' ? entry : undefined,
-      environment,
-      timeoutSeconds: typeof timeout === 'number' ? timeout : 3,
-      memorySize: typeof memory === 'number' ? memory : 128,
-    });
-  }
-  return out;
-}
-
-/** Every state machine with `cordon:playbook` metadata, in template order. */
-export function listPlaybooks(resolver: TemplateResolver): TemplatePlaybook[] {
-  const out: TemplatePlaybook[] = [];
-  for (const [logicalId, resource] of Object.entries(resolver.resources)) {
-    if (resource.Type !== 'AWS::StepFunctions::StateMachine') continue;
-    const id = resource.Metadata?.[PLAYBOOK_METADATA];
-    if (typeof id !== 'string') continue;
-    out.push({ id, logicalId, name: resolver.physicalName(logicalId), arn: resolver.arn(logicalId) });
-  }
-  return out;
-}
-
-/**
- * The plain Amazon States Language of a state machine resource: its `DefinitionString` (or
- * `Definition`) with every intrinsic resolved and `DefinitionSubstitutions` applied. Useful on its own
- * for `asl-validator`. Throws {@link UnsupportedIntrinsicError} or {@link TemplateError}.
- */
-export function renderDefinition(
-  template: CfnTemplate | TemplateResolver,
-  logicalId: string,
-  options: ResolveOptions = {},
-): Record<string, unknown> {
-  const resolver = template instanceof TemplateResolver ? template : new TemplateResolver(template, options);
-  const resource = resolver.resource(logicalId);
-  if (resource.Type !== 'AWS::StepFunctions::StateMachine') {
-    throw new TemplateError(`"${logicalId}" is a ${resource.Type}, not an AWS::StepFunctions::StateMachine`);
-  }
-  const props = resource.Properties ?? {};
-  const substitutions: Record<string, string> = {};
-  if (isRecord(props.DefinitionSubstitutions)) {
-    for (const [key, value] of Object.entries(props.DefinitionSubstitutions)) {
-      substitutions[key] = resolver.resolveString(value, `${logicalId}.DefinitionSubstitutions.${key}`);
-    }
-  }
-  const substitute = (text: string): string =>
-    text.replace(/\$\{([^}]+)\}/g, (whole: string, key: string) => substitutions[key] ?? whole);
-  let definition: unknown;
-  if (props.DefinitionString !== undefined) {
-    const text = substitute(resolver.resolveString(props.DefinitionString, `${logicalId}.DefinitionString`));
-    try {
-      definition = JSON.parse(text);
-    } catch (error) {
-      throw new TemplateError(`${logicalId}.DefinitionString is not JSON`, { cause: error });
-    }
-  } else if (props.Definition !== undefined) {
-    const resolved = resolver.resolve(props.Definition, `${logicalId}.Definition`);
-    definition = JSON.parse(substitute(JSON.stringify(resolved)));
-  } else {
-    throw new TemplateError(
-      `${logicalId} has neither DefinitionString nor Definition (DefinitionS3Location is not supported)`,
-    );
-  }
-  if (!isRecord(definition)) throw new TemplateError(`${logicalId}'s definition is not a JSON object`);
-  return definition;
 }

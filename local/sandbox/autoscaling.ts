@@ -12,9 +12,32 @@ import type {
 } from '@aws-sdk/client-auto-scaling';
 import type { CallContext, HandlerMap, Out } from './context.ts';
 import { fail, sortedValues } from './context.ts';
+import type { PageRules } from './listing.ts';
+import { filter, page, sizeConstraint } from './listing.ts';
 import type { AccountState, AutoScalingGroupState } from './state.ts';
 
 const date = (ms: number): Date => new Date(ms);
+
+/**
+ * Auto Scaling's paging: `MaxRecords` 1 to `max`, 50 when not given, `NextToken` in and out.
+ * DescribeAutoScalingGroups goes to 100
+ * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingGroups.html: "The
+ * default value is 50 and the maximum value is 100"), DescribeAutoScalingInstances to 50
+ * (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingInstances.html). A
+ * size out of range is `ValidationError`; a token it did not give, `InvalidNextToken`.
+ */
+function asgPaging(max: number): PageRules {
+  return {
+    min: 1,
+    max,
+    default: 50,
+    badSize: (size, rules) => ['ValidationError', sizeConstraint('maxRecords', size, rules)],
+    badToken: () => ['InvalidNextToken', 'The token provided is not valid.'],
+  };
+}
+
+const GROUP_PAGING = asgPaging(100);
+const INSTANCE_PAGING = asgPaging(50);
 
 function groupOrFail(ctx: CallContext, name: string | undefined): AutoScalingGroupState {
   const group = name === undefined ? undefined : ctx.state.autoScaling.groups[name];
@@ -100,36 +123,59 @@ function activity(
 
 /** Auto Scaling commands the sandbox simulates. */
 export const autoScalingHandlers: HandlerMap = {
+  /**
+   * By name (a name that does not exist is left out, as Auto Scaling does) and its only filters, on tags
+   * (`tag:<key>`, `tag-key`, `tag-value`); `MaxRecords`
+   * a page ({@link GROUP_PAGING}).
+   */
   DescribeAutoScalingGroups: (
     ctx,
     input: DescribeAutoScalingGroupsCommandInput,
   ): Out<DescribeAutoScalingGroupsCommandOutput> => {
+    const { MaxRecords, NextToken, ...scope } = input;
     const names = input.AutoScalingGroupNames ?? [];
-    const groups = sortedValues(ctx.state.autoScaling.groups).filter(
+    const named = sortedValues(ctx.state.autoScaling.groups).filter(
       (g) => names.length === 0 || names.includes(g.name),
     );
-    return { AutoScalingGroups: groups.map(groupShape) };
+    const kept = filter(ctx, named, input.Filters, () => undefined, {
+      tagsOf: (g) => g.tags,
+      unknown: (name) => ['ValidationError', `Filter type ${name} is not correct.`],
+    });
+    const { items, next } = page(ctx, kept, { size: MaxRecords, token: NextToken, scope }, GROUP_PAGING);
+    return { AutoScalingGroups: items.map(groupShape), ...(next === undefined ? {} : { NextToken: next }) };
   },
 
+  /** Instances by id (an id that is no member is left out, as Auto Scaling does); `MaxRecords` a page. */
   DescribeAutoScalingInstances: (
     ctx,
     input: DescribeAutoScalingInstancesCommandInput,
   ): Out<DescribeAutoScalingInstancesCommandOutput> => {
+    const { MaxRecords, NextToken, ...scope } = input;
     const ids = input.InstanceIds ?? [];
-    const rows = sortedValues(ctx.state.autoScaling.groups).flatMap((group) =>
-      group.instances
-        .filter((i) => ids.length === 0 || ids.includes(i.instanceId))
-        .map((i) => ({
-          InstanceId: i.instanceId,
-          AutoScalingGroupName: group.name,
-          AvailabilityZone: i.availabilityZone,
-          LifecycleState: i.lifecycleState,
-          HealthStatus: i.healthStatus.toUpperCase(),
-          ProtectedFromScaleIn: i.protectedFromScaleIn,
-          InstanceType: ctx.state.ec2.instances[i.instanceId]?.instanceType ?? 't3.micro',
-        })),
+    if (ids.length > 50) {
+      fail(ctx, 'ValidationError', 'The number of instance ids that may be passed in is 50.');
+    }
+    const members = sortedValues(ctx.state.autoScaling.groups).flatMap((group) =>
+      group.instances.map((instance) => ({ group, instance })),
     );
-    return { AutoScalingInstances: rows };
+    const { items, next } = page(
+      ctx,
+      members.filter(({ instance }) => ids.length === 0 || ids.includes(instance.instanceId)),
+      { size: MaxRecords, token: NextToken, scope },
+      INSTANCE_PAGING,
+    );
+    return {
+      AutoScalingInstances: items.map(({ group, instance: i }) => ({
+        InstanceId: i.instanceId,
+        AutoScalingGroupName: group.name,
+        AvailabilityZone: i.availabilityZone,
+        LifecycleState: i.lifecycleState,
+        HealthStatus: i.healthStatus.toUpperCase(),
+        ProtectedFromScaleIn: i.protectedFromScaleIn,
+        InstanceType: ctx.state.ec2.instances[i.instanceId]?.instanceType ?? 't3.micro',
+      })),
+      ...(next === undefined ? {} : { NextToken: next }),
+    };
   },
 
   /**

@@ -14,10 +14,30 @@ import type {
 import type { CallContext, HandlerMap, Out } from './context.ts';
 import { fail } from './context.ts';
 import { createVolume, launchInstance } from './ec2.ts';
+import type { PageRules } from './listing.ts';
+import { page } from './listing.ts';
 import type { AccountState, RecoveryPointState, RestoreJobState } from './state.ts';
 import { newId } from './state.ts';
 
 const date = (ms: number): Date => new Date(ms);
+
+/**
+ * AWS Backup's paging of its List calls: `MaxResults` 1 to 1,000, `NextToken` in and out
+ * (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_ListRecoveryPointsByResource.html, "Valid
+ * Range: Minimum value of 1. Maximum value of 1000"). The reference gives no page size for a request
+ * without `MaxResults`; the sandbox uses the largest. A value out of range or a token Backup did not give
+ * is `InvalidParameterValueException`, Backup's error for a parameter value it refuses.
+ */
+export const BACKUP_PAGING: PageRules = {
+  min: 1,
+  max: 1000,
+  default: 1000,
+  badSize: (size, rules) => [
+    'InvalidParameterValueException',
+    `MaxResults must be between ${rules.min} and ${rules.max}, got ${size}`,
+  ],
+  badToken: () => ['InvalidParameterValueException', 'The NextToken is not valid'],
+};
 
 function parseGroups(value: string | undefined): string[] {
   if (!value) return [];
@@ -124,15 +144,18 @@ function jobShape(state: AccountState, job: RestoreJobState): Out<DescribeRestor
 
 /** AWS Backup commands the sandbox simulates. */
 export const backupHandlers: HandlerMap = {
+  /** Newest first, `MaxResults` a page ({@link BACKUP_PAGING}). */
   ListRecoveryPointsByResource: (
     ctx,
     input: ListRecoveryPointsByResourceCommandInput,
   ): Out<ListRecoveryPointsByResourceCommandOutput> => {
+    const { MaxResults, NextToken, ...scope } = input;
     const points = Object.values(ctx.state.backup.recoveryPoints)
       .filter((p) => p.resourceArn === input.ResourceArn)
       .sort((a, b) => b.creationDate - a.creationDate || a.arn.localeCompare(b.arn));
+    const { items, next } = page(ctx, points, { size: MaxResults, token: NextToken, scope }, BACKUP_PAGING);
     return {
-      RecoveryPoints: points.map((p) => ({
+      RecoveryPoints: items.map((p) => ({
         RecoveryPointArn: p.arn,
         CreationDate: date(p.creationDate),
         Status: 'COMPLETED',
@@ -144,6 +167,7 @@ export const backupHandlers: HandlerMap = {
           ? `arn:aws:kms:${ctx.state.region}:${ctx.state.accountId}:key/sandbox`
           : undefined,
       })),
+      ...(next === undefined ? {} : { NextToken: next }),
     };
   },
 

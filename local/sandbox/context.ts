@@ -11,6 +11,8 @@ export interface CallContext {
   readonly now: number;
   readonly service: ServiceName;
   readonly command: string;
+  /** The most items any page may hold ({@link SandboxOptions.pageCap}); undefined: as AWS's page sizes say. */
+  readonly pageCap?: number | undefined;
 }
 
 /** A simulated command: takes the SDK command input, returns the SDK output without `$metadata`. */

@@ -18,7 +18,24 @@ import type {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { CallContext, HandlerMap, Out } from './context.ts';
 import { fail, sortedValues } from './context.ts';
+import type { PageRules } from './listing.ts';
+import { list, sizeConstraint } from './listing.ts';
 import type { AccountState, ClassicLoadBalancerState, TargetGroupState, TargetState } from './state.ts';
+
+/**
+ * The paging of ELBv2's and classic ELB's Describe calls: `PageSize` 1 to 400, `Marker` in, `NextMarker`
+ * out (https://docs.aws.amazon.com/elasticloadbalancing/2012-06-01/APIReference/API_DescribeLoadBalancers.html:
+ * "a number from 1 to 400. The default is 400"; ELBv2's DescribeTargetGroups has the same range,
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html).
+ * Both refuse a value out of range or a marker they did not give with `ValidationError`.
+ */
+export const ELB_PAGING: PageRules = {
+  min: 1,
+  max: 400,
+  default: 400,
+  badSize: (size, rules) => ['ValidationError', sizeConstraint('pageSize', size, rules)],
+  badToken: () => ['ValidationError', 'Invalid value for marker'],
+};
 
 /** Drops targets whose deregistration delay has passed. */
 export function refreshElbv2(state: AccountState, now: number): void {
@@ -70,21 +87,30 @@ function health(ctx: CallContext, tg: TargetGroupState, target: TargetState): Ta
 
 /** ELBv2 commands the sandbox simulates. */
 export const elbv2Handlers: HandlerMap = {
+  /**
+   * By ARN or by name (every one must exist, else `TargetGroupNotFound`), or those of a load balancer, or
+   * all; `PageSize` a page ({@link ELB_PAGING}).
+   */
   DescribeTargetGroups: (
     ctx,
     input: DescribeTargetGroupsCommandInput,
   ): Out<DescribeTargetGroupsCommandOutput> => {
-    for (const arn of input.TargetGroupArns ?? []) targetGroupOrFail(ctx, arn);
-    const groups = sortedValues(ctx.state.elbv2.targetGroups).filter(
-      (tg) =>
-        (!input.TargetGroupArns?.length || input.TargetGroupArns.includes(tg.arn)) &&
-        (!input.Names?.length || input.Names.includes(tg.name)) &&
+    const { Marker, PageSize, ...scope } = input;
+    const groups = sortedValues(ctx.state.elbv2.targetGroups);
+    const byName = !input.TargetGroupArns?.length && Boolean(input.Names?.length);
+    const { items, next } = list(ctx, {
+      ids: byName ? input.Names : input.TargetGroupArns,
+      lookup: (id) => (byName ? groups.find((tg) => tg.name === id) : ctx.state.elbv2.targetGroups[id]),
+      all: () => groups,
+      notFound: () => ['TargetGroupNotFound', 'One or more target groups not found'],
+      where: (tg) =>
+        (byName || !input.Names?.length || input.Names.includes(tg.name)) &&
         (input.LoadBalancerArn === undefined || tg.loadBalancerArns.includes(input.LoadBalancerArn)),
-    );
-    if (input.Names?.length && groups.length === 0)
-      fail(ctx, 'TargetGroupNotFound', 'One or more target groups not found');
+      paging: ELB_PAGING,
+      request: { size: PageSize, token: Marker, scope },
+    });
     return {
-      TargetGroups: groups.map((tg) => ({
+      TargetGroups: items.map((tg) => ({
         TargetGroupArn: tg.arn,
         TargetGroupName: tg.name,
         Protocol: tg.protocol as 'HTTP',
@@ -96,6 +122,7 @@ export const elbv2Handlers: HandlerMap = {
         HealthCheckPath: '/',
         HealthCheckProtocol: tg.protocol as 'HTTP',
       })),
+      ...(next === undefined ? {} : { NextMarker: next }),
     };
   },
 
@@ -173,11 +200,20 @@ function checkInstances(
 
 /** Classic ELB commands the sandbox simulates. */
 export const elbHandlers: HandlerMap = {
+  /** By name (every one must exist, else `LoadBalancerNotFound`) or all; `PageSize` a page ({@link ELB_PAGING}). */
   DescribeLoadBalancers: (ctx, input: ClassicDescribeInput): Out<ClassicDescribeOutput> => {
-    for (const name of input.LoadBalancerNames ?? []) loadBalancerOrFail(ctx, name);
-    const lbs = sortedValues(ctx.state.elb.loadBalancers).filter(
-      (lb) => !input.LoadBalancerNames?.length || input.LoadBalancerNames.includes(lb.name),
-    );
+    const { Marker, PageSize, ...scope } = input;
+    const { items: lbs, next } = list(ctx, {
+      ids: input.LoadBalancerNames,
+      lookup: (name) => ctx.state.elb.loadBalancers[name],
+      all: () => sortedValues(ctx.state.elb.loadBalancers),
+      notFound: (missing) => [
+        'LoadBalancerNotFound',
+        `There is no ACTIVE Load Balancer named '${missing[0]}'`,
+      ],
+      paging: ELB_PAGING,
+      request: { size: PageSize, token: Marker, scope },
+    });
     return {
       LoadBalancerDescriptions: lbs.map((lb) => ({
         LoadBalancerName: lb.name,
@@ -195,6 +231,7 @@ export const elbHandlers: HandlerMap = {
           },
         ],
       })),
+      ...(next === undefined ? {} : { NextMarker: next }),
     };
   },
 

@@ -4,8 +4,6 @@
  * never calls the next handler, so nothing reaches the network and the SDK's retry middleware
  * (a later step) never sees a sandbox error: retrying is left to the state machine, as in AWS.
  */
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   HandlerExecutionContext,
@@ -24,15 +22,21 @@ import type { ServiceName } from './errors.ts';
 import {
   accessDenied,
   awsError,
-  SandboxJournalError,
   SandboxSeedError,
   SandboxUnsupportedCommandError,
   SERVICES,
   serviceOf,
 } from './errors.ts';
 import { iamHandlers } from './iam.ts';
-import { Journal } from './journal.ts';
-import { emptyKms, kmsService } from './kms.ts';
+import { kmsService } from './kms.ts';
+import type {
+  CallRecord,
+  InjectedError,
+  PersistedService,
+  SandboxOptions,
+  TaskTokenSink,
+} from './options.ts';
+import { Journals } from './persistence.ts';
 import { s3Service, withBodyBytes } from './s3.ts';
 import type { AccountSeed } from './seed.ts';
 import { buildState } from './seed.ts';
@@ -44,6 +48,14 @@ import { stsHandlers } from './sts.ts';
 
 export type { ServiceName } from './errors.ts';
 export { SandboxJournalError, SandboxSeedError, SandboxUnsupportedCommandError } from './errors.ts';
+export type {
+  CallRecord,
+  InjectedError,
+  PersistedService,
+  SandboxOptions,
+  SandboxPersistOptions,
+  TaskTokenSink,
+} from './options.ts';
 export type {
   AccountSeed,
   InstanceSeed,
@@ -66,78 +78,6 @@ export type {
   SentEmail,
 } from './state.ts';
 
-/** Where `SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat` go (the local engine). */
-export type TaskTokenSink = {
-  success(token: string, output: string): Promise<void> | void;
-  failure(token: string, error?: string, cause?: string): Promise<void> | void;
-  heartbeat?(token: string): void;
-};
-
-/** One call the sandbox answered (or refused). */
-export interface CallRecord {
-  /** Short service name: `EC2`, `IAM`, `AutoScaling`, `ELBv2`, `ELB`, `Backup`, `SESv2`, `STS`, `SFN`, `KMS`, `S3`. */
-  readonly service: string;
-  /** Command name without the `Command` suffix. */
-  readonly command: string;
-  readonly input: unknown;
-  readonly output?: unknown;
-  readonly error?: { readonly name: string; readonly message: string };
-  /** Sandbox time of the call, epoch milliseconds. */
-  readonly at: number;
-}
-
-/** Options of {@link Sandbox.create}. */
-export interface SandboxOptions {
-  /** The base clock; default `Date.now`. The sandbox adds what {@link Sandbox.advance} moved it by. */
-  readonly now?: () => number;
-  /** Overrides the seed's account id (default `123456789012`). */
-  readonly accountId?: string;
-  /** Overrides the seed's region (default `us-east-1`). */
-  readonly region?: string;
-  /** Receives Step Functions task token calls; without it they fail with `TaskDoesNotExist`. */
-  readonly taskTokens?: TaskTokenSink;
-  /**
-   * SDK clients (by class name) whose calls go on to their real endpoint instead of the sandbox. Default
-   * `['DynamoDBClient']`: the audit record lives in the local store, not in the simulated account.
-   */
-  readonly passThrough?: readonly string[];
-  /** Called with each email SES v2 accepted (the local runtime's outbox). */
-  readonly onEmail?: (email: SentEmail) => void;
-  /**
-   * Keeps the state of some services in files, so that a sandbox made later, in this process or another,
-   * on the same folder sees their keys, aliases, buckets and objects. Default: nothing is kept.
-   */
-  readonly persist?: SandboxPersistOptions;
-}
-
-/** The services whose state {@link SandboxPersistOptions} can keep. */
-export type PersistedService = 'KMS' | 'S3';
-
-/**
- * Where and what the sandbox persists. Each service gets one journal in `dir` (`kms.jsonl`, `s3.jsonl`,
- * mode 0600: the KMS one holds key material) that only ever receives appended lines, one a change.
- * Several sandboxes, in several processes, may share a folder at once: none loses another's changes, and
- * each sees the others' on its next call to that service. A conditional change (`IfNoneMatch: '*'`, a
- * new alias) that two of them make at once succeeds for the one whose line comes first.
- */
-export interface SandboxPersistOptions {
-  /** The folder; made (mode 0700) when missing. */
-  readonly dir: string;
-  /** Default both, `['KMS', 'S3']`. */
-  readonly services?: readonly PersistedService[];
-}
-
-/** What applying one journal line gave: its result, or the AWS error of a change that did not hold. */
-type Outcome = { readonly value: unknown } | { readonly error: unknown };
-
-/** An error that `failNext` injects. */
-export interface InjectedError {
-  /** AWS's error code, e.g. `RequestLimitExceeded`, `NoSuchEntity`, `InternalError`. */
-  readonly code: string;
-  readonly message?: string;
-  readonly fault?: 'client' | 'server';
-}
-
 const HANDLERS: Readonly<Record<Exclude<ServiceName, 'SFN' | PersistedService>, HandlerMap>> = {
   EC2: ec2Handlers,
   IAM: iamHandlers,
@@ -148,17 +88,6 @@ const HANDLERS: Readonly<Record<Exclude<ServiceName, 'SFN' | PersistedService>, 
   SESv2: sesHandlers,
   STS: stsHandlers,
 };
-
-const JOURNAL_FILES: Readonly<Record<PersistedService, string>> = { KMS: 'kms.jsonl', S3: 's3.jsonl' };
-
-const isPersistable = (service: string): service is PersistedService => Object.hasOwn(JOURNAL_FILES, service);
-
-/** A line of a journal: the change, and an id its writer knows it by. */
-function journalEntry(value: unknown): { id: string; event: unknown } | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const entry = value as { v?: unknown; id?: unknown; event?: unknown };
-  return entry.v === 1 && typeof entry.id === 'string' ? { id: entry.id, event: entry.event } : undefined;
-}
 
 interface Stackable {
   middlewareStack: { use(plugin: Pluggable<object, object>): void };
@@ -197,157 +126,27 @@ export class Sandbox {
   readonly #failures: { key: string; remaining: number; error: InjectedError }[] = [];
   readonly #latency = new Map<string, number>();
   readonly #calls: CallRecord[] = [];
-  readonly #journals = new Map<PersistedService, Journal>();
+  readonly #journals = new Journals(
+    () => this.#state,
+    () => this.now(),
+  );
+  readonly #pageCap: number | undefined;
 
   private constructor(seed: AccountSeed, options: SandboxOptions) {
     this.#clock = options.now ?? Date.now;
     this.#taskTokens = options.taskTokens;
     this.#passThrough = new Set(options.passThrough ?? ['DynamoDBClient']);
     this.#onEmail = options.onEmail;
+    if (options.pageCap !== undefined && !(Number.isInteger(options.pageCap) && options.pageCap >= 1)) {
+      throw new TypeError(`pageCap must be a whole number of at least 1, got ${String(options.pageCap)}`);
+    }
+    this.#pageCap = options.pageCap;
     this.#state = buildState(seed, {
       now: this.#clock(),
       ...(options.accountId ? { accountId: options.accountId } : {}),
       ...(options.region ? { region: options.region } : {}),
     });
-    if (options.persist) this.#open(options.persist, seed);
-  }
-
-  /** Opens the journals, applies what they hold, and writes the seed's KMS keys that they lack. */
-  #open(persist: SandboxPersistOptions, seed: AccountSeed): void {
-    if (typeof persist.dir !== 'string' || persist.dir === '') {
-      throw new TypeError(`persist.dir must be a folder path, got ${JSON.stringify(persist.dir)}`);
-    }
-    const services = persist.services ?? ['KMS', 'S3'];
-    for (const service of services) {
-      if (!isPersistable(service)) {
-        throw new TypeError(`persist.services: ${String(service)} cannot be persisted; expected KMS or S3`);
-      }
-      this.#journals.set(service, new Journal(join(persist.dir, JOURNAL_FILES[service]), persist.dir));
-    }
-    if (this.#journals.has('S3')) {
-      this.#state.s3 = { buckets: Object.create(null) };
-      this.#catchUp('S3');
-    }
-    if (this.#journals.has('KMS')) {
-      const seeded = this.#state.kms;
-      this.#state.kms = emptyKms();
-      this.#catchUp('KMS');
-      this.#adoptSeedKeys(seeded, new Set((seed.kms?.keys ?? []).flatMap((k) => (k.material ? [k.id] : []))));
-    }
-  }
-
-  /**
-   * Writes each seed key (and alias) the KMS journal lacks; one it holds must agree with the seed. Two
-   * processes starting at once may both write a key: the first line wins, and both then use that key.
-   */
-  #adoptSeedKeys(seeded: AccountState['kms'], explicitMaterial: ReadonlySet<string>): void {
-    const file = this.#journals.get('KMS')?.file ?? '';
-    const now = this.now();
-    const retrying = (write: () => void, settled: () => boolean): void => {
-      if (settled()) return;
-      try {
-        write();
-      } catch (error) {
-        // Another sandbox wrote it first: compare with theirs.
-        if (!settled()) throw error;
-      }
-    };
-    for (const key of Object.values(seeded.keys)) {
-      retrying(
-        () => this.#commit('KMS', kmsService, { op: 'CreateKey', at: now, key }),
-        () => this.#state.kms.keys[key.keyId] !== undefined,
-      );
-      const kept = this.#state.kms.keys[key.keyId];
-      if (kept && kept.keySpec !== key.keySpec) {
-        throw new SandboxSeedError(
-          `KMS key ${key.keyId}: ${file} holds it with spec ${kept.keySpec}, the seed says ${key.keySpec}`,
-        );
-      }
-      if (kept && explicitMaterial.has(key.keyId) && kept.material !== key.material) {
-        throw new SandboxSeedError(
-          `KMS key ${key.keyId}: ${file} holds it with other material than the seed's`,
-        );
-      }
-    }
-    for (const alias of Object.values(seeded.aliases)) {
-      retrying(
-        () =>
-          this.#commit('KMS', kmsService, {
-            op: 'CreateAlias',
-            at: now,
-            aliasName: alias.aliasName,
-            targetKeyId: alias.targetKeyId,
-          }),
-        () => this.#state.kms.aliases[alias.aliasName] !== undefined,
-      );
-      const kept = this.#state.kms.aliases[alias.aliasName];
-      if (kept && kept.targetKeyId !== alias.targetKeyId) {
-        throw new SandboxSeedError(
-          `KMS alias ${alias.aliasName}: ${file} points it at key ${kept.targetKeyId}, the seed at ${alias.targetKeyId}`,
-        );
-      }
-    }
-  }
-
-  /** Applies the lines other sandboxes appended to `service`'s journal since the last read. */
-  #catchUp(service: PersistedService, own?: { id: string; outcome?: Outcome }): void {
-    if (service === 'KMS') this.#replay(service, kmsService, own);
-    else this.#replay(service, s3Service, own);
-  }
-
-  #replay<E extends JournalEvent>(
-    service: PersistedService,
-    journaled: JournaledService<E>,
-    own: { id: string; outcome?: Outcome } | undefined,
-  ): void {
-    const journal = this.#journals.get(service);
-    if (!journal) return;
-    journal.read((value, line) => {
-      const entry = journalEntry(value);
-      if (!entry) throw new SandboxJournalError(journal.file, `line ${line} is not a journal entry`);
-      const parsed = journaled.parse(entry.event);
-      if ('problem' in parsed) {
-        throw new SandboxJournalError(
-          journal.file,
-          `line ${line} is not a ${service} change: ${parsed.problem}`,
-        );
-      }
-      let outcome: Outcome;
-      try {
-        outcome = { value: journaled.prepare(this.#state, parsed.event)() };
-      } catch (error) {
-        // A change that no longer held when its line was read (another line won a race) changes nothing.
-        if (!(error instanceof SERVICES[service].base)) {
-          throw new SandboxJournalError(journal.file, `line ${line} cannot be applied`, { cause: error });
-        }
-        outcome = { error };
-      }
-      if (own?.id === entry.id) own.outcome = outcome;
-    });
-  }
-
-  /**
-   * Makes a change to a journaled service. In memory it is applied at once. Persisted, it is checked
-   * against the latest state (a change that fails there is never written), appended, and then read back
-   * in journal order with whatever other sandboxes appended meanwhile: its outcome is the one it has there.
-   */
-  #commit<E extends JournalEvent>(
-    service: PersistedService,
-    journaled: JournaledService<E>,
-    event: E,
-  ): unknown {
-    const journal = this.#journals.get(service);
-    if (!journal) return journaled.prepare(this.#state, event)();
-    this.#catchUp(service);
-    journaled.prepare(this.#state, event);
-    const own: { id: string; outcome?: Outcome } = { id: randomUUID() };
-    journal.append({ v: 1, id: own.id, event });
-    this.#catchUp(service, own);
-    if (!own.outcome) {
-      throw new SandboxJournalError(journal.file, `the change just appended (${own.id}) was not read back`);
-    }
-    if ('error' in own.outcome) throw own.outcome.error;
-    return own.outcome.value;
+    if (options.persist) this.#journals.open(options.persist, seed);
   }
 
   /** Makes a sandbox account from a seed (default: one default VPC and nothing else). */
@@ -403,7 +202,7 @@ export class Sandbox {
   /** A deep copy of the whole account state, with sorted keys, for assertions. */
   state(): AccountState {
     this.#refresh();
-    for (const service of this.#journals.keys()) this.#catchUp(service);
+    for (const service of this.#journals.services()) this.#journals.catchUp(service);
     return sortedCopy(structuredClone(this.#state));
   }
 
@@ -527,7 +326,7 @@ export class Sandbox {
     // are shared, not copied: their handlers change them only through a commit that cannot fail halfway.
     const { kms, s3, ...rest } = this.#state;
     const draft: AccountState = { ...structuredClone(rest), kms, s3 };
-    const ctx: CallContext = { state: draft, now: this.now(), service, command };
+    const ctx: CallContext = { state: draft, now: this.now(), service, command, pageCap: this.#pageCap };
     const output = handler(ctx, structuredClone(input) as never);
     if (service === 'EC2' && 'DryRun' in input && input.DryRun === true) {
       throw awsError('EC2', 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
@@ -544,13 +343,14 @@ export class Sandbox {
   ): unknown {
     const handler = journaled.handlers[command];
     if (!handler) throw new SandboxUnsupportedCommandError(service, command);
-    this.#catchUp(service);
+    this.#journals.catchUp(service);
     const ctx: JournalContext<E> = {
       state: this.#state,
       now: this.now(),
       service,
       command,
-      commit: (event) => this.#commit(service, journaled, event),
+      pageCap: this.#pageCap,
+      commit: (event) => this.#journals.commit(service, journaled, event),
     };
     return handler(ctx, structuredClone(input) as never);
   }

@@ -4,9 +4,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ApprovalApi } from '../../infra/constructs/approval-api.ts';
-import { ApprovalGate } from '../../infra/constructs/approval-gate.ts';
 import { AuditTable } from '../../infra/constructs/audit-table.ts';
 import { acknowledgeStack } from '../../infra/nag.ts';
+import { ApprovalGate } from '../../playbooks/parts/approval-gate.ts';
 
 const MACHINE = 'cordon-ec2-compromise';
 

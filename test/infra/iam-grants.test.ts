@@ -11,6 +11,10 @@
  * instance profile needs, is granted on the settings' `instanceRoles` and not at all when there are none.
  * The comparison runs on a stack with instance roles configured; a test of its own says what a stack
  * without them leaves ungranted.
+ *
+ * The action functions are declared (functions/actions/<name>/action.ts, listed in functions/actions/index.ts):
+ * for each, what its bundle calls, what its declaration says it calls, and what the template grants it are
+ * the same list, the record's own calls apart.
  */
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -19,6 +23,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { build, type Metafile } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import settingsFile from '../../cordon.config.ts';
+import * as declared from '../../functions/actions/index.ts';
+import { type ActionFacts, iamCalls } from '../../functions/shared/define-action.ts';
 import { buildApp } from '../../infra/cordon-app.ts';
 import { fromRoot, REPO_ROOT } from '../../infra/paths.ts';
 import { synthStack } from '../support/app.ts';
@@ -361,6 +367,51 @@ function compareGrants(
   });
 }
 
+/** What every function's recorder calls (the audit table, the record key, the anchor): no action's own. */
+const RECORD_SERVICES = ['dynamodb', 'kms', 's3'];
+const ownCall = (action: string) => !RECORD_SERVICES.includes(action.split(':')[0] ?? '');
+
+/** What a declaration says its function calls, as IAM actions: its calls and the PassRole it declares. */
+function declaredCalls(action: ActionFacts): string[] {
+  const passes = action.passRestoreRole || action.passInstanceRoles ? ['iam:PassRole'] : [];
+  return [...new Set([...iamCalls(action), ...passes])].sort();
+}
+
+/**
+ * Each declared action against its bundle's calls and its function's grants (the record's apart): what the
+ * code calls and the declaration does not say, what it says and the code does not call, and what the
+ * template grants otherwise than declared.
+ */
+function compareDeclarations(
+  actions: readonly ActionFacts[],
+  calls: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  resources: Record<string, CfnResource>,
+): string[] {
+  const functions = templateFunctions(resources);
+  return actions.flatMap((action) => {
+    const entry = `functions/actions/${action.name}/handler.ts`;
+    const fn = functions.find((f) => f.entry === entry);
+    const called = calls.get(entry);
+    if (fn?.roleId === undefined || called === undefined)
+      return [`${action.name}: no function has entry ${entry}`];
+    const says = declaredCalls(action);
+    const sends = [...called.keys()].filter(ownCall).sort();
+    const granted = [...grantedActions(resources, fn.roleId)]
+      .filter((a) => ownCall(a) && !PLATFORM_ACTIONS.has(a))
+      .sort();
+    return [
+      ...sends
+        .filter((a) => !says.includes(a))
+        .map((a) => `${action.name}: calls ${a} (${called.get(a)}), undeclared`),
+      ...says
+        .filter((a) => !sends.includes(a))
+        .map((a) => `${action.name}: declares ${a}, which its code does not call`),
+      ...says.filter((a) => !granted.includes(a)).map((a) => `${action.name}: declares ${a}, not granted`),
+      ...granted.filter((a) => !says.includes(a)).map((a) => `${action.name}: granted ${a}, undeclared`),
+    ];
+  });
+}
+
 /** The findings of a comparison, one line each, for a failure message. */
 function findings(comparisons: readonly GrantComparison[]): string[] {
   return comparisons.flatMap((c) => [
@@ -417,6 +468,30 @@ describe('IAM grants against the calls each function makes', () => {
     const comparisons = compareGrants(Template.fromStack(stack).toJSON().Resources, calls);
     expect(findings(comparisons)).toContain(
       'functions/actions/ec2-tag/handler.ts: granted ec2:RebootInstances, which no code calls',
+    );
+  });
+
+  it('declares for each action exactly what its bundle calls and its function is granted', () => {
+    const actions = Object.values(declared);
+    expect(actions.length).toBeGreaterThanOrEqual(22);
+    expect(compareDeclarations(actions, calls, resources)).toEqual([]);
+    // The comparison sees each action's own calls: one declared with no client calls nothing of AWS.
+    expect(declaredCalls(declared.ec2Tag)).toEqual(['ec2:CreateTags', 'ec2:DescribeInstances']);
+    expect(declaredCalls(declared.recordNote)).toEqual([]);
+  });
+
+  it('reports a declaration that says more or less than its code calls', () => {
+    const tag = declared.ec2Tag;
+    const more = { ...tag, calls: { ec2: [...tag.calls.ec2, 'RebootInstances'] } };
+    const less = { ...declared.ec2Snapshot, calls: { ec2: ['DescribeInstances', 'DescribeSnapshots'] } };
+    const reported = compareDeclarations([more, less], calls, resources);
+    expect(reported).toContain('ec2-tag: declares ec2:RebootInstances, which its code does not call');
+    expect(reported).toContain('ec2-tag: declares ec2:RebootInstances, not granted');
+    expect(reported).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ec2-snapshot: calls ec2:CreateSnapshots \(functions\/.*\), undeclared$/),
+        'ec2-snapshot: granted ec2:CreateSnapshots, undeclared',
+      ]),
     );
   });
 

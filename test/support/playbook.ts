@@ -2,8 +2,8 @@
  * Running a real playbook of Cordon's stack on the local runtime: opens the incident as the router does,
  * starts the execution, and answers approval emails through the local decision server, as a person does.
  */
-import { incidentFrom } from '#shared/audit';
 import type { Finding, Resource } from '#shared/domain';
+import { incidentFrom } from '#shared/incident-from';
 import { playbookInput } from '#shared/playbook-input';
 import type { PlaybookMode } from '#shared/settings';
 import { resourceForPlaybook } from '../../functions/router/policy.ts';

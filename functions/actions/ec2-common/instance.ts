@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { ActionEventSchema } from '#shared/action';
 import { awsCall, ec2DryRun } from '#shared/aws';
 import { ProtectedResourceError, ResourceNotFoundError } from '#shared/errors';
+import { allItems, nextToken } from '#shared/pages';
 
 /** What the EC2 cores need of an EC2 client. */
 export type Ec2Sender = Pick<EC2Client, 'send'>;
@@ -40,15 +41,23 @@ function errorNamed(error: unknown, ...names: string[]): boolean {
 /**
  * Describes one instance. An unknown id is `InvalidInstanceID.NotFound`
  * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html), which becomes
- * {@link ResourceNotFoundError}.
+ * {@link ResourceNotFoundError}. Every page is read: even with an id, EC2 may answer a page without it and
+ * a `NextToken` for the rest.
  */
 export async function describeInstance(ec2: Ec2Sender, instanceId: string): Promise<Instance> {
   let instance: Instance | undefined;
+  const doing = `ec2:DescribeInstances ${instanceId}`;
   try {
-    const out = await awsCall(`ec2:DescribeInstances ${instanceId}`, () =>
-      ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
-    );
-    instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+    const reservations = await allItems({
+      doing,
+      fetch: (NextToken) =>
+        awsCall(doing, () =>
+          ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId], NextToken })),
+        ),
+      next: nextToken,
+      items: (page) => page.Reservations,
+    });
+    instance = reservations.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
   } catch (error) {
     if (errorNamed(error, 'InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed')) {
       throw new ResourceNotFoundError(`instance ${instanceId} does not exist`, { cause: error });

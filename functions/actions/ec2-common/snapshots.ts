@@ -1,6 +1,11 @@
 /** Finding the snapshots an incident took, by the tags `ec2-snapshot` puts on them at creation. */
-import { DescribeSnapshotsCommand, type Snapshot } from '@aws-sdk/client-ec2';
+import {
+  DescribeSnapshotsCommand,
+  type DescribeSnapshotsCommandOutput,
+  type Snapshot,
+} from '@aws-sdk/client-ec2';
 import { awsCall } from '#shared/aws';
+import { allItems, nextToken } from '#shared/pages';
 import { type Ec2Sender, TAG } from './instance.ts';
 
 /**
@@ -21,22 +26,20 @@ export async function incidentSnapshots(
         { Name: `tag:${TAG.incident}`, Values: [incidentId] },
         ...(instanceId ? [{ Name: `tag:${TAG.instance}`, Values: [instanceId] }] : []),
       ];
-  const snapshots: Snapshot[] = [];
-  let token: string | undefined;
-  do {
-    const page = await awsCall(
-      `ec2:DescribeSnapshots ${snapshotIds?.join(',') ?? `${TAG.incident}=${incidentId}`}`,
-      () =>
+  const doing = `ec2:DescribeSnapshots ${snapshotIds?.join(',') ?? `${TAG.incident}=${incidentId}`}`;
+  return allItems<DescribeSnapshotsCommandOutput, Snapshot>({
+    doing,
+    fetch: (NextToken) =>
+      awsCall(doing, () =>
         ec2.send(
           new DescribeSnapshotsCommand({
             OwnerIds: ['self'],
             ...(snapshotIds?.length ? { SnapshotIds: [...snapshotIds] } : { Filters: filters }),
-            NextToken: token,
+            NextToken,
           }),
         ),
-    );
-    snapshots.push(...(page.Snapshots ?? []));
-    token = page.NextToken;
-  } while (token);
-  return snapshots;
+      ),
+    next: nextToken,
+    items: (page) => page.Snapshots,
+  });
 }

@@ -3,7 +3,11 @@
  * registered, the classic load balancers that list it. Read by `ec2-detach` (to record and remove them)
  * and by `ec2-release` (to put back only what is missing).
  */
-import { type AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  type AutoScalingClient,
+  type AutoScalingInstanceDetails,
+  DescribeAutoScalingInstancesCommand,
+} from '@aws-sdk/client-auto-scaling';
 import {
   DescribeLoadBalancersCommand,
   type ElasticLoadBalancingClient,
@@ -16,6 +20,7 @@ import {
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsCall } from '#shared/aws';
+import { allItems, nextMarker, nextToken } from '#shared/pages';
 import type { DetachBefore } from '../ec2-common/records.ts';
 
 /**
@@ -38,30 +43,46 @@ export interface MembershipClients {
   readonly elb: Pick<ElasticLoadBalancingClient, 'send'>;
 }
 
-async function allTargetGroups(elbv2: MembershipClients['elbv2']): Promise<TargetGroup[]> {
-  const groups: TargetGroup[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await awsCall('elasticloadbalancing:DescribeTargetGroups', () =>
-      elbv2.send(new DescribeTargetGroupsCommand({ Marker: marker })),
-    );
-    groups.push(...(page.TargetGroups ?? []));
-    marker = page.NextMarker;
-  } while (marker);
-  return groups;
+/** Every target group, every page (`NextMarker`, at most 400 a page). */
+function allTargetGroups(elbv2: MembershipClients['elbv2']): Promise<TargetGroup[]> {
+  const doing = 'elasticloadbalancing:DescribeTargetGroups';
+  return allItems({
+    doing,
+    fetch: (Marker) => awsCall(doing, () => elbv2.send(new DescribeTargetGroupsCommand({ Marker }))),
+    next: nextMarker,
+    items: (page) => page.TargetGroups,
+  });
 }
 
-async function allLoadBalancers(elb: MembershipClients['elb']): Promise<LoadBalancerDescription[]> {
-  const lbs: LoadBalancerDescription[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await awsCall('elasticloadbalancing:DescribeLoadBalancers (classic)', () =>
-      elb.send(new DescribeLoadBalancersCommand({ Marker: marker })),
-    );
-    lbs.push(...(page.LoadBalancerDescriptions ?? []));
-    marker = page.NextMarker;
-  } while (marker);
-  return lbs;
+/** Every classic load balancer, every page (`NextMarker`). */
+function allLoadBalancers(elb: MembershipClients['elb']): Promise<LoadBalancerDescription[]> {
+  const doing = 'elasticloadbalancing:DescribeLoadBalancers (classic)';
+  return allItems({
+    doing,
+    fetch: (Marker) => awsCall(doing, () => elb.send(new DescribeLoadBalancersCommand({ Marker }))),
+    next: nextMarker,
+    items: (page) => page.LoadBalancerDescriptions,
+  });
+}
+
+/**
+ * The instance's Auto Scaling records, every page: DescribeAutoScalingInstances pages by `NextToken`
+ * even for given ids (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingInstances.html).
+ */
+function autoScalingRecords(
+  autoScaling: MembershipClients['autoScaling'],
+  instanceId: string,
+): Promise<AutoScalingInstanceDetails[]> {
+  const doing = `autoscaling:DescribeAutoScalingInstances ${instanceId}`;
+  return allItems({
+    doing,
+    fetch: (NextToken) =>
+      awsCall(doing, () =>
+        autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId], NextToken })),
+      ),
+    next: nextToken,
+    items: (page) => page.AutoScalingInstances,
+  });
 }
 
 /**
@@ -77,13 +98,11 @@ export async function readMemberships(
   vpcId: string | undefined,
 ): Promise<DetachBefore> {
   const [asg, targetGroups, loadBalancers] = await Promise.all([
-    awsCall(`autoscaling:DescribeAutoScalingInstances ${instanceId}`, () =>
-      clients.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] })),
-    ),
+    autoScalingRecords(clients.autoScaling, instanceId),
     allTargetGroups(clients.elbv2),
     allLoadBalancers(clients.elb),
   ]);
-  const member = asg.AutoScalingInstances?.find(
+  const member = asg.find(
     (i) => i.InstanceId === instanceId && !/^(Detach|Terminat)/.test(i.LifecycleState ?? ''),
   );
   const candidates = targetGroups.filter(
@@ -94,7 +113,8 @@ export async function readMemberships(
       const arn = tg.TargetGroupArn ?? '';
       const health = await awsCall(`elasticloadbalancing:DescribeTargetHealth ${arn}`, () =>
         // Without `Targets`, every registered target comes back with its port, so that an instance
-        // registered on several ports is found on each.
+        // registered on several ports is found on each. DescribeTargetHealth does not page: its answer has
+        // no marker (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetHealth.html).
         clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
       );
       return (health.TargetHealthDescriptions ?? [])

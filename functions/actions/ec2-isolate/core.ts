@@ -26,35 +26,35 @@
  * then n ModifyNetworkInterfaceAttribute (`conntrack`: 2n; `nacl`: + DescribeNetworkInterfaces,
  * DescribeNetworkAcls, ReplaceNetworkAclAssociation per subnet). The first isolation in a VPC adds
  * CreateSecurityGroup and RevokeSecurityGroupEgress (and, for the swap, CreateSecurityGroup and two
- * Authorize calls).
+ * Authorize calls). Each Describe reads every page.
+ *
+ * groups.ts holds the isolation groups, nacl.ts the `nacl` strategy's reads and quarantine ACL,
+ * interfaces.ts the interfaces as recorded.
  */
 import {
-  CreateNetworkAclCommand,
-  DescribeNetworkAclsCommand,
-  DescribeNetworkInterfacesCommand,
-  type Instance,
   ModifyNetworkInterfaceAttributeCommand,
   ReplaceNetworkAclAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
-import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
 import { ResourceNotFoundError, ValidationError } from '#shared/errors';
 import { describeError } from '#shared/log';
 import {
   assertNotProtected,
-  type CallPlan,
   describeLiveInstance,
   Ec2EventSchema,
   type Ec2Sender,
   ec2Mutation,
   newPlan,
   sameIds,
-  TAG,
 } from '../ec2-common/instance.ts';
 import type { IsolateBefore } from '../ec2-common/records.ts';
 import { ensureGroup, type FoundGroups, findGroups, foundGroup, type GroupKind } from './groups.ts';
+import { interfacesOf, isMinimal, MIN_TRACKING, type Nic } from './interfaces.ts';
+import { ensureQuarantineAcl, type NaclView, readNaclView } from './nacl.ts';
+
+export { MIN_TRACKING } from './interfaces.ts';
 
 /** How tracked connections are cut; see the module's comment. */
 export const STRATEGIES = ['two-step', 'nacl', 'conntrack', 'direct'] as const;
@@ -79,129 +79,6 @@ export interface IsolateDeps {
   readonly protectedTag: { readonly key: string; readonly value: string };
   /** The strategy when the input names none. Default `two-step`. */
   readonly defaultStrategy?: Strategy;
-}
-
-/**
- * The minimum idle timeouts, in seconds
- * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ConnectionTrackingSpecificationRequest.html:
- * TCP established 60, UDP stream 60, UDP 30).
- */
-export const MIN_TRACKING = { TcpEstablishedTimeout: 60, UdpStreamTimeout: 60, UdpTimeout: 30 } as const;
-
-type Nic = IsolateBefore['interfaces'][number];
-
-function interfacesOf(instance: Instance): Nic[] {
-  return [...(instance.NetworkInterfaces ?? [])]
-    .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
-    .map((nic) => {
-      const tracking = nic.ConnectionTrackingConfiguration;
-      const explicit =
-        tracking &&
-        (tracking.TcpEstablishedTimeout !== undefined ||
-          tracking.UdpStreamTimeout !== undefined ||
-          tracking.UdpTimeout !== undefined);
-      return {
-        networkInterfaceId: nic.NetworkInterfaceId ?? '',
-        subnetId: nic.SubnetId ?? '',
-        vpcId: nic.VpcId ?? instance.VpcId ?? '',
-        groups: (nic.Groups ?? []).map((g) => g.GroupId ?? '').filter((g) => g !== ''),
-        connectionTracking: explicit
-          ? {
-              ...(tracking.TcpEstablishedTimeout === undefined
-                ? {}
-                : { tcpEstablishedTimeout: tracking.TcpEstablishedTimeout }),
-              ...(tracking.UdpStreamTimeout === undefined
-                ? {}
-                : { udpStreamTimeout: tracking.UdpStreamTimeout }),
-              ...(tracking.UdpTimeout === undefined ? {} : { udpTimeout: tracking.UdpTimeout }),
-            }
-          : null,
-      };
-    })
-    .filter((nic) => nic.networkInterfaceId !== '');
-}
-
-const isMinimal = (nic: Nic): boolean =>
-  nic.connectionTracking?.tcpEstablishedTimeout === MIN_TRACKING.TcpEstablishedTimeout &&
-  nic.connectionTracking.udpStreamTimeout === MIN_TRACKING.UdpStreamTimeout &&
-  nic.connectionTracking.udpTimeout === MIN_TRACKING.UdpTimeout;
-
-/** What the `nacl` strategy reads: who else is in the subnets, and each subnet's ACL association. */
-interface NaclView {
-  readonly strangers: string[];
-  readonly quarantine: Map<string, string>;
-  readonly associations: { subnetId: string; vpcId: string; networkAclId: string; associationId: string }[];
-}
-
-async function readNaclView(ec2: Ec2Sender, instanceId: string, nics: readonly Nic[]): Promise<NaclView> {
-  const subnets = [...new Set(nics.map((n) => n.subnetId))];
-  const vpcs = [...new Set(nics.map((n) => n.vpcId))];
-  const [enis, acls] = await Promise.all([
-    awsCall(`ec2:DescribeNetworkInterfaces ${subnets.join(',')}`, () =>
-      ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'subnet-id', Values: subnets }] })),
-    ),
-    awsCall(`ec2:DescribeNetworkAcls ${vpcs.join(',')}`, () =>
-      ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: vpcs }] })),
-    ),
-  ]);
-  const strangers = (enis.NetworkInterfaces ?? [])
-    .filter((e) => e.Attachment?.InstanceId !== instanceId)
-    .map((e) => e.NetworkInterfaceId ?? '?');
-  const quarantine = new Map<string, string>();
-  for (const acl of acls.NetworkAcls ?? []) {
-    const tagged = acl.Tags?.some((t) => t.Key === TAG.quarantine && t.Value === 'true');
-    if (tagged && acl.VpcId && acl.NetworkAclId && !quarantine.has(acl.VpcId))
-      quarantine.set(acl.VpcId, acl.NetworkAclId);
-  }
-  const associations = subnets.map((subnetId) => {
-    for (const acl of acls.NetworkAcls ?? []) {
-      const association = acl.Associations?.find((a) => a.SubnetId === subnetId);
-      if (association?.NetworkAclAssociationId && acl.NetworkAclId) {
-        return {
-          subnetId,
-          vpcId: acl.VpcId ?? '',
-          networkAclId: acl.NetworkAclId,
-          associationId: association.NetworkAclAssociationId,
-        };
-      }
-    }
-    throw new ResourceNotFoundError(`subnet ${subnetId} has no network ACL association`);
-  });
-  return { strangers, quarantine, associations };
-}
-
-/**
- * A new network ACL denies all inbound and outbound traffic until rules are added
- * (https://docs.aws.amazon.com/vpc/latest/userguide/custom-network-acl.html), which is the quarantine.
- */
-async function ensureQuarantineAcl(
-  ec2: Ec2Sender,
-  plan: CallPlan,
-  view: NaclView,
-  vpcId: string,
-): Promise<string | undefined> {
-  const existing = view.quarantine.get(vpcId);
-  if (existing) return existing;
-  const out = await ec2Mutation(plan, `ec2:CreateNetworkAcl cordon-quarantine-${vpcId}`, (DryRun) =>
-    ec2.send(
-      new CreateNetworkAclCommand({
-        DryRun,
-        VpcId: vpcId,
-        TagSpecifications: [
-          {
-            ResourceType: 'network-acl',
-            Tags: [
-              { Key: TAG.quarantine, Value: 'true' },
-              { Key: 'Name', Value: `cordon-quarantine-${vpcId}` },
-            ],
-          },
-        ],
-      }),
-    ),
-  );
-  const id = out?.NetworkAcl?.NetworkAclId;
-  if (id) view.quarantine.set(vpcId, id);
-  return id;
 }
 
 interface Undo {

@@ -18,6 +18,7 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { awsCall } from '#shared/aws';
+import { allItems, nextToken } from '#shared/pages';
 import { type CallPlan, type Ec2Sender, ec2Mutation, isAwsError, TAG } from '../ec2-common/instance.ts';
 
 /** `isolation`: no rules; `untrack`: all traffic both ways. */
@@ -31,21 +32,29 @@ export type FoundGroups = Map<string, SecurityGroup>;
 
 const key = (kind: GroupKind, vpcId: string): string => `${kind}:${vpcId}`;
 
-/** Finds the cordon groups of the given VPCs with one DescribeSecurityGroups call. */
+/** Finds the cordon groups of the given VPCs with one DescribeSecurityGroups listing (every page of it). */
 export async function findGroups(ec2: Ec2Sender, vpcIds: readonly string[]): Promise<FoundGroups> {
   const names = vpcIds.flatMap((vpc) => [groupName('isolation', vpc), groupName('untrack', vpc)]);
-  const out = await awsCall(`ec2:DescribeSecurityGroups ${vpcIds.join(',')}`, () =>
-    ec2.send(
-      new DescribeSecurityGroupsCommand({
-        Filters: [
-          { Name: 'vpc-id', Values: [...vpcIds] },
-          { Name: 'group-name', Values: names },
-        ],
-      }),
-    ),
-  );
+  const doing = `ec2:DescribeSecurityGroups ${vpcIds.join(',')}`;
+  const groups = await allItems({
+    doing,
+    fetch: (NextToken) =>
+      awsCall(doing, () =>
+        ec2.send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [
+              { Name: 'vpc-id', Values: [...vpcIds] },
+              { Name: 'group-name', Values: names },
+            ],
+            NextToken,
+          }),
+        ),
+      ),
+    next: nextToken,
+    items: (page) => page.SecurityGroups,
+  });
   const found: FoundGroups = new Map();
-  for (const group of out.SecurityGroups ?? []) {
+  for (const group of groups) {
     for (const kind of ['isolation', 'untrack'] as const) {
       if (group.VpcId && group.GroupName === groupName(kind, group.VpcId))
         found.set(key(kind, group.VpcId), group);

@@ -1,22 +1,5 @@
-/** `ec2-protect-evidence`: termination and stop protection, shutdown behaviour, DeleteOnTermination (containment). */
-import { EC2Client } from '@aws-sdk/client-ec2';
-import middy from '@middy/core';
-import type { ActionEvent, ActionResult } from '#shared/action';
-import { auditStep } from '#shared/audit-middleware';
-import { makeClient } from '#shared/clients';
-import { readAuditConfig } from '#shared/config';
-import { makeDocumentClient } from '#shared/dynamo';
-import { createLogger } from '#shared/log';
-import { makeRecorder } from '#shared/record';
-import { readSettingsFromEnv } from '#shared/settings';
-import { protectEvidence } from './core.ts';
+/** The Lambda entry of `ec2-protect-evidence`, built from its declaration (./action.ts). */
+import { actionHandler } from '#shared/define-action';
+import { action } from './action.ts';
 
-const config = readAuditConfig();
-const settings = readSettingsFromEnv();
-const recorder = makeRecorder(config, { client: makeDocumentClient() });
-const logger = createLogger('ec2-protect-evidence');
-const deps = { ec2: makeClient(EC2Client, { service: 'EC2' }), protectedTag: settings.protectedTag };
-
-export const handler = middy<ActionEvent, ActionResult>()
-  .use(auditStep({ recorder, phase: 'containment', action: 'ec2-protect-evidence', logger }))
-  .handler(async (event) => protectEvidence(deps, event));
+export const handler = actionHandler(action);

@@ -39,29 +39,14 @@
  * association and network ACL association get new ids; an interface that had AWS's default
  * connection-tracking timeouts keeps the lowered ones (the default depends on the instance type, so there
  * is no value to put back), which `note` reports.
+ *
+ * The module holds the reads and checks; record.ts reads the record, live.ts the live account, restore.ts
+ * makes the changes.
  */
-import { AttachInstancesCommand } from '@aws-sdk/client-auto-scaling';
-import {
-  AssociateIamInstanceProfileCommand,
-  CreateTagsCommand,
-  DeleteTagsCommand,
-  DescribeNetworkAclsCommand,
-  type Instance,
-  ModifyNetworkInterfaceAttributeCommand,
-  ReplaceNetworkAclAssociationCommand,
-} from '@aws-sdk/client-ec2';
-import { RegisterInstancesWithLoadBalancerCommand } from '@aws-sdk/client-elastic-load-balancing';
-import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  DeleteRolePolicyCommand,
-  GetInstanceProfileCommand,
-  GetRoleCommand,
-  type IAMClient,
-} from '@aws-sdk/client-iam';
+import type { Instance } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
-import { awsCall } from '#shared/aws';
-import type { Step } from '#shared/domain';
 import { parseOrThrow } from '#shared/domain';
 import { ResourceNotFoundError } from '#shared/errors';
 import {
@@ -69,61 +54,27 @@ import {
   describeInstance,
   Ec2EventSchema,
   type Ec2Sender,
-  ec2Mutation,
-  mutation,
   newPlan,
   sameIds,
   tagsOf,
 } from '../ec2-common/instance.ts';
-import {
-  type DetachBefore,
-  DetachBeforeSchema,
-  IsolateAclChangesSchema,
-  type IsolateBefore,
-  IsolateBeforeSchema,
-  type ProtectBefore,
-  ProtectBeforeSchema,
-  type RevokeBefore,
-  RevokeBeforeSchema,
-  type TagBefore,
-  TagBeforeSchema,
-} from '../ec2-common/records.ts';
-import { detachCalls, type MembershipClients, readMemberships } from '../ec2-detach/memberships.ts';
-import { applyProtections, readProtections } from '../ec2-protect-evidence/core.ts';
+import { type MembershipClients, readMemberships } from '../ec2-detach/memberships.ts';
+import { readProtections } from '../ec2-protect-evidence/core.ts';
 import { currentAssociation, rolePolicy } from '../ec2-revoke-sessions/core.ts';
 import { releaseRevokePolicy, revokePolicyName } from '../iam-common/iam.ts';
 import { ReleaseRefusedError } from './errors.ts';
+import { currentInterfaces, liveProfile, liveRole, type RoleRules, subnetAcls } from './live.ts';
+import { readPlan, type StepSource } from './record.ts';
+import { applyRestores } from './restore.ts';
+
+export type { LiveRole, RoleRules } from './live.ts';
+export type { StepSource } from './record.ts';
 
 /** The event of `ec2-release`. */
 export const ReleaseInputSchema = z.extend(Ec2EventSchema, {
   /** The incident whose containment is undone; default: the event's own `incidentId`. */
   containmentIncidentId: z.optional(z.string().check(z.minLength(1, 'must not be empty'))),
 });
-
-/** What the release reads of the audit record: the steps, verified (an `AuditRecorder` has it). */
-export interface StepSource {
-  verified(incidentId: string): Promise<{
-    readonly steps: readonly Pick<
-      Step,
-      'seq' | 'action' | 'status' | 'before' | 'changes' | 'dryRun' | 'recordedAt'
-    >[];
-  }>;
-}
-
-/** A role as the release checks it, read live. */
-export interface LiveRole {
-  readonly roleName: string;
-  readonly path: string;
-  readonly tags: readonly { Key?: string; Value?: string }[];
-}
-
-/** Which roles the release may act on, from the settings. */
-export interface RoleRules {
-  /** Why Cordon must never touch this role (service-linked, bootstrap, its own, break-glass, protected), or undefined. */
-  untouchable(role: LiveRole): string | undefined;
-  /** Whether Cordon may pass this role to an instance: it is in `settings.instanceRoles`. */
-  passable(role: LiveRole): boolean;
-}
 
 /** What the core needs: the clients of every service containment touched, the audit record, the role rules. */
 export interface ReleaseDeps extends MembershipClients {
@@ -133,198 +84,7 @@ export interface ReleaseDeps extends MembershipClients {
   readonly roles: RoleRules;
 }
 
-type Steps = Awaited<ReturnType<StepSource['verified']>>['steps'];
-type RecordedStep = Steps[number];
-
-/** Steps of one action for the instance, each with its `before` read. */
-type Recorded<T> = { step: RecordedStep; before: T }[];
-
-/** Every succeeded step of `action` for the instance (not a dry run), with its `before` read; oldest first. */
-function recorded<T extends { instanceId: string }>(
-  steps: Steps,
-  action: string,
-  schema: z.ZodMiniType<T>,
-  instanceId: string,
-): Recorded<T> {
-  const found: Recorded<T> = [];
-  for (const step of steps) {
-    if (step.action !== action || step.status !== 'succeeded' || step.dryRun === true) continue;
-    const parsed = z.safeParse(schema, step.before);
-    if (!parsed.success) {
-      throw new ReleaseRefusedError(`step ${step.seq} (${action}) has a before the release cannot read`);
-    }
-    if (parsed.data.instanceId === instanceId) found.push({ step, before: parsed.data });
-  }
-  return found;
-}
-
 const CORDON_GROUP = /^cordon-(isolation|untrack)-/;
-
-/** A subnet's network ACL as the incident changed it: the one it had, and the quarantine put instead. */
-interface AclUndo {
-  subnetId: string;
-  networkAclId: string;
-  quarantineAclId: string;
-  seq: number;
-}
-
-/** The deny this incident put on a role: the last document its steps recorded putting there. */
-interface DenyUndo {
-  roleName: string;
-  put: { document: string; seq: number; recordedAt: string };
-}
-
-interface Plan {
-  isolate?: IsolateBefore;
-  acls: AclUndo[];
-  protect?: ProtectBefore;
-  detach?: DetachBefore;
-  revoke?: RevokeBefore;
-  denies: DenyUndo[];
-  tags?: TagBefore;
-}
-
-const RevokeChangesSchema = z.looseObject({
-  revokePolicy: z.optional(
-    z.looseObject({
-      policyName: z.optional(z.string()),
-      roleName: z.string(),
-      document: z.optional(z.string()),
-    }),
-  ),
-});
-
-const CallsSchema = z.looseObject({ calls: z.array(z.string()) });
-
-/**
- * The subnets whose network ACL the incident replaced: each taken from a step that records both the ACL
- * the subnet had (its `before`) and the replacement, from that ACL to the quarantine (its `changes`).
- */
-function aclUndos(isolations: Recorded<IsolateBefore>): AclUndo[] {
-  const acls = new Map<string, AclUndo>();
-  for (const { step, before } of isolations) {
-    const changes = z.safeParse(IsolateAclChangesSchema, step.changes);
-    for (const acl of before.networkAcls) {
-      if (acls.has(acl.subnetId)) continue;
-      const change = changes.success
-        ? changes.data.networkAcls?.find((c) => c.subnetId === acl.subnetId && c.from === acl.networkAclId)
-        : undefined;
-      if (!change) {
-        throw new ReleaseRefusedError(
-          `step ${step.seq} (ec2-isolate) records the network ACL of ${acl.subnetId} before containment but not that it replaced it`,
-        );
-      }
-      acls.set(acl.subnetId, {
-        subnetId: acl.subnetId,
-        networkAclId: acl.networkAclId,
-        quarantineAclId: change.to,
-        seq: step.seq,
-      });
-    }
-  }
-  return [...acls.values()];
-}
-
-/**
- * The memberships the incident took away: the first detach step's `before`, every membership of which
- * its `changes.calls` must record removing, of this instance. Anything else is refused, not given back.
- */
-function detachUndo(detaches: Recorded<DetachBefore>, instanceId: string): DetachBefore | undefined {
-  const first = detaches[0];
-  if (!first) return undefined;
-  const { step, before } = first;
-  const changes = z.safeParse(CallsSchema, step.changes);
-  const calls = changes.success ? changes.data.calls : [];
-  const unrecorded = [
-    ...(before.autoScalingGroup
-      ? [detachCalls.autoScalingGroup(before.autoScalingGroup.name, instanceId)]
-      : []),
-    ...before.targetGroups.map((t) => detachCalls.targetGroup(t.targetGroupArn, instanceId)),
-    ...before.loadBalancers.map((name) => detachCalls.loadBalancer(name, instanceId)),
-  ].filter((call) => !calls.includes(call));
-  if (unrecorded.length > 0) {
-    throw new ReleaseRefusedError(
-      `step ${step.seq} (ec2-detach) records memberships of ${instanceId} that it does not record removing (${unrecorded.join(', ')}): the release gives back only what containment took away; restore them by hand if they are right`,
-    );
-  }
-  return before;
-}
-
-/**
- * The denies the incident put, by role: from each revoke step's own `changes`, which must name the
- * incident's policy ({@link revokePolicyName}) and the role of its own `before`; the last one per role is
- * what the role should carry now.
- */
-function denyUndos(revokes: Recorded<RevokeBefore>, policyName: string): DenyUndo[] {
-  const denies = new Map<string, DenyUndo>();
-  for (const { step, before } of revokes) {
-    const changes = z.safeParse(RevokeChangesSchema, step.changes);
-    const put = changes.success ? changes.data.revokePolicy : undefined;
-    if (put?.document === undefined) continue;
-    if (put.policyName !== policyName || put.roleName !== before.role?.roleName) {
-      throw new ReleaseRefusedError(
-        `step ${step.seq} (ec2-revoke-sessions) records putting ${put.policyName ?? 'a policy'} on role ${put.roleName}, not this incident's ${policyName} on the role of its instance profile (${before.role?.roleName ?? 'none'}): review the role's policies and remove the deny by hand`,
-      );
-    }
-    denies.set(put.roleName, {
-      roleName: put.roleName,
-      put: { document: put.document, seq: step.seq, recordedAt: step.recordedAt },
-    });
-  }
-  return [...denies.values()];
-}
-
-function readPlan(steps: Steps, instanceId: string, policyName: string): Plan {
-  const isolations = recorded(steps, 'ec2-isolate', IsolateBeforeSchema, instanceId);
-  const revokes = recorded(steps, 'ec2-revoke-sessions', RevokeBeforeSchema, instanceId);
-  return {
-    isolate: isolations[0]?.before,
-    acls: aclUndos(isolations),
-    protect: recorded(steps, 'ec2-protect-evidence', ProtectBeforeSchema, instanceId)[0]?.before,
-    detach: detachUndo(recorded(steps, 'ec2-detach', DetachBeforeSchema, instanceId), instanceId),
-    revoke: revokes.find((r) => r.before.association !== null)?.before,
-    denies: denyUndos(revokes, policyName),
-    tags: recorded(steps, 'ec2-tag', TagBeforeSchema, instanceId)[0]?.before,
-  };
-}
-
-/** A role, read live: its path and tags, for the rules; undefined when it no longer exists. */
-async function liveRole(iam: ReleaseDeps['iam'], roleName: string): Promise<LiveRole | undefined> {
-  try {
-    const out = await awsCall(`iam:GetRole ${roleName}`, () =>
-      iam.send(new GetRoleCommand({ RoleName: roleName })),
-    );
-    return { roleName, path: out.Role?.Path ?? '/', tags: out.Role?.Tags ?? [] };
-  } catch (error) {
-    if (error instanceof Error && /NoSuchEntity/.test(error.name)) return undefined;
-    throw error;
-  }
-}
-
-/** An instance profile, read live: its ARN and the name of its role; undefined when it no longer exists. */
-async function liveProfile(
-  iam: ReleaseDeps['iam'],
-  profileName: string,
-): Promise<{ arn: string; roleName: string | undefined } | undefined> {
-  try {
-    const out = await awsCall(`iam:GetInstanceProfile ${profileName}`, () =>
-      iam.send(new GetInstanceProfileCommand({ InstanceProfileName: profileName })),
-    );
-    return { arn: out.InstanceProfile?.Arn ?? '', roleName: out.InstanceProfile?.Roles?.[0]?.RoleName };
-  } catch (error) {
-    if (error instanceof Error && /NoSuchEntity/.test(error.name)) return undefined;
-    throw error;
-  }
-}
-
-function currentInterfaces(instance: Instance) {
-  return (instance.NetworkInterfaces ?? []).map((nic) => ({
-    networkInterfaceId: nic.NetworkInterfaceId ?? '',
-    subnetId: nic.SubnetId ?? '',
-    groups: (nic.Groups ?? []).map((g) => ({ id: g.GroupId ?? '', name: g.GroupName ?? '' })),
-    tracking: nic.ConnectionTrackingConfiguration,
-  }));
-}
 
 /** Restores the instance to the state its containment recorded. */
 export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promise<ActionResult> {
@@ -399,12 +159,9 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
     record.revoke ? currentAssociation(ec2, id) : undefined,
     record.detach ? readMemberships(deps, id, instance.VpcId) : undefined,
     record.acls.length > 0
-      ? awsCall(`ec2:DescribeNetworkAcls ${record.acls.map((a) => a.subnetId).join(',')}`, () =>
-          ec2.send(
-            new DescribeNetworkAclsCommand({
-              Filters: [{ Name: 'association.subnet-id', Values: record.acls.map((a) => a.subnetId) }],
-            }),
-          ),
+      ? subnetAcls(
+          ec2,
+          record.acls.map((a) => a.subnetId),
         )
       : undefined,
   ]);
@@ -427,7 +184,7 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
         `step ${acl.seq} (ec2-isolate) records replacing the network ACL of ${acl.subnetId}, which is not a subnet of ${id}'s interfaces: the release changes only the instance's own subnets`,
       );
     }
-    const current = acls?.NetworkAcls?.find((a) => a.Associations?.some((x) => x.SubnetId === acl.subnetId));
+    const current = acls?.find((a) => a.Associations?.some((x) => x.SubnetId === acl.subnetId));
     const associationId = current?.Associations?.find(
       (x) => x.SubnetId === acl.subnetId,
     )?.NetworkAclAssociationId;
@@ -528,166 +285,24 @@ export async function releaseInstance(deps: ReleaseDeps, event: unknown): Promis
     tags: tagsOf(instance.Tags),
   };
 
-  // ---- restore, network first so that the instance is healthy before it takes traffic again
-  if (record.isolate) {
-    for (const was of record.isolate.interfaces) {
-      const nic = nics.find((n) => n.networkInterfaceId === was.networkInterfaceId);
-      if (!nic) continue;
-      if (
-        !sameIds(
-          nic.groups.map((g) => g.id),
-          was.groups,
-        )
-      ) {
-        await ec2Mutation(
-          plan,
-          `ec2:ModifyNetworkInterfaceAttribute ${was.networkInterfaceId} groups`,
-          (DryRun) =>
-            ec2.send(
-              new ModifyNetworkInterfaceAttributeCommand({
-                DryRun,
-                NetworkInterfaceId: was.networkInterfaceId,
-                Groups: was.groups,
-              }),
-            ),
-        );
-      }
-      const tracking = was.connectionTracking;
-      const trackingNow = nic.tracking;
-      if (tracking) {
-        const differs =
-          trackingNow?.TcpEstablishedTimeout !== tracking.tcpEstablishedTimeout ||
-          trackingNow?.UdpStreamTimeout !== tracking.udpStreamTimeout ||
-          trackingNow?.UdpTimeout !== tracking.udpTimeout;
-        if (differs) {
-          await ec2Mutation(
-            plan,
-            `ec2:ModifyNetworkInterfaceAttribute ${was.networkInterfaceId} connection-tracking`,
-            (DryRun) =>
-              ec2.send(
-                new ModifyNetworkInterfaceAttributeCommand({
-                  DryRun,
-                  NetworkInterfaceId: was.networkInterfaceId,
-                  ConnectionTrackingSpecification: {
-                    TcpEstablishedTimeout: tracking.tcpEstablishedTimeout,
-                    UdpStreamTimeout: tracking.udpStreamTimeout,
-                    UdpTimeout: tracking.udpTimeout,
-                  },
-                }),
-              ),
-          );
-        }
-      } else if (trackingNow?.TcpEstablishedTimeout !== undefined) {
-        notes.push(
-          `${was.networkInterfaceId} keeps its lowered connection-tracking timeouts: it had AWS's defaults, which depend on the instance type`,
-        );
-      }
-    }
-  }
-  for (const acl of aclRestores) {
-    await ec2Mutation(plan, `ec2:ReplaceNetworkAclAssociation ${acl.subnetId}`, (DryRun) =>
-      ec2.send(
-        new ReplaceNetworkAclAssociationCommand({
-          DryRun,
-          AssociationId: acl.associationId,
-          NetworkAclId: acl.networkAclId,
-        }),
-      ),
-    );
-  }
-
-  for (const roleName of deletes) {
-    await mutation(plan, `iam:DeleteRolePolicy ${roleName} ${policyName}`, () =>
-      deps.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
-    );
-  }
-  if (reassociate && profile) {
-    // AssociateIamInstanceProfile has no DryRun parameter
-    // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AssociateIamInstanceProfile.html).
-    await mutation(plan, `ec2:AssociateIamInstanceProfile ${id} ${profile.profileName}`, () =>
-      ec2.send(
-        new AssociateIamInstanceProfileCommand({
-          InstanceId: id,
-          IamInstanceProfile: { Arn: profile.profileArn },
-        }),
-      ),
-    );
-  }
-
-  if (record.protect && protections) {
-    const target = record.protect;
-    const attached = target.volumes.filter((v) => protections.volumes.some((c) => c.volumeId === v.volumeId));
-    if (attached.length < target.volumes.length)
-      notes.push('some recorded volumes are no longer attached: their DeleteOnTermination is left as it is');
-    await applyProtections(ec2, plan, protections, { ...target, volumes: attached });
-  }
-
-  if (record.tags) {
-    const tagsNow = tagsOf(instance.Tags);
-    const toDelete = Object.entries(record.tags.tags).filter(
-      ([key, value]) => value === null && tagsNow[key] !== undefined,
-    );
-    const toSet = Object.entries(record.tags.tags).filter(
-      (entry): entry is [string, string] => entry[1] !== null && tagsNow[entry[0]] !== entry[1],
-    );
-    if (toDelete.length > 0) {
-      await ec2Mutation(plan, `ec2:DeleteTags ${id}`, (DryRun) =>
-        ec2.send(
-          new DeleteTagsCommand({ DryRun, Resources: [id], Tags: toDelete.map(([Key]) => ({ Key })) }),
-        ),
-      );
-    }
-    if (toSet.length > 0) {
-      await ec2Mutation(plan, `ec2:CreateTags ${id}`, (DryRun) =>
-        ec2.send(
-          new CreateTagsCommand({
-            DryRun,
-            Resources: [id],
-            Tags: toSet.map(([Key, Value]) => ({ Key, Value })),
-          }),
-        ),
-      );
-    }
-  }
-
-  if (record.detach && memberships) {
-    if (attach && group) {
-      await mutation(plan, `autoscaling:AttachInstances ${group.name} ${id}`, () =>
-        deps.autoScaling.send(
-          new AttachInstancesCommand({ AutoScalingGroupName: group.name, InstanceIds: [id] }),
-        ),
-      );
-      notes.push(`AttachInstances raised the desired capacity of ${group.name} by one`);
-      if (group.protectedFromScaleIn) notes.push(`scale-in protection in ${group.name} is not restored`);
-    }
-    const missing = record.detach.targetGroups.filter(
-      (r) =>
-        !memberships.targetGroups.some((m) => m.targetGroupArn === r.targetGroupArn && m.port === r.port),
-    );
-    const byGroup = new Map<string, number[]>();
-    for (const r of missing)
-      byGroup.set(r.targetGroupArn, [...(byGroup.get(r.targetGroupArn) ?? []), r.port]);
-    for (const [arn, ports] of byGroup) {
-      await mutation(plan, `elasticloadbalancing:RegisterTargets ${arn} ${id}`, () =>
-        deps.elbv2.send(
-          new RegisterTargetsCommand({
-            TargetGroupArn: arn,
-            Targets: ports.map((Port) => ({ Id: id, Port })),
-          }),
-        ),
-      );
-    }
-    for (const name of record.detach.loadBalancers.filter((n) => !memberships.loadBalancers.includes(n))) {
-      await mutation(plan, `elasticloadbalancing:RegisterInstancesWithLoadBalancer ${name} ${id}`, () =>
-        deps.elb.send(
-          new RegisterInstancesWithLoadBalancerCommand({
-            LoadBalancerName: name,
-            Instances: [{ InstanceId: id }],
-          }),
-        ),
-      );
-    }
-  }
+  await applyRestores(
+    deps,
+    plan,
+    {
+      id,
+      record,
+      instance,
+      nics,
+      aclRestores,
+      deletes,
+      policyName,
+      reassociate: reassociate ? profile : undefined,
+      protections,
+      memberships,
+      attach,
+    },
+    notes,
+  );
 
   const dryRun = plan.dryRun ? { dryRun: true } : {};
   if (plan.calls.length === 0) {

@@ -43,6 +43,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { eachPage, nextToken } from '#shared/pages';
 import {
   assertNotProtected,
   describeLiveInstance,
@@ -80,17 +81,28 @@ export async function currentAssociation(
   ec2: Ec2Sender,
   instanceId: string,
 ): Promise<IamInstanceProfileAssociation | undefined> {
-  const out = await awsCall(`ec2:DescribeIamInstanceProfileAssociations ${instanceId}`, () =>
-    ec2.send(
-      new DescribeIamInstanceProfileAssociationsCommand({
-        Filters: [
-          { Name: 'instance-id', Values: [instanceId] },
-          { Name: 'state', Values: ['associating', 'associated'] },
-        ],
-      }),
-    ),
-  );
-  return out.IamInstanceProfileAssociations?.[0];
+  const doing = `ec2:DescribeIamInstanceProfileAssociations ${instanceId}`;
+  // The first association on any page: a page may come back empty with a token for the rest.
+  for await (const page of eachPage({
+    doing,
+    fetch: (NextToken) =>
+      awsCall(doing, () =>
+        ec2.send(
+          new DescribeIamInstanceProfileAssociationsCommand({
+            Filters: [
+              { Name: 'instance-id', Values: [instanceId] },
+              { Name: 'state', Values: ['associating', 'associated'] },
+            ],
+            NextToken,
+          }),
+        ),
+      ),
+    next: nextToken,
+  })) {
+    const association = page.IamInstanceProfileAssociations?.find((a) => a.InstanceId === instanceId);
+    if (association) return association;
+  }
+  return undefined;
 }
 
 /** Reads a role's inline policy, URL-decoded, or null when the role has none of that name. */

@@ -12,10 +12,6 @@ import {
   GetLoginProfileCommand,
   GetUserCommand,
   GetUserPolicyCommand,
-  ListAccessKeysCommand,
-  ListAttachedUserPoliciesCommand,
-  ListMFADevicesCommand,
-  ListUserPoliciesCommand,
   PutUserPolicyCommand,
   type Tag,
   UpdateAccessKeyCommand,
@@ -46,6 +42,12 @@ import {
   revokesSince,
   type UserChanges,
 } from '../iam-common/iam.ts';
+import {
+  userAccessKeys,
+  userAttachedPolicies,
+  userMfaDevices,
+  userPolicyNames,
+} from '../iam-common/lists.ts';
 
 /** The action's name in the record. */
 export const CONTAIN_USER_KEY_ACTION = 'iam-contain-user-key';
@@ -103,26 +105,18 @@ async function readUser(
   // One round of reads in parallel; the named key's last use is fetched with them.
   const [got, keys, login, mfa, inline, attached, namedLastUsed] = await Promise.all([
     iamCall(`iam:GetUser ${userName}`, user, () => iam.send(new GetUserCommand({ UserName: userName }))),
-    iamCall(`iam:ListAccessKeys ${userName}`, user, () =>
-      iam.send(new ListAccessKeysCommand({ UserName: userName })),
-    ),
+    userAccessKeys(iam, userName),
     // No password is NoSuchEntity (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetLoginProfile.html).
     iamFind(`iam:GetLoginProfile ${userName}`, () =>
       iam.send(new GetLoginProfileCommand({ UserName: userName })),
     ),
-    iamCall(`iam:ListMFADevices ${userName}`, user, () =>
-      iam.send(new ListMFADevicesCommand({ UserName: userName, MaxItems: 1000 })),
-    ),
-    iamCall(`iam:ListUserPolicies ${userName}`, user, () =>
-      iam.send(new ListUserPoliciesCommand({ UserName: userName, MaxItems: 1000 })),
-    ),
-    iamCall(`iam:ListAttachedUserPolicies ${userName}`, user, () =>
-      iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName, MaxItems: 1000 })),
-    ),
+    userMfaDevices(iam, userName),
+    userPolicyNames(iam, userName),
+    userAttachedPolicies(iam, userName),
     isTemporaryKey(accessKeyId) ? Promise.resolve(undefined) : lastUsed(accessKeyId),
   ]);
-  const metadata = keys.AccessKeyMetadata ?? [];
-  const inlineNames = inline.PolicyNames ?? [];
+  const metadata = keys;
+  const inlineNames = inline;
   const [others, existingPolicy] = await Promise.all([
     Promise.all(
       metadata.map((k) =>
@@ -163,9 +157,9 @@ async function readUser(
           passwordResetRequired: profile.PasswordResetRequired ?? false,
         }
       : { exists: false },
-    mfaDevices: (mfa.MFADevices ?? []).map((d) => d.SerialNumber ?? ''),
+    mfaDevices: mfa.map((d) => d.SerialNumber ?? ''),
     inlinePolicies: inlineNames,
-    attachedPolicies: (attached.AttachedPolicies ?? []).map((p) => ({
+    attachedPolicies: attached.map((p) => ({
       name: p.PolicyName ?? '',
       arn: p.PolicyArn ?? '',
     })),

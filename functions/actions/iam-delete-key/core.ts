@@ -4,11 +4,7 @@
  * user needs a new key if one is still needed
  * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteAccessKey.html).
  */
-import {
-  DeleteAccessKeyCommand,
-  GetAccessKeyLastUsedCommand,
-  ListAccessKeysCommand,
-} from '@aws-sdk/client-iam';
+import { DeleteAccessKeyCommand, GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
 import { ActionEventSchema, type ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
@@ -22,6 +18,7 @@ import {
   iamFind,
   type RecordedKey,
 } from '../iam-common/iam.ts';
+import { userAccessKeys } from '../iam-common/lists.ts';
 
 /** The action's name in the record. */
 export const DELETE_KEY_ACTION = 'iam-delete-key';
@@ -57,14 +54,12 @@ export async function deleteKey(deps: DeleteKeyDeps, event: unknown): Promise<Ac
   const dryRun = input.dryRun === true;
 
   const [keys, lastUsed] = await Promise.all([
-    iamCall(`iam:ListAccessKeys ${userName}`, `IAM user ${userName}`, () =>
-      iam.send(new ListAccessKeysCommand({ UserName: userName })),
-    ),
+    userAccessKeys(iam, userName),
     iamFind(`iam:GetAccessKeyLastUsed ${accessKeyId}`, () =>
       iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId })),
     ),
   ]);
-  const found = keys.AccessKeyMetadata?.find((k) => k.AccessKeyId === accessKeyId);
+  const found = keys.find((k) => k.AccessKeyId === accessKeyId);
   if (!found) {
     if (await deletedBefore(deps, input)) {
       return {

@@ -25,7 +25,6 @@ import {
   GetRoleCommand,
   GetRolePolicyCommand,
   GetUserPolicyCommand,
-  ListAccessKeysCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
@@ -47,6 +46,7 @@ import {
   revokePolicyName,
   UserChangesSchema,
 } from '../iam-common/iam.ts';
+import { userAccessKeys } from '../iam-common/lists.ts';
 import type { RoleFacts } from '../iam-common/untouchable.ts';
 import { CONTAIN_USER_KEY_ACTION } from '../iam-contain-user-key/core.ts';
 import { REVOKE_ROLE_SESSIONS_ACTION } from '../iam-revoke-role-sessions/core.ts';
@@ -200,11 +200,7 @@ async function planUser(
   const { userName } = undo.before;
   const user = `IAM user ${userName}`;
   const [keys, policy, login] = await Promise.all([
-    undo.deactivatedKeys.size > 0
-      ? iamCall(`iam:ListAccessKeys ${userName}`, user, () =>
-          iam.send(new ListAccessKeysCommand({ UserName: userName })),
-        )
-      : Promise.resolve(undefined),
+    undo.deactivatedKeys.size > 0 ? userAccessKeys(iam, userName) : Promise.resolve(undefined),
     undo.put
       ? iamFind(`iam:GetUserPolicy ${userName} ${policyName}`, () =>
           iam.send(new GetUserPolicyCommand({ UserName: userName, PolicyName: policyName })),
@@ -216,7 +212,7 @@ async function planUser(
         )
       : Promise.resolve(undefined),
   ]);
-  const current = new Map((keys?.AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId ?? '', k.Status ?? '']));
+  const current = new Map((keys ?? []).map((k) => [k.AccessKeyId ?? '', k.Status ?? '']));
   const currentPolicy = policy ? decodePolicy(policy.PolicyDocument) : null;
   report.before.users.push({
     userName,

@@ -10,15 +10,12 @@
  * AWS calls: backup:ListRecoveryPointsByResource (every page); sts:GetCallerIdentity only when neither
  * the event nor the deployment names the account.
  */
-import {
-  ListRecoveryPointsByResourceCommand,
-  type ListRecoveryPointsByResourceCommandOutput,
-  type RecoveryPointByResource,
-} from '@aws-sdk/client-backup';
+import { ListRecoveryPointsByResourceCommand, type RecoveryPointByResource } from '@aws-sdk/client-backup';
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { allItems, nextToken } from '#shared/pages';
 import { isAwsError } from '../ec2-common/instance.ts';
 import {
   type BackupSender,
@@ -57,24 +54,24 @@ export interface PassedOver {
   reason: string;
 }
 
+/** Every recovery point of the resource, every page (`NextToken`). */
 async function listPoints(backup: BackupSender, resourceArn: string): Promise<RecoveryPointByResource[]> {
-  const points: RecoveryPointByResource[] = [];
-  let token: string | undefined;
-  do {
-    let page: ListRecoveryPointsByResourceCommandOutput;
-    try {
-      page = await awsCall(`backup:ListRecoveryPointsByResource ${resourceArn}`, () =>
-        backup.send(new ListRecoveryPointsByResourceCommand({ ResourceArn: resourceArn, NextToken: token })),
-      );
-    } catch (error) {
-      // A resource AWS Backup never protected has no recovery point: that is the fallback's case, not an error.
-      if (isAwsError(error, 'ResourceNotFoundException')) return [];
-      throw error;
-    }
-    points.push(...(page.RecoveryPoints ?? []));
-    token = page.NextToken;
-  } while (token);
-  return points;
+  const doing = `backup:ListRecoveryPointsByResource ${resourceArn}`;
+  try {
+    return await allItems({
+      doing,
+      fetch: (NextToken) =>
+        awsCall(doing, () =>
+          backup.send(new ListRecoveryPointsByResourceCommand({ ResourceArn: resourceArn, NextToken })),
+        ),
+      next: nextToken,
+      items: (page) => page.RecoveryPoints,
+    });
+  } catch (error) {
+    // A resource AWS Backup never protected has no recovery point: that is the fallback's case, not an error.
+    if (isAwsError(error, 'ResourceNotFoundException')) return [];
+    throw error;
+  }
 }
 
 /** Chooses the newest completed recovery point created before first-seen, and says why the others were not. */

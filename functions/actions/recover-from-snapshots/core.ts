@@ -25,6 +25,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { allItems, nextToken } from '#shared/pages';
 import { describeInstance, type Ec2Sender, ec2Mutation, newPlan, tagsOf } from '../ec2-common/instance.ts';
 import { IsoDateSchema, RECOVERY_TAG, RecoverEventSchema } from '../recover-common/recovery.ts';
 
@@ -58,24 +59,25 @@ async function snapshotBefore(
   volumeId: string,
   before: number,
 ): Promise<{ snapshot: Snapshot | undefined; later: number }> {
-  const snapshots: Snapshot[] = [];
-  let token: string | undefined;
-  do {
-    const page = await awsCall(`ec2:DescribeSnapshots volume-id=${volumeId}`, () =>
-      ec2.send(
-        new DescribeSnapshotsCommand({
-          OwnerIds: ['self'],
-          Filters: [
-            { Name: 'volume-id', Values: [volumeId] },
-            { Name: 'status', Values: ['completed'] },
-          ],
-          NextToken: token,
-        }),
+  const doing = `ec2:DescribeSnapshots volume-id=${volumeId}`;
+  const snapshots = await allItems({
+    doing,
+    fetch: (NextToken) =>
+      awsCall(doing, () =>
+        ec2.send(
+          new DescribeSnapshotsCommand({
+            OwnerIds: ['self'],
+            Filters: [
+              { Name: 'volume-id', Values: [volumeId] },
+              { Name: 'status', Values: ['completed'] },
+            ],
+            NextToken,
+          }),
+        ),
       ),
-    );
-    snapshots.push(...(page.Snapshots ?? []));
-    token = page.NextToken;
-  } while (token);
+    next: nextToken,
+    items: (page) => page.Snapshots,
+  });
   const usable = snapshots
     .filter((s) => s.State === 'completed' && s.StartTime !== undefined && s.StartTime.getTime() < before)
     .sort((a, b) => (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0));
@@ -84,23 +86,24 @@ async function snapshotBefore(
 
 /** The volumes an earlier run made for the incident, by source volume. */
 async function recoveredVolumes(ec2: Ec2Sender, incidentId: string): Promise<Map<string, Volume>> {
-  const volumes: Volume[] = [];
-  let token: string | undefined;
-  do {
-    const page = await awsCall(`ec2:DescribeVolumes ${RECOVERY_TAG.incident}=${incidentId}`, () =>
-      ec2.send(
-        new DescribeVolumesCommand({
-          Filters: [
-            { Name: `tag:${RECOVERY_TAG.incident}`, Values: [incidentId] },
-            { Name: 'tag-key', Values: [RECOVERY_TAG.sourceVolume] },
-          ],
-          NextToken: token,
-        }),
+  const doing = `ec2:DescribeVolumes ${RECOVERY_TAG.incident}=${incidentId}`;
+  const volumes = await allItems({
+    doing,
+    fetch: (NextToken) =>
+      awsCall(doing, () =>
+        ec2.send(
+          new DescribeVolumesCommand({
+            Filters: [
+              { Name: `tag:${RECOVERY_TAG.incident}`, Values: [incidentId] },
+              { Name: 'tag-key', Values: [RECOVERY_TAG.sourceVolume] },
+            ],
+            NextToken,
+          }),
+        ),
       ),
-    );
-    volumes.push(...(page.Volumes ?? []));
-    token = page.NextToken;
-  } while (token);
+    next: nextToken,
+    items: (page) => page.Volumes,
+  });
   const bySource = new Map<string, Volume>();
   for (const volume of volumes) {
     if (volume.State === 'deleting' || volume.State === 'deleted') continue;

@@ -36,6 +36,7 @@ import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
 import { ValidationError } from '#shared/errors';
+import { allItems, nextToken } from '#shared/pages';
 import { type Ec2Sender, newPlan, TAG, tagsOf } from '../ec2-common/instance.ts';
 import type { RestoreDefaults } from '../recover-common/config.ts';
 import { RestoreConfigurationError } from '../recover-common/errors.ts';
@@ -105,11 +106,18 @@ function parseGroups(value: string | undefined): string[] {
 /** The isolation groups among `groupIds`, by name or by Cordon's tag. */
 async function isolationGroups(ec2: Ec2Sender, groupIds: readonly string[]): Promise<Set<string>> {
   if (groupIds.length === 0) return new Set();
-  const out = await awsCall(`ec2:DescribeSecurityGroups ${groupIds.join(',')}`, () =>
-    ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...groupIds] })),
-  );
+  const doing = `ec2:DescribeSecurityGroups ${groupIds.join(',')}`;
+  const groups = await allItems({
+    doing,
+    fetch: (NextToken) =>
+      awsCall(doing, () =>
+        ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [...groupIds], NextToken })),
+      ),
+    next: nextToken,
+    items: (page) => page.SecurityGroups,
+  });
   const isolation = new Set<string>();
-  for (const group of out.SecurityGroups ?? []) {
+  for (const group of groups) {
     const isolating =
       (group.GroupName ?? '').startsWith(ISOLATION_GROUP_PREFIX) ||
       tagsOf(group.Tags)[TAG.isolation] !== undefined;

@@ -1,26 +1,5 @@
-/** `recover-start-restore`: restores the chosen recovery point where the configuration says (recovery, after approval). */
-import { BackupClient } from '@aws-sdk/client-backup';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import middy from '@middy/core';
-import type { ActionEvent, ActionResult } from '#shared/action';
-import { auditStep } from '#shared/audit-middleware';
-import { makeClient } from '#shared/clients';
-import { readAuditConfig } from '#shared/config';
-import { makeDocumentClient } from '#shared/dynamo';
-import { createLogger } from '#shared/log';
-import { makeRecorder } from '#shared/record';
-import { readRestoreDefaults } from '../recover-common/config.ts';
-import { startRestore } from './core.ts';
+/** The Lambda entry of `recover-start-restore`, built from its declaration (./action.ts). */
+import { actionHandler } from '#shared/define-action';
+import { action } from './action.ts';
 
-const config = readAuditConfig();
-const recorder = makeRecorder(config, { client: makeDocumentClient() });
-const logger = createLogger('recover-start-restore');
-const deps = {
-  backup: makeClient(BackupClient, { service: 'BACKUP' }),
-  ec2: makeClient(EC2Client, { service: 'EC2' }),
-  defaults: readRestoreDefaults(),
-};
-
-export const handler = middy<ActionEvent, ActionResult>()
-  .use(auditStep({ recorder, phase: 'recovery', action: 'recover-start-restore', logger }))
-  .handler(async (event) => startRestore(deps, event));
+export const handler = actionHandler(action);

@@ -14,6 +14,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { allItems, nextToken } from '#shared/pages';
 import { describeInstance, type Ec2Sender } from '../ec2-common/instance.ts';
 import { RecoveryNotReadyError, RecoveryValidationError } from '../recover-common/errors.ts';
 import { ISOLATION_GROUP_PREFIX, RecoverEventSchema, resourceIdOf } from '../recover-common/recovery.ts';
@@ -46,10 +47,19 @@ export async function validateRestore(deps: ValidateDeps, event: unknown): Promi
   else failures.push(`the instance is ${state}, not running`);
 
   if (state === 'running') {
-    const out = await awsCall(`ec2:DescribeInstanceStatus ${id}`, () =>
-      deps.ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [id], IncludeAllInstances: true })),
-    );
-    const status = out.InstanceStatuses?.find((s) => s.InstanceId === id);
+    const doing = `ec2:DescribeInstanceStatus ${id}`;
+    const statuses = await allItems({
+      doing,
+      fetch: (NextToken) =>
+        awsCall(doing, () =>
+          deps.ec2.send(
+            new DescribeInstanceStatusCommand({ InstanceIds: [id], IncludeAllInstances: true, NextToken }),
+          ),
+        ),
+      next: nextToken,
+      items: (page) => page.InstanceStatuses,
+    });
+    const status = statuses.find((s) => s.InstanceId === id);
     for (const [name, summary] of [
       ['system', status?.SystemStatus?.Status],
       ['instance', status?.InstanceStatus?.Status],

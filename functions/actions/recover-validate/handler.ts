@@ -1,20 +1,5 @@
-/** `recover-validate`: the restored instance runs, passes its status checks and has its volumes (recovery). */
-import { EC2Client } from '@aws-sdk/client-ec2';
-import middy from '@middy/core';
-import type { ActionEvent, ActionResult } from '#shared/action';
-import { auditStep } from '#shared/audit-middleware';
-import { makeClient } from '#shared/clients';
-import { readAuditConfig } from '#shared/config';
-import { makeDocumentClient } from '#shared/dynamo';
-import { createLogger } from '#shared/log';
-import { makeRecorder } from '#shared/record';
-import { validateRestore } from './core.ts';
+/** The Lambda entry of `recover-validate`, built from its declaration (./action.ts). */
+import { actionHandler } from '#shared/define-action';
+import { action } from './action.ts';
 
-const config = readAuditConfig();
-const recorder = makeRecorder(config, { client: makeDocumentClient() });
-const logger = createLogger('recover-validate');
-const deps = { ec2: makeClient(EC2Client, { service: 'EC2' }) };
-
-export const handler = middy<ActionEvent, ActionResult>()
-  .use(auditStep({ recorder, phase: 'recovery', action: 'recover-validate', logger }))
-  .handler(async (event) => validateRestore(deps, event));
+export const handler = actionHandler(action);

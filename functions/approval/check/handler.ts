@@ -1,31 +1,28 @@
 /** The approval check: the gate's state after an approval, before the approved branch. See `./core.ts`. */
-import middy from '@middy/core';
 import type { ActionEvent, ActionResult } from '#shared/action';
 import { auditStep } from '#shared/audit-middleware';
+import { makeHandler } from '#shared/define-function';
 import { PHASES, type Phase } from '#shared/domain';
-import { makeDocumentClient } from '#shared/dynamo';
-import { createLogger } from '#shared/log';
-import { makeRecorder } from '#shared/record';
 import { readApprovalConfig } from '../config.ts';
 import { ApprovalStore } from '../store.ts';
 import { checkApproval } from './core.ts';
 
-const config = readApprovalConfig();
-const documents = makeDocumentClient();
-const recorder = makeRecorder(config, { client: documents });
-const store = new ApprovalStore(documents, config.tableName);
-const logger = createLogger('approval-check');
-
-export const handler = middy<ActionEvent, ActionResult>()
-  .use(
-    auditStep({
+export const handler = makeHandler({
+  name: 'approval-check',
+  config: readApprovalConfig,
+  deps: ({ config, documents, recorder }) => ({
+    recorder,
+    store: new ApprovalStore(documents, config.tableName),
+    consolePrincipals: config.consolePrincipals,
+  }),
+  use: ({ recorder, logger }) => [
+    auditStep<ActionEvent, ActionResult>({
       recorder,
       // The check belongs to the phase of the gate it checks.
       phase: (event) => (PHASES.includes(event.phase as Phase) ? (event.phase as Phase) : 'identification'),
       action: 'approval-check',
       logger,
     }),
-  )
-  .handler(async (event) =>
-    checkApproval({ recorder, store, consolePrincipals: config.consolePrincipals }, event),
-  );
+  ],
+  run: (deps, event: ActionEvent) => checkApproval(deps, event),
+});

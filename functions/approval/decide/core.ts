@@ -21,23 +21,16 @@
  *
  * An unknown, malformed, tampered or forged link gets a 404 that says nothing more; an expired link or a
  * request already decided gets a page that says so, and who decided.
+ *
+ * This module holds the link routes; checked.ts what the routes share, console.ts the console route.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { AuditRecorder } from '#shared/audit';
-import { type Clock, systemClock } from '#shared/clock';
-import type { Incident, Step } from '#shared/domain';
-import { RecordTamperedError } from '#shared/errors';
-import { describeError, type Logger } from '#shared/log';
+import { systemClock } from '#shared/clock';
+import { describeError } from '#shared/log';
 import { linkMacMessage } from '#shared/seal';
-import { completeDecision, type Delivery, type TaskCallbacks } from '../decision.ts';
+import { completeDecision } from '../decision.ts';
 import { hashLinkId, isLinkId } from '../links.ts';
-import {
-  type ApprovalRequest,
-  type ApprovalStatus,
-  DECISIONS,
-  type Decision,
-  type DecisionSource,
-} from '../model.ts';
+import { DECISIONS, type Decision, type DecisionSource } from '../model.ts';
 import {
   badRequestPage,
   closedPage,
@@ -50,58 +43,27 @@ import {
   PAGE_HEADERS,
   refusedPage,
 } from '../page.ts';
+import type { DecisionWrite, StoredLink } from '../store.ts';
 import {
-  mayDecideFromConsole,
-  type RecordedRequest,
-  type RequestState,
-  recordedDecisions,
-  recordedRequest,
-  requestAsRecorded,
-} from '../recorded.ts';
-import {
-  type ApprovalStore,
-  type DecisionWrite,
-  type StoredApproval,
-  type StoredLink,
-  statusFor,
-} from '../store.ts';
+  bodyText,
+  checkedRequest,
+  type DecideDeps,
+  decided,
+  deliveryNote,
+  json,
+  MAX_REASON,
+  shown,
+} from './checked.ts';
+import { consoleDecision } from './console.ts';
 
-export interface DecideDeps {
-  readonly store: ApprovalStore;
-  readonly recorder: AuditRecorder;
-  readonly sfn: TaskCallbacks;
-  /** Tells the approvers that a decision was refused because the record does not verify. */
-  readonly alert?: (request: RecordedRequest | StoredApproval, why: string) => Promise<void>;
-  /**
-   * The IAM principals (ARN patterns) that may decide from the console: `settings.approval.consolePrincipals`.
-   * Default none: every console decision is refused.
-   */
-  readonly consolePrincipals?: readonly string[];
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-}
-
-/** The longest reason kept; longer ones are cut. */
-export const MAX_REASON = 1000;
+export { type DecideDeps, MAX_REASON } from './checked.ts';
+export { type ConsoleResult, decideAsPrincipal } from './console.ts';
 
 /** The route of console decisions (IAM-authorized). */
 export const CONSOLE_ROUTE = 'POST /console/approvals/{requestId}';
 
 function page(statusCode: number, body: string): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { ...PAGE_HEADERS }, body };
-}
-
-function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-    body: JSON.stringify(body),
-  };
-}
-
-function bodyText(event: APIGatewayProxyEventV2): string {
-  const raw = event.body ?? '';
-  return (event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw).slice(0, 16_384);
 }
 
 function linkIdOf(event: APIGatewayProxyEventV2): string | undefined {
@@ -124,90 +86,6 @@ export async function handleDecision(
       ? json(500, { error: 'InternalError', message: 'nothing was decided' })
       : page(500, errorPage());
   }
-}
-
-/** A request held to its verified record. */
-interface CheckedRequest {
-  readonly ok: true;
-  readonly stored: StoredApproval;
-  readonly recorded: RecordedRequest;
-  readonly incident: Incident;
-  readonly steps: readonly Step[];
-}
-
-type Checked = CheckedRequest | { readonly ok: false; readonly response: APIGatewayProxyStructuredResultV2 };
-
-/**
- * The request as shown while nothing is being decided: the record's, with the item's `status` (what the
- * links' conditional writes go by) and who decided what as the record's decision steps say (the timeout's,
- * or else the first); none when the record holds none, whatever the item says.
- */
-function shown(checked: CheckedRequest, status: ApprovalStatus): ApprovalRequest {
-  const decisions = recordedDecisions(checked.steps, checked.recorded.requestId);
-  const told = decisions.find((d) => d.via === 'timeout') ?? decisions[0];
-  const state: RequestState = told
-    ? {
-        status,
-        decision: told.decision,
-        decidedBy: told.actor,
-        decidedAt: told.decidedAt,
-        decidedVia: told.via,
-      }
-    : { status };
-  return requestAsRecorded(checked.recorded, checked.incident, state);
-}
-
-/** The request as just decided: the record's, in the state this function's conditional write made. */
-function decided(checked: CheckedRequest, write: DecisionWrite): ApprovalRequest {
-  return requestAsRecorded(checked.recorded, checked.incident, {
-    status: statusFor(write.decision),
-    decision: write.decision,
-    decidedBy: write.decidedBy,
-    decidedAt: write.decidedAt,
-    reason: write.reason,
-    decidedVia: write.source.via,
-  });
-}
-
-/**
- * Reads a request and holds it to the incident's verified record. A record that does not verify refuses
- * every decision: the refusal is recorded (a step after the break) and the approvers are told.
- */
-async function checkedRequest(
-  deps: DecideDeps,
-  requestId: string,
-  refuse: (status: number, message: string) => APIGatewayProxyStructuredResultV2,
-): Promise<Checked> {
-  const stored = await deps.store.get(requestId);
-  if (!stored) return { ok: false, response: refuse(404, 'not found') };
-  let record: Awaited<ReturnType<AuditRecorder['verified']>>;
-  try {
-    record = await deps.recorder.verified(stored.incidentId);
-  } catch (error) {
-    if (!(error instanceof RecordTamperedError)) throw error;
-    const why = `the record of incident ${stored.incidentId} does not verify (${error.result.kind} at step ${error.result.brokenSeq}): no decision on it is taken`;
-    deps.logger?.error('decision refused: the record does not verify', { requestId, result: error.result });
-    await deps.recorder
-      .appendStep(stored.incidentId, {
-        phase: stored.phase,
-        action: 'approval-refused',
-        status: 'failed',
-        actor: 'automation',
-        input: { requestId },
-        error: { name: error.name, message: error.message },
-        note: why,
-      })
-      .catch((recordError: unknown) =>
-        deps.logger?.error('could not record the refusal', { error: describeError(recordError) }),
-      );
-    await deps.alert?.(stored, why).catch(() => undefined);
-    return { ok: false, response: refuse(409, why) };
-  }
-  const recorded = recordedRequest(record.steps, requestId);
-  // A request item the record does not hold was not made by Cordon.
-  if (!recorded || recorded.incidentId !== stored.incidentId)
-    return { ok: false, response: refuse(404, 'not found') };
-  return { ok: true, stored, recorded, incident: record.incident, steps: record.steps };
 }
 
 async function route(
@@ -300,15 +178,6 @@ async function route(
   }
 }
 
-/** What the person is told when Step Functions did not take their decision: the same as the record says. */
-function deliveryNote(delivery: Delivery, request: ApprovalRequest): string | undefined {
-  if (delivery.delivered) return undefined;
-  const outcome = request.defaultDecision === 'approve' ? 'approved' : 'rejected';
-  return delivery.late
-    ? `Your decision came after the playbook's deadline (${request.expiresAt}) and is refused: the default decision applies, the request is ${outcome}.`
-    : 'Your decision is recorded, but it could not be handed to the playbook. The approvers have the record.';
-}
-
 /** True when the link item carries the record key's MAC of its hash, request, approver and expiry. */
 async function linkIsCordons(deps: DecideDeps, linkHash: string, link: StoredLink): Promise<boolean> {
   if (typeof link.mac !== 'string' || link.mac === '') return false;
@@ -316,135 +185,4 @@ async function linkIsCordons(deps: DecideDeps, linkHash: string, link: StoredLin
     linkMacMessage(linkHash, link.requestId, link.approver, link.expiresAt),
     link.mac,
   );
-}
-
-/** A console decision: API Gateway verified the caller's IAM signature and names the caller. */
-async function consoleDecision(
-  deps: DecideDeps,
-  event: APIGatewayProxyEventV2,
-): Promise<APIGatewayProxyStructuredResultV2> {
-  const context = event.requestContext as APIGatewayProxyEventV2['requestContext'] & {
-    authorizer?: { iam?: { userArn?: string } };
-  };
-  const principal = context.authorizer?.iam?.userArn;
-  if (!principal) return json(403, { error: 'AccessDenied', message: 'an IAM-signed request is required' });
-  const requestId = event.pathParameters?.requestId ?? '';
-  let body: { decision?: unknown; reason?: unknown };
-  try {
-    body = JSON.parse(bodyText(event) || '{}') as typeof body;
-  } catch {
-    return json(400, {
-      error: 'BadRequest',
-      message: 'the body must be JSON: {"decision": "approve|reject", "reason": "..."}',
-    });
-  }
-  const decision = body.decision;
-  const reason = typeof body.reason === 'string' ? body.reason.trim().slice(0, MAX_REASON) : '';
-  if (!DECISIONS.includes(decision as Decision)) {
-    return json(400, { error: 'BadRequest', message: 'decision must be approve or reject' });
-  }
-  if (decision === 'reject' && reason === '') {
-    return json(400, { error: 'BadRequest', message: 'a rejection needs a reason' });
-  }
-  const result = await decideAsPrincipal(deps, principal, requestId, decision as Decision, reason);
-  return json(result.status, result.body);
-}
-
-/** What a console decision came to. */
-export interface ConsoleResult {
-  readonly status: number;
-  readonly body: {
-    readonly outcome: 'decided' | 'late' | 'undelivered' | 'closed' | 'expired' | 'not-found' | 'refused';
-    readonly message: string;
-    readonly request?: ApprovalRequest;
-  };
-}
-
-/**
- * Decides a request as an IAM principal (the console), held to the incident's verified record like a
- * link: what the deployed route and the local console both run.
- */
-export async function decideAsPrincipal(
-  deps: DecideDeps,
-  principal: string,
-  requestId: string,
-  decision: Decision,
-  reason: string,
-): Promise<ConsoleResult> {
-  const clock = deps.clock ?? systemClock;
-  const allowed = deps.consolePrincipals ?? [];
-  if (!mayDecideFromConsole(allowed, principal)) {
-    deps.logger?.warn('console decision refused: the principal is not one of the console principals', {
-      requestId,
-      principal,
-    });
-    return {
-      status: 403,
-      body: {
-        outcome: 'refused',
-        message:
-          allowed.length === 0
-            ? 'console decisions are off: settings.approval.consolePrincipals lists nobody, so only the approvers decide, by the links emailed to them'
-            : `${principal} is not one of settings.approval.consolePrincipals: only the people listed there decide from the console`,
-      },
-    };
-  }
-  const checked = await checkedRequest(deps, requestId, (status, message) => ({
-    statusCode: status,
-    body: message,
-  }));
-  if (!checked.ok) {
-    const status = checked.response.statusCode ?? 500;
-    return {
-      status,
-      body: {
-        outcome: status === 404 ? 'not-found' : 'refused',
-        message: status === 404 ? `no approval request ${requestId}` : String(checked.response.body),
-      },
-    };
-  }
-  const { recorded } = checked;
-  const decidedAt = clock();
-  if (recorded.expiresAt <= decidedAt) {
-    return {
-      status: 410,
-      body: { outcome: 'expired', message: `approval request ${requestId} expired at ${recorded.expiresAt}` },
-    };
-  }
-  const source: DecisionSource = { via: 'console' };
-  const write: DecisionWrite = { decision, decidedBy: principal, decidedAt, reason, source };
-  const outcome = await deps.store.decideById(requestId, write);
-  if (outcome.kind === 'not-found')
-    return { status: 404, body: { outcome: 'not-found', message: `no approval request ${requestId}` } };
-  if (outcome.kind !== 'decided') {
-    const r = shown(checked, outcome.request.status);
-    const message =
-      outcome.kind === 'expired'
-        ? `approval request ${requestId} expired at ${r.expiresAt}`
-        : `approval request ${requestId} is ${r.status}: ${r.decision ?? ''} by ${r.decidedBy ?? 'unknown'} at ${r.decidedAt ?? 'unknown'}`;
-    return {
-      status: outcome.kind === 'expired' ? 410 : 409,
-      body: { outcome: outcome.kind === 'expired' ? 'expired' : 'closed', message, request: r },
-    };
-  }
-  const request = decided(checked, write);
-  const delivery = await completeDecision(deps, request, source);
-  if (delivery.delivered) {
-    return {
-      status: 200,
-      body: {
-        outcome: 'decided',
-        message: `${decision === 'approve' ? 'approved' : 'rejected'} as ${principal}`,
-        request,
-      },
-    };
-  }
-  return {
-    status: 409,
-    body: {
-      outcome: delivery.late ? 'late' : 'undelivered',
-      message: deliveryNote(delivery, request) ?? '',
-      request,
-    },
-  };
 }

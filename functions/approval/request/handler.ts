@@ -1,24 +1,22 @@
 /** The approval request function: the gate's `.waitForTaskToken` task. See `./core.ts`. */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import middy from '@middy/core';
-import { makeClient } from '#shared/clients';
-import { makeDocumentClient } from '#shared/dynamo';
-import { createLogger } from '#shared/log';
-import { makeRecorder } from '#shared/record';
+import { makeHandler } from '#shared/define-function';
 import { readApprovalRequestConfig } from '../config.ts';
 import { ApprovalStore } from '../store.ts';
 import { type RequestResult, requestApproval } from './core.ts';
 
-const config = readApprovalRequestConfig();
-const doc = makeDocumentClient();
-const deps = {
-  store: new ApprovalStore(doc, config.tableName),
-  recorder: makeRecorder(config, { client: doc }),
-  ses: makeClient(SESv2Client, { service: 'SESV2' }),
-  approvers: config.approvers,
-  sender: config.sender,
-  baseUrl: config.baseUrl,
-  logger: createLogger('approval-request'),
-};
-
-export const handler = middy<unknown, RequestResult>().handler(async (event) => requestApproval(deps, event));
+export const handler = makeHandler({
+  name: 'approval-request',
+  config: readApprovalRequestConfig,
+  clients: { ses: SESv2Client },
+  deps: ({ config, documents, recorder, clients, logger }) => ({
+    store: new ApprovalStore(documents, config.tableName),
+    recorder,
+    ses: clients.ses,
+    approvers: config.approvers,
+    sender: config.sender,
+    baseUrl: config.baseUrl,
+    logger,
+  }),
+  run: (deps, event: unknown): Promise<RequestResult> => requestApproval(deps, event),
+});

@@ -1,22 +1,20 @@
 /** The approval timeout function: the gate's `Catch` on `States.Timeout`. See `./core.ts`. */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import middy from '@middy/core';
-import { makeClient } from '#shared/clients';
-import { makeDocumentClient } from '#shared/dynamo';
-import { createLogger } from '#shared/log';
-import { makeRecorder } from '#shared/record';
+import { makeHandler } from '#shared/define-function';
 import { readApprovalConfig } from '../config.ts';
 import { ApprovalStore } from '../store.ts';
 import { applyTimeout, type TimeoutDeps, type TimeoutResult } from './core.ts';
 
-const config = readApprovalConfig();
-const doc = makeDocumentClient();
-const deps: TimeoutDeps = {
-  store: new ApprovalStore(doc, config.tableName),
-  recorder: makeRecorder(config, { client: doc }),
-  ses: makeClient(SESv2Client, { service: 'SESV2' }),
-  sender: config.sender,
-  logger: createLogger('approval-timeout'),
-};
-
-export const handler = middy<unknown, TimeoutResult>().handler(async (event) => applyTimeout(deps, event));
+export const handler = makeHandler({
+  name: 'approval-timeout',
+  config: readApprovalConfig,
+  clients: { ses: SESv2Client },
+  deps: ({ config, documents, recorder, clients, logger }): TimeoutDeps => ({
+    store: new ApprovalStore(documents, config.tableName),
+    recorder,
+    ses: clients.ses,
+    sender: config.sender,
+    logger,
+  }),
+  run: (deps, event: unknown): Promise<TimeoutResult> => applyTimeout(deps, event),
+});

@@ -14,11 +14,11 @@ import { approvalKeys } from '../../../functions/approval/keys.ts';
 import { requestApproval } from '../../../functions/approval/request/core.ts';
 import { ActionFunction } from '../../../infra/constructs/action-function.ts';
 import { ApprovalApi } from '../../../infra/constructs/approval-api.ts';
-import { ApprovalGate } from '../../../infra/constructs/approval-gate.ts';
 import { AuditTable } from '../../../infra/constructs/audit-table.ts';
 import { type ApprovalServer, serveDecisions } from '../../../local/approval-server.ts';
 import { LocalEngine } from '../../../local/engine/index.ts';
 import { Outbox, outboxPlugin } from '../../../local/outbox.ts';
+import { ApprovalGate } from '../../../playbooks/parts/approval-gate.ts';
 import { createTestTable, type TestTable } from '../../support/store.ts';
 import {
   capture,

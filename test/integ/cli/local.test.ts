@@ -16,6 +16,7 @@ import { keys } from '#shared/audit-table';
 import { makeDocumentClient } from '#shared/dynamo';
 import { stepHash } from '#shared/hash-chain';
 import { runDemo } from '../../../cli/commands/demo.ts';
+import { main } from '../../../cli/main.ts';
 import { LOCAL_TABLE, openStateStore, openStateTrust } from '../../../local/state.ts';
 
 type Item = Record<string, unknown>;
@@ -32,7 +33,7 @@ let started: string[] = [];
 
 beforeAll(async () => {
   const lines: string[] = [];
-  expect(await runDemo({ stateDir: dir, out: (line) => lines.push(line) })).toBe(0);
+  expect(await runDemo({ stateDir: dir, out: (line) => lines.push(line), runConsole: main })).toBe(0);
   started = lines.flatMap((l) => /^Router: incident (\S+),/.exec(l)?.[1] ?? []);
   expect(started).toHaveLength(2);
 }, 180_000);

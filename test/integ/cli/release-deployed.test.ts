@@ -8,11 +8,12 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { incidentFrom } from '#shared/audit';
 import { makeClient } from '#shared/clients';
 import type { Resource } from '#shared/domain';
 import { RecordTamperedError, ValidationError } from '#shared/errors';
-import { releaseFor, startRelease } from '../../../cli/commands/release.ts';
+import { incidentFrom } from '#shared/incident-from';
+import { startRelease } from '../../../cli/commands/release.ts';
+import { releaseFor } from '../../../cli/playbook-choice.ts';
 import { answerApprovals, findingFor, startPlaybook } from '../../support/playbook.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 

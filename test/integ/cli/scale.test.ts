@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '#shared/audit';
-import { ConsoleQueries, type IncidentFilter } from '../../../cli/queries.ts';
+import type { IncidentFilter } from '../../../cli/queries/plan.ts';
+import { ConsoleQueries } from '../../../cli/queries.ts';
 import {
   anchorIncident,
   INCIDENTS,

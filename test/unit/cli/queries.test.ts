@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '#shared/errors';
-import { decodeToken, encodeToken, planIncidents } from '../../../cli/queries.ts';
+import { decodeToken, encodeToken, planIncidents } from '../../../cli/queries/plan.ts';
 
 const RANGE = { since: '2026-01-01T00:00:00.000Z', until: '2026-11-28T00:00:00.000Z' };
 

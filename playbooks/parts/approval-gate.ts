@@ -30,7 +30,7 @@ import type { Phase } from '#shared/domain';
 import { RETRYABLE_ERRORS } from '#shared/errors';
 import { APPROVAL_REJECTED } from '../../functions/approval/errors.ts';
 import type { Decision } from '../../functions/approval/model.ts';
-import type { ApprovalFunctions } from './approval-api.ts';
+import type { ApprovalFunctions } from './approval-functions.ts';
 
 export interface ApprovalGateProps {
   /** The request, timeout and check functions: an `ApprovalApi`. */

@@ -1,0 +1,22 @@
+/** `mark-incident`: records an incident's status and times as the playbook reaches them. */
+import { defineAction } from '#shared/define-action';
+import { emitMetrics, METRICS } from '#shared/metrics';
+import { releaseOpenMarkers } from '#shared/open-markers';
+import { markIncident } from './core.ts';
+
+export const action = defineAction({
+  name: 'mark-incident',
+  phase: 'lessons-learned',
+  description: "Records an incident's status and times",
+  clients: {},
+  calls: {},
+  deps: ({ recorder, documents, config }) => ({
+    recorder,
+    releaseOpen: (incidentId: string, resourceIds: readonly string[]) =>
+      releaseOpenMarkers(documents, config.tableName, incidentId, resourceIds),
+    now: () => new Date(),
+    emitTimeToContain: (seconds: number) =>
+      emitMetrics({ [METRICS.timeToContainSeconds]: { value: seconds, unit: 'Seconds' } }),
+  }),
+  core: markIncident,
+});

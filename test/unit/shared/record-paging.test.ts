@@ -1,0 +1,131 @@
+/**
+ * The record's reads follow every page: the DynamoDB Queries (`LastEvaluatedKey`) of the blast-radius
+ * slots, the rejections and the approvals console, and the anchors' S3 ListObjectVersions.
+ */
+import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApprovalStore } from '../../../functions/approval/store.ts';
+import type { DocumentSender } from '../../../functions/shared/audit.ts';
+import { AuditQueries } from '../../../functions/shared/audit-queries.ts';
+import { anchorKey, KmsS3Seal } from '../../../functions/shared/seal.ts';
+
+/** A document client whose Query answers `pages` in turn, each with a LastEvaluatedKey but the last. */
+function queryPages(pages: readonly Record<string, unknown>[][]): {
+  client: DocumentSender;
+  inputs: unknown[];
+} {
+  const inputs: unknown[] = [];
+  const client = {
+    send: async (command: unknown) => {
+      if (!(command instanceof QueryCommand)) throw new Error('only Query is expected');
+      inputs.push(command.input);
+      const start = command.input.ExclusiveStartKey as { page?: number } | undefined;
+      const index = start?.page ?? 0;
+      return {
+        Items: pages[index] ?? [],
+        ...(index < pages.length - 1 ? { LastEvaluatedKey: { page: index + 1 } } : {}),
+      };
+    },
+  } as unknown as DocumentSender;
+  return { client, inputs };
+}
+
+const NOW = new Date('2026-11-10T12:00:00.000Z');
+const slot = (n: number, takenAt: string, incidentId: string) => ({
+  pk: 'ACCOUNT#111122223333',
+  sk: `AUTOSLOT#${n}`,
+  takenAt,
+  incidentId,
+  resourceId: `i-${n}`,
+});
+
+describe('the blast-radius slots across pages', () => {
+  it('would take a slot that is held on the second page; with every page it refuses at the limit', async () => {
+    // Limit 2: slot 0 held on page 1, slot 1 held on page 2 (a page ends at 1 MB, whatever the items).
+    const pages = [
+      [slot(0, '2026-11-10T11:30:00.000Z', 'inc-a')],
+      [slot(1, '2026-11-10T11:50:00.000Z', 'inc-b')],
+    ];
+    const firstPage = new AuditQueries(queryPages(pages.slice(0, 1)).client, 'audit');
+    expect((await firstPage.automaticSlots('111122223333', NOW)).holders).toHaveLength(1);
+
+    const { client, inputs } = queryPages(pages);
+    const queries = new AuditQueries(client, 'audit');
+    const slots = await queries.automaticSlots('111122223333', NOW);
+    expect(slots.holders.map((h) => h.incidentId)).toEqual(['inc-a', 'inc-b']);
+    expect(inputs).toHaveLength(2);
+    const reservation = await queries.reserveAutomatic({
+      account: '111122223333',
+      incidentId: 'inc-c',
+      resourceId: 'i-c',
+      limit: 2,
+      now: NOW,
+      known: slots,
+    });
+    expect(reservation).toMatchObject({ reserved: false });
+  });
+
+  it('reads every page of the rejections of a day', async () => {
+    const rejection = (n: number) => ({ at: `2026-11-10T0${n}:00:00Z`, reason: `r${n}`, event: {} });
+    const { client } = queryPages([[rejection(1)], [], [rejection(3)]]);
+    const rejections = await new AuditQueries(client, 'audit').rejections('2026-11-10');
+    expect(rejections.map((r) => r.reason)).toEqual(['r1', 'r3']);
+  });
+});
+
+describe('the approvals console across pages', () => {
+  it('fills the limit from later pages and asks each page only for what is missing', async () => {
+    const request = (n: number) => ({ requestId: `req-${n}`, status: 'pending' });
+    const { client, inputs } = queryPages([[request(1)], [request(2), request(3)], [request(4)]]);
+    const found = await new ApprovalStore(client, 'audit').byStatus('pending', 3);
+    expect(found.map((r) => r.requestId)).toEqual(['req-1', 'req-2', 'req-3']);
+    expect(inputs.map((i) => (i as { Limit: number }).Limit)).toEqual([3, 2]);
+  });
+});
+
+describe('the anchors across pages', () => {
+  const s3Mock = mockClient(S3Client);
+  afterEach(() => s3Mock.reset());
+  const seal = () =>
+    new KmsS3Seal({
+      keyId: 'k',
+      bucket: 'anchors',
+      kms: { send: async () => ({}) } as never,
+      s3: new S3Client({}),
+    });
+  const hash = (c: string) => c.repeat(64);
+
+  it('sees a delete marker on the last page over an anchor listed on the first', async () => {
+    const key = anchorKey({ incidentId: 'inc-1', seq: 1, hash: hash('a') });
+    const other = anchorKey({ incidentId: 'inc-1', seq: 2, hash: hash('b') });
+    s3Mock.on(ListObjectVersionsCommand).callsFake((input: { KeyMarker?: string }) => {
+      if (input.KeyMarker === undefined)
+        return { Versions: [{ Key: key }], IsTruncated: true, NextKeyMarker: key, NextVersionIdMarker: 'v1' };
+      if (input.KeyMarker === key)
+        return {
+          Versions: [{ Key: other }],
+          IsTruncated: true,
+          NextKeyMarker: other,
+          NextVersionIdMarker: 'v2',
+        };
+      return { DeleteMarkers: [{ Key: key }], IsTruncated: false };
+    });
+    const anchors = await seal().anchors('inc-1');
+    expect(anchors).toEqual([
+      { incidentId: 'inc-1', seq: 1, hash: hash('a'), hidden: true },
+      { incidentId: 'inc-1', seq: 2, hash: hash('b') },
+    ]);
+    expect(
+      s3Mock.commandCalls(ListObjectVersionsCommand).map((c) => c.args[0].input.VersionIdMarker),
+    ).toEqual([undefined, 'v1', 'v2']);
+  });
+
+  it('refuses a listing that repeats its markers instead of looping', async () => {
+    s3Mock
+      .on(ListObjectVersionsCommand)
+      .resolves({ Versions: [], IsTruncated: true, NextKeyMarker: 'k', NextVersionIdMarker: 'v' });
+    await expect(seal().anchors('inc-1')).rejects.toThrow(/already followed/);
+  });
+});
