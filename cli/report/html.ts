@@ -1,8 +1,15 @@
 /** The post-incident report in HTML, with the inline SVG timeline (no script), for a person to read at a glance. */
 import { rehearsalLabel } from '../format.ts';
-import { formatDuration } from '../time.ts';
 import { type ReportModel, verificationLine } from './model.ts';
-import { esc, evidenceSource, stepDetail, summaryRows, timingRows } from './rows.ts';
+import {
+  APPROVAL_HEADERS,
+  approvalRows,
+  esc,
+  evidenceSource,
+  stepDetail,
+  summaryRows,
+  timingRows,
+} from './rows.ts';
 import { timelineSvg } from './timeline.ts';
 
 function htmlTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -70,21 +77,7 @@ export function renderHtml(model: ReportModel): string {
     '<h2>Approvals</h2>',
     model.approvals.length === 0
       ? '<p>No approval was asked.</p>'
-      : htmlTable(
-          ['#', 'action', 'resource', 'decision', 'who', 'when', 'asked at', 'response', 'via', 'reason'],
-          model.approvals.map((a) => [
-            String(a.seq),
-            a.action,
-            a.resource,
-            a.decision,
-            a.decidedBy,
-            a.decidedAt,
-            a.requestedAt ?? '',
-            formatDuration(a.responseMs),
-            a.via ?? '',
-            a.reason ?? '',
-          ]),
-        ),
+      : htmlTable(APPROVAL_HEADERS, approvalRows(model)),
     '<h2>Evidence</h2>',
     model.evidence.length === 0
       ? '<p>No evidence was recorded.</p>'

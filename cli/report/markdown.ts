@@ -1,8 +1,14 @@
 /** The post-incident report in Markdown, for the repository or the ticket. */
 import { rehearsalLabel } from '../format.ts';
-import { formatDuration } from '../time.ts';
 import { type ReportModel, verificationLine } from './model.ts';
-import { evidenceSource, stepDetail, summaryRows, timingRows } from './rows.ts';
+import {
+  APPROVAL_HEADERS,
+  approvalRows,
+  evidenceSource,
+  stepDetail,
+  summaryRows,
+  timingRows,
+} from './rows.ts';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
@@ -79,25 +85,7 @@ export function renderMarkdown(model: ReportModel): string {
   }
   lines.push('## Approvals', '');
   if (model.approvals.length === 0) lines.push('No approval was asked.', '');
-  else
-    lines.push(
-      ...mdTable(
-        ['#', 'action', 'resource', 'decision', 'who', 'when', 'asked at', 'response', 'via', 'reason'],
-        model.approvals.map((a) => [
-          String(a.seq),
-          a.action,
-          a.resource,
-          a.decision,
-          a.decidedBy,
-          a.decidedAt,
-          a.requestedAt ?? '',
-          formatDuration(a.responseMs),
-          a.via ?? '',
-          a.reason ?? '',
-        ]),
-      ),
-      '',
-    );
+  else lines.push(...mdTable(APPROVAL_HEADERS, approvalRows(model)), '');
   lines.push('## Evidence', '');
   if (model.evidence.length === 0) lines.push('No evidence was recorded.', '');
   else lines.push(...model.evidence.map((e) => `- \`${e.id}\` (${evidenceSource(e)})`), '');

@@ -37,6 +37,35 @@ export function summaryRows(model: ReportModel): [string, string][] {
   ];
 }
 
+export const APPROVAL_HEADERS = [
+  '#',
+  'action',
+  'resource',
+  'decision',
+  'who',
+  'when',
+  'asked at',
+  'response',
+  'via',
+  'reason',
+];
+
+/** A row an approval, under {@link APPROVAL_HEADERS}. */
+export function approvalRows(model: ReportModel): string[][] {
+  return model.approvals.map((a) => [
+    String(a.seq),
+    a.action,
+    a.resource,
+    a.decision,
+    a.decidedBy,
+    a.decidedAt,
+    a.requestedAt ?? '',
+    formatDuration(a.responseMs),
+    a.via ?? '',
+    a.reason ?? '',
+  ]);
+}
+
 export function timingRows(model: ReportModel): [string, string, string][] {
   return [
     model.timeToDetectMeaningful
