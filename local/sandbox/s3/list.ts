@@ -9,7 +9,7 @@ import type {
   ListObjectVersionsCommandOutput,
   ObjectVersion,
 } from '@aws-sdk/client-s3';
-import type { JournaledService, Out } from '../context.ts';
+import type { CallContext, JournaledService, Out } from '../context.ts';
 import { SandboxUnsupportedCommandError } from '../errors.ts';
 import { bucketOf, MAX_KEYS, ownerId, s3Error } from './common.ts';
 import type { S3Event } from './journal.ts';
@@ -58,16 +58,35 @@ function commonPrefix(key: string, prefix: string, delimiter: string | undefined
   return index < 0 ? undefined : key.slice(0, index + delimiter.length);
 }
 
+/** What both listings read the same way: the bucket, the page length (`pageCap` applied), prefix, delimiter. */
+function listingOf(
+  ctx: CallContext,
+  input: ListObjectsV2CommandInput | ListObjectVersionsCommandInput,
+): {
+  bucket: ReturnType<typeof bucketOf>;
+  maxKeys: number;
+  pageLength: number;
+  prefix: string;
+  delimiter?: string;
+} {
+  const bucket = bucketOf(ctx.state, input.Bucket);
+  plainKeys(ctx.command, input);
+  const maxKeys = maxKeysOf(input.MaxKeys);
+  const delimiter = input.Delimiter === '' ? undefined : input.Delimiter;
+  return {
+    bucket,
+    maxKeys,
+    pageLength: Math.min(maxKeys, ctx.pageCap ?? maxKeys),
+    prefix: input.Prefix ?? '',
+    ...(delimiter === undefined ? {} : { delimiter }),
+  };
+}
+
 /** S3's listings. */
 export const listHandlers: JournaledService<S3Event>['handlers'] = {
   /** Current objects that are not delete markers, in UTF-8 binary order, `MaxKeys` (at most 1,000) a page. */
   ListObjectsV2: (ctx, input: ListObjectsV2CommandInput): Out<ListObjectsV2CommandOutput> => {
-    const bucket = bucketOf(ctx.state, input.Bucket);
-    plainKeys(ctx.command, input);
-    const maxKeys = maxKeysOf(input.MaxKeys);
-    const pageLength = Math.min(maxKeys, ctx.pageCap ?? maxKeys);
-    const prefix = input.Prefix ?? '';
-    const delimiter = input.Delimiter === '' ? undefined : input.Delimiter;
+    const { bucket, maxKeys, pageLength, prefix, delimiter } = listingOf(ctx, input);
     const resume =
       input.ContinuationToken !== undefined
         ? fromToken(input.ContinuationToken)
@@ -131,12 +150,7 @@ export const listHandlers: JournaledService<S3Event>['handlers'] = {
 
   /** Versions and delete markers, keys in order and each key's newest first, `MaxKeys` entries a page. */
   ListObjectVersions: (ctx, input: ListObjectVersionsCommandInput): Out<ListObjectVersionsCommandOutput> => {
-    const bucket = bucketOf(ctx.state, input.Bucket);
-    plainKeys(ctx.command, input);
-    const maxKeys = maxKeysOf(input.MaxKeys);
-    const pageLength = Math.min(maxKeys, ctx.pageCap ?? maxKeys);
-    const prefix = input.Prefix ?? '';
-    const delimiter = input.Delimiter === '' ? undefined : input.Delimiter;
+    const { bucket, maxKeys, pageLength, prefix, delimiter } = listingOf(ctx, input);
     const keyMarker = input.KeyMarker === '' ? undefined : input.KeyMarker;
     const versionIdMarker = input.VersionIdMarker === '' ? undefined : input.VersionIdMarker;
     if (versionIdMarker !== undefined && keyMarker === undefined) {
