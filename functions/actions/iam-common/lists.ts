@@ -20,58 +20,59 @@ import { type IamSender, iamCall } from './iam.ts';
 /** The most IAM returns in a page (MaxItems 1 to 1000). */
 const MAX_ITEMS = 1000;
 
-/** Every access key of the user, every page of ListAccessKeys. */
-export function userAccessKeys(iam: IamSender, userName: string): Promise<AccessKeyMetadata[]> {
-  const doing = `iam:ListAccessKeys ${userName}`;
+/** Every item of one of the user's lists: `send` makes the call for a marker, `items` reads a page. */
+function everyPage<P extends { IsTruncated?: boolean | undefined; Marker?: string | undefined }, T>(
+  command: string,
+  userName: string,
+  send: (page: { UserName: string; MaxItems: number; Marker: string | undefined }) => Promise<P>,
+  items: (page: P) => readonly T[] | undefined,
+): Promise<T[]> {
+  const doing = `iam:${command} ${userName}`;
   return allItems({
     doing,
     fetch: (Marker) =>
-      iamCall(doing, `IAM user ${userName}`, () =>
-        iam.send(new ListAccessKeysCommand({ UserName: userName, MaxItems: MAX_ITEMS, Marker })),
-      ),
+      iamCall(doing, `IAM user ${userName}`, () => send({ UserName: userName, MaxItems: MAX_ITEMS, Marker })),
     next: iamMarker(doing),
-    items: (page) => page.AccessKeyMetadata,
+    items,
   });
+}
+
+/** Every access key of the user, every page of ListAccessKeys. */
+export function userAccessKeys(iam: IamSender, userName: string): Promise<AccessKeyMetadata[]> {
+  return everyPage(
+    'ListAccessKeys',
+    userName,
+    (input) => iam.send(new ListAccessKeysCommand(input)),
+    (page) => page.AccessKeyMetadata,
+  );
 }
 
 /** Every MFA device of the user, every page of ListMFADevices. */
 export function userMfaDevices(iam: IamSender, userName: string): Promise<MFADevice[]> {
-  const doing = `iam:ListMFADevices ${userName}`;
-  return allItems({
-    doing,
-    fetch: (Marker) =>
-      iamCall(doing, `IAM user ${userName}`, () =>
-        iam.send(new ListMFADevicesCommand({ UserName: userName, MaxItems: MAX_ITEMS, Marker })),
-      ),
-    next: iamMarker(doing),
-    items: (page) => page.MFADevices,
-  });
+  return everyPage(
+    'ListMFADevices',
+    userName,
+    (input) => iam.send(new ListMFADevicesCommand(input)),
+    (page) => page.MFADevices,
+  );
 }
 
 /** The names of every inline policy of the user, every page of ListUserPolicies. */
 export function userPolicyNames(iam: IamSender, userName: string): Promise<string[]> {
-  const doing = `iam:ListUserPolicies ${userName}`;
-  return allItems({
-    doing,
-    fetch: (Marker) =>
-      iamCall(doing, `IAM user ${userName}`, () =>
-        iam.send(new ListUserPoliciesCommand({ UserName: userName, MaxItems: MAX_ITEMS, Marker })),
-      ),
-    next: iamMarker(doing),
-    items: (page) => page.PolicyNames,
-  });
+  return everyPage(
+    'ListUserPolicies',
+    userName,
+    (input) => iam.send(new ListUserPoliciesCommand(input)),
+    (page) => page.PolicyNames,
+  );
 }
 
 /** Every managed policy attached to the user, every page of ListAttachedUserPolicies. */
 export function userAttachedPolicies(iam: IamSender, userName: string): Promise<AttachedPolicy[]> {
-  const doing = `iam:ListAttachedUserPolicies ${userName}`;
-  return allItems({
-    doing,
-    fetch: (Marker) =>
-      iamCall(doing, `IAM user ${userName}`, () =>
-        iam.send(new ListAttachedUserPoliciesCommand({ UserName: userName, MaxItems: MAX_ITEMS, Marker })),
-      ),
-    next: iamMarker(doing),
-    items: (page) => page.AttachedPolicies,
-  });
+  return everyPage(
+    'ListAttachedUserPolicies',
+    userName,
+    (input) => iam.send(new ListAttachedUserPoliciesCommand(input)),
+    (page) => page.AttachedPolicies,
+  );
 }
