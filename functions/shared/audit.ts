@@ -11,8 +11,8 @@
  * append the incident's head (`lastSeq`, `lastHash`) is moved forward.
  *
  * The reads and the verification are in functions/shared/audit-reader.ts, the recorder's base class.
- * This file stays one class of about 430 lines on purpose: the append protocol (read the tip, vouch for
- * it, write conditionally, move the head, anchor) is one invariant, and it is reviewed best in one place.
+ * Longer than 400 lines: one class on purpose, as the append protocol (read the tip, vouch for it, write
+ * conditionally, move the head, anchor) is one invariant, and it is reviewed best in one place.
  */
 import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AuditReader, type ChainTip, type DocumentSender, pause, remember, stepOf } from './audit-reader.ts';
