@@ -164,6 +164,21 @@ export const SettingsSchema = z.object({
       /** Seconds between snapshot checks, and how many checks before giving up. */
       snapshotCheckSeconds: z._default(z.number().check(z.int(), z.gte(1)), 30),
       snapshotMaxChecks: z._default(z.number().check(z.int(), z.gte(1)), 60),
+      /**
+       * The isolation and untrack groups prepared before any incident, by VPC id (`cordon prepare` writes
+       * them): an isolation in a VPC listed here looks nothing up and creates nothing. A VPC not listed
+       * has its groups found or created on the spot, and the record says so. Default none.
+       */
+      isolationGroups: z._default(
+        z.record(
+          z.string().check(z.regex(/^vpc-[0-9a-f]+$/)),
+          z.object({
+            isolation: z.string().check(z.regex(/^sg-[0-9a-f]+$/)),
+            untrack: z.optional(z.string().check(z.regex(/^sg-[0-9a-f]+$/))),
+          }),
+        ),
+        {},
+      ),
     }),
     {
       isolation: 'two-step',
@@ -171,6 +186,7 @@ export const SettingsSchema = z.object({
       eradication: 'stop',
       snapshotCheckSeconds: 30,
       snapshotMaxChecks: 60,
+      isolationGroups: {},
     },
   ),
   /** Where a restored instance lands, and how long the restore is waited for. */
