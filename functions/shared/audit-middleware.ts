@@ -6,6 +6,10 @@
  * (what the action changed, and the state before it, exist only in this invocation: a retry of the action
  * finds the work done and can only record `already-done`); if it still cannot, the invocation fails, so that
  * the state machine retries it and the idempotent action records `already-done`.
+ *
+ * Each step is one write (functions/shared/audit.ts). The recorder carries the head from the `started` step
+ * to the final one, so an action costs one read of the head (when the recorder does not know it yet) and
+ * two writes.
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import { type ActionEvent, ActionEventSchema, type ActionResult } from './action.ts';

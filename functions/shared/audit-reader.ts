@@ -1,7 +1,9 @@
 /**
  * Reading the record back: an incident, its steps as stored and in order (every page of the Query), and
  * the verification of both against the chain, the key and the anchors (functions/shared/audit-verify.ts).
- * {@link AuditReader} is the base of the recorder (functions/shared/audit.ts), which adds the writes.
+ * {@link AuditReader} is the base of the recorder (functions/shared/audit.ts), which adds the writes; it
+ * also keeps what the recorder knows of each incident's head, so that a record just verified is appended
+ * to with no further read.
  */
 import {
   type DynamoDBDocumentClient,
@@ -13,6 +15,7 @@ import { KEY_ATTRIBUTES, keys, seqOfStepKey, withoutAttributes } from './audit-t
 import { changeAfterHead, type VerifyResult, verifyRecord } from './audit-verify.ts';
 import type { Incident, Step } from './domain.ts';
 import { IncidentNotFoundError, RecordTamperedError, translateAwsError } from './errors.ts';
+import { GENESIS_HASH, openingHash } from './hash-chain.ts';
 import { allItems, lastEvaluatedKey } from './pages.ts';
 import type { RecordSeal } from './seal.ts';
 
@@ -35,8 +38,8 @@ export interface VerifiedRecord {
 
 /** A stored step as the recorder returns it: its own fields and its seal (the MAC), without keys. */
 export const stepOf = (item: Record<string, unknown>): Step => withoutAttributes<Step>(item, KEY_ATTRIBUTES);
-const OPENING_SEAL: ReadonlySet<string> = new Set(['opening', 'openingMac']);
-/** A stored incident as the recorder returns it: without keys, its opening and the opening's MAC. */
+const OPENING_SEAL: ReadonlySet<string> = new Set(['opening', 'openingMac', 'lastMac']);
+/** A stored incident as the recorder returns it: without keys, its opening and the MACs it keeps. */
 export const incidentOf = (item: Record<string, unknown>): StoredIncident =>
   withoutAttributes<StoredIncident>(item, KEY_ATTRIBUTES, OPENING_SEAL);
 
@@ -48,6 +51,50 @@ export interface ChainTip {
   readonly item?: Readonly<Record<string, unknown>>;
   /** The MAC it carries. */
   readonly mac: string;
+}
+
+/**
+ * What the recorder knows of an incident's head: where the incident item says it is (what the next write is
+ * conditioned on) and what the next step chains onto. The two differ only when the head lags its steps (a
+ * record written before the head moved with each step, or a head an attacker moved back).
+ */
+export interface Head {
+  /** `lastSeq` and `lastHash` as the incident item stores them; undefined when it has none (no step yet). */
+  readonly stored: { readonly seq: number; readonly hash: string } | undefined;
+  /** The step (or the opening, as step 0) the next step follows. */
+  readonly tip: ChainTip;
+  /** The incident's last-seen time as stored, when known: whether a raise is still one. */
+  readonly lastSeen: string | undefined;
+}
+
+/** What the head of an incident item says, as stored; undefined when it says nothing a write can match. */
+export function storedHead(item: Readonly<Record<string, unknown>>): Head['stored'] {
+  return typeof item.lastSeq === 'number' && typeof item.lastHash === 'string'
+    ? { seq: item.lastSeq, hash: item.lastHash }
+    : undefined;
+}
+
+/** The opening of an incident item as a tip: an opening that does not match its own hash is refused as the MAC would be. */
+export function openingTip(item: Readonly<Record<string, unknown>>): ChainTip {
+  const stored = typeof item.openingHash === 'string' ? item.openingHash : GENESIS_HASH;
+  const opening = item.opening;
+  const hash =
+    typeof opening === 'object' &&
+    opening !== null &&
+    openingHash(opening as Record<string, unknown>) === stored
+      ? stored
+      : GENESIS_HASH;
+  return { seq: 0, hash, mac: typeof item.openingMac === 'string' ? item.openingMac : '' };
+}
+
+/** A stored step as a tip to chain onto, numbered by its key. */
+export function tipOfStep(item: Readonly<Record<string, unknown>>): ChainTip {
+  return {
+    seq: seqOfStepKey(item),
+    hash: typeof item.hash === 'string' ? item.hash : '',
+    item,
+    mac: typeof item.mac === 'string' ? item.mac : '',
+  };
 }
 
 /** How many incidents' tips a recorder remembers (a Lambda container's recorder lives for many invocations). */
@@ -70,13 +117,13 @@ export class AuditReader {
   readonly tableName: string;
   readonly seal: RecordSeal;
   protected readonly client: DocumentSender;
-  /** Each incident's opening, once read: the `prevHash` of its first step and the MAC it carries. */
-  protected readonly openings = new Map<string, ChainTip>();
   /**
    * Per incident, the last step (or opening) this recorder wrote or has checked with the key, by seq and
    * hash: chaining onto it again needs no call of the key.
    */
   protected readonly vouched = new Map<string, string>();
+  /** Per incident, the head as this recorder last wrote, read or verified it (see {@link Head}). */
+  protected readonly heads = new Map<string, Head>();
 
   constructor(options: {
     readonly client: DocumentSender;
@@ -130,13 +177,7 @@ export class AuditReader {
       }),
     );
     const item = result.Items?.[0];
-    if (!item) return undefined;
-    return {
-      seq: seqOfStepKey(item),
-      hash: typeof item.hash === 'string' ? item.hash : '',
-      item,
-      mac: typeof item.mac === 'string' ? item.mac : '',
-    };
+    return item ? tipOfStep(item) : undefined;
   }
 
   protected async stepAt(incidentId: string, seq: number): Promise<Record<string, unknown> | undefined> {
@@ -175,13 +216,31 @@ export class AuditReader {
   }
 
   /**
-   * Verifies an incident's record (functions/shared/audit-verify.ts): the incident is read first (its head
-   * can only be behind the steps read after it), then the anchors, then the steps (so that no anchored step
-   * can be missing from what is read), and a writer appending meanwhile is never taken for a forger. An
-   * incident item that looks edited is read again: a change written between the two reads is not a break.
+   * Verifies an incident's record (functions/shared/audit-verify.ts): the anchors are read first, then the
+   * incident item and its steps with one Query of its partition (the item sorts before its steps, so its
+   * head can only be behind the steps read after it, and no anchored step can be missing from what is
+   * read), and a writer appending meanwhile is never taken for a forger. An incident item that looks edited
+   * is read again: a change written between the two reads is not a break.
    */
   async verify(incidentId: string): Promise<VerifyResult> {
     return (await this.check(incidentId)).result;
+  }
+
+  /** The incident item and its steps (keys included), read with one Query of the incident's partition. */
+  protected async partition(
+    incidentId: string,
+  ): Promise<{ incident: Record<string, unknown> | undefined; steps: Record<string, unknown>[] }> {
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.incident(incidentId).pk },
+      ConsistentRead: true,
+    });
+    const incidentSk = keys.incident(incidentId).sk;
+    return {
+      incident: items.find((item) => item.sk === incidentSk),
+      steps: items.filter((item) => String(item.sk).startsWith(keys.stepPrefix)),
+    };
   }
 
   protected async check(incidentId: string): Promise<{
@@ -190,12 +249,11 @@ export class AuditReader {
     steps: Record<string, unknown>[];
   }> {
     for (let read = 1; ; read++) {
-      const incident = await this.incidentItem(incidentId);
-      if (!incident) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
       const anchors = await this.sealed(`reading the anchors of ${incidentId}`, () =>
         this.seal.anchors(incidentId),
       );
-      const steps = await this.storedSteps(incidentId);
+      const { incident, steps } = await this.partition(incidentId);
+      if (!incident) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
       // A step past the head that changes the incident was written with its head: read the head again.
       const laterHead =
         changeAfterHead(incident, steps) === undefined
@@ -230,11 +288,13 @@ export class AuditReader {
     if (result.ok) {
       // What was just verified is a tip this recorder can chain onto without asking the key again.
       const last = steps.at(-1);
-      if (last) this.vouch(incidentId, seqOfStepKey(last), result.lastHash);
-      else this.vouch(incidentId, 0, result.lastHash);
-      if (typeof incident.openingHash === 'string' && typeof incident.openingMac === 'string') {
-        remember(this.openings, incidentId, { seq: 0, hash: incident.openingHash, mac: incident.openingMac });
-      }
+      const tip = last ? tipOfStep(last) : openingTip(incident);
+      this.vouch(incidentId, tip.seq, result.lastHash);
+      remember(this.heads, incidentId, {
+        stored: storedHead(incident),
+        tip,
+        lastSeen: typeof incident.lastSeen === 'string' ? incident.lastSeen : undefined,
+      });
     }
     if (!result.ok) {
       throw new RecordTamperedError(

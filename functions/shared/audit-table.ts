@@ -111,7 +111,13 @@ export const KEY_ATTRIBUTES: ReadonlySet<string> = new Set([
 ]);
 
 /** The record's seal on an item (the incident's opening, MACs): what verify reads, not what a person reads. */
-export const SEAL_ATTRIBUTES: ReadonlySet<string> = new Set(['opening', 'openingHash', 'openingMac', 'mac']);
+export const SEAL_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'opening',
+  'openingHash',
+  'openingMac',
+  'mac',
+  'lastMac',
+]);
 
 /** An item without the attributes named: what a reader of the record gets. */
 export function withoutAttributes<T>(

@@ -102,6 +102,7 @@ const INCIDENT_BOOKKEEPING = new Set([
   'sk',
   'lastSeq',
   'lastHash',
+  'lastMac',
   'opening',
   'openingHash',
   'openingMac',

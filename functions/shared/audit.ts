@@ -1,21 +1,42 @@
 /**
  * The audit recorder: opens incidents, appends hash-chained, keyed and anchored steps, and reads them back.
  *
- * A step is one conditional put whose sort key is its sequence number, so that of two writers that read
- * the same last step only one can write the next: the other re-reads and tries again. A writer chains only
- * onto a step it can vouch for (one it wrote, or one whose MAC the key confirms): a step a forger put in
- * the table is never laundered by an honest step written after it. Each step carries the
- * record key's MAC of its hash, and once written its hash is anchored where nobody can take it back
- * (functions/shared/seal.ts). A step that changes the incident item (its status, its times) is written
- * together with that change in one transaction, so the item never says what no step says. After each
- * append the incident's head (`lastSeq`, `lastHash`) is moved forward.
+ * A step is one transaction: the step's put, whose sort key is its sequence number and which must not
+ * exist, and the update of the incident's head (`lastSeq`, `lastHash`, `lastMac`) to it, conditioned on
+ * the head being where the recorder believes it is, with the step's changes to the incident item (its
+ * status, its times) and any writes a caller makes alongside. So the head never lags its steps, the item
+ * never says what no step says, and of two writers that chain onto the same head only one can write: the
+ * other learns the new head from the refusal (`ReturnValuesOnConditionCheckFailure`) and tries again. The
+ * recorder knows the head of every incident it opened, appended to or verified, and reads one it does not
+ * know once (a consistent GetItem of the incident item).
+ *
+ * A writer chains only onto a step it can vouch for (one it wrote, or one whose MAC the key confirms): a
+ * step a forger put in the table is never laundered by an honest step written after it. A head that lags
+ * its steps (a record written before heads moved with their steps, or a head an attacker moved back) does
+ * not wedge appends: when the step's place is taken but the head has not moved, the recorder reads the
+ * real last step, vouches for it in full, and moves the head to the step it writes after it. Each step
+ * carries the record key's MAC of its hash, and once written its hash is anchored where nobody can take it
+ * back (functions/shared/seal.ts).
  *
  * The reads and the verification are in functions/shared/audit-reader.ts, the recorder's base class.
- * Longer than 400 lines: one class on purpose, as the append protocol (read the tip, vouch for it, write
- * conditionally, move the head, anchor) is one invariant, and it is reviewed best in one place.
+ * Longer than 400 lines: one class on purpose, as the append protocol (know the head, vouch for the tip,
+ * write step and head in one transaction, read a refusal, anchor) is one invariant, and it is reviewed best
+ * in one place.
  */
-import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { AuditReader, type ChainTip, type DocumentSender, pause, remember, stepOf } from './audit-reader.ts';
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  AuditReader,
+  type ChainTip,
+  type DocumentSender,
+  type Head,
+  openingTip,
+  pause,
+  remember,
+  stepOf,
+  storedHead,
+} from './audit-reader.ts';
 import { keys } from './audit-table.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from './clock.ts';
 import {
@@ -27,20 +48,33 @@ import {
   type StepInput,
   StepInputSchema,
 } from './domain.ts';
-import { incidentConditionFailed, isConditionFailure, lostTheRace } from './dynamo.ts';
 import {
+  ConditionsFailedError,
   IncidentNotFoundError,
   RecordTamperedError,
+  ThrottlingError,
   translateAwsError,
   ValidationError,
   WriteConflictError,
 } from './errors.ts';
-import { GENESIS_HASH, normalize, openingHash, stepHash } from './hash-chain.ts';
+import { normalize, openingHash, stepHash } from './hash-chain.ts';
 import type { Logger } from './log.ts';
 import { type RecordSeal, stepMacMessage } from './seal.ts';
 
 export type { DocumentSender, StoredIncident, VerifiedRecord } from './audit-reader.ts';
 export type { BreakKind, VerifyResult } from './audit-verify.ts';
+
+/** One entry of a TransactWriteItems, document-client form. */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** A write of another item, made in the same transaction as the recorder's own (the router's items). */
+export interface AlongsideWrite {
+  /** Named in the error when its condition fails: 'finding', 'open-marker', 'slot 3', ... */
+  readonly label: string;
+  /** One TransactItems entry, document-client form. Set ReturnValuesOnConditionCheckFailure:
+   *  'ALL_OLD' on it to get the item back in the error. */
+  readonly write: TransactItem;
+}
 
 export interface AuditRecorderOptions {
   readonly client: DocumentSender;
@@ -51,15 +85,113 @@ export interface AuditRecorderOptions {
   readonly logger?: Pick<Logger, 'warn'>;
   readonly clock?: Clock;
   readonly ids?: IdSource;
-  /** Attempts at an append before giving up on contention. Default 100. */
+  /**
+   * Refused attempts at an append that are no other writer's progress (collisions, a lagging head) before
+   * giving up with `WriteConflictError`; refusals because another writer appended count ten times as far.
+   * Default 100.
+   */
   readonly maxAppendAttempts?: number;
 }
 
 /** What a caller gives to open an incident; the recorder sets the id (unless given), status and time. */
 export type NewIncident = Omit<Incident, 'id' | 'status' | 'openedAt'> & { id?: string };
 
-/** An incident change that no longer applies: another writer raised the last-seen time further. */
-class StaleChange extends Error {}
+export interface AppendOptions {
+  /** Writes of other items made in the same transaction: all are written with the step, or none is. */
+  readonly alongside?: readonly AlongsideWrite[];
+  /**
+   * An ISO time to raise the incident's `lastSeen` to in the same write, when it is later than the stored
+   * one (the step's `incident` change then says so). Never lowers it: when the stored time is as late, the
+   * step is written without the change.
+   */
+  readonly raiseLastSeen?: string;
+}
+
+/** What a write's refusal says, read from its cancellation reasons (one per item, in order). */
+interface Refusal {
+  /** The step's place was taken. */
+  readonly placeTaken: boolean;
+  /** The head's condition failed; `item` is the incident item as it is (undefined: there is none). */
+  readonly head: { readonly item: Record<string, unknown> | undefined } | undefined;
+  /** Alongside writes whose condition failed. */
+  readonly failed: { label: string; item?: Record<string, unknown> }[];
+  /** A write collided with another transaction: try again as it was. */
+  readonly conflict: boolean;
+}
+
+type CancellationReason = { Code?: string; Item?: Record<string, unknown> };
+
+function cancellationReasons(error: unknown): CancellationReason[] | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error.name === 'TransactionConflictException') return [{ Code: 'TransactionConflict' }];
+  if (error.name !== 'TransactionCanceledException') return undefined;
+  return (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+}
+
+/** The item a cancellation reason carries (plain-client form: errors are not unmarshalled), if any. */
+function itemOf(reason: CancellationReason | undefined): Record<string, unknown> | undefined {
+  if (!reason?.Item) return undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: the reason's item is an AttributeValue map.
+  return unmarshall(reason.Item as any) as Record<string, unknown>;
+}
+
+const failedCondition = (reason: CancellationReason | undefined) => reason?.Code === 'ConditionalCheckFailed';
+
+/** The reasons a transaction is cancelled for that are DynamoDB's throttling. */
+const THROTTLED = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+
+/**
+ * A write's error as Cordon names it: a transaction cancelled because DynamoDB throttled one of its items is
+ * a `ThrottlingError` (retried by the playbooks), as a throttled single write is.
+ */
+function writeError(error: unknown, doing: string): unknown {
+  const throttled = cancellationReasons(error)?.find((reason) => THROTTLED.has(String(reason.Code)));
+  if (throttled) return new ThrottlingError(`${doing}: ${String(throttled.Code)}`, { cause: error });
+  return translateAwsError(error, doing);
+}
+
+/** The alongside writes whose condition failed, from the reasons from `offset` on. */
+function failedAlongside(
+  reasons: readonly CancellationReason[],
+  offset: number,
+  alongside: readonly AlongsideWrite[],
+): { label: string; item?: Record<string, unknown> }[] {
+  return alongside.flatMap((write, i) => {
+    const reason = reasons[offset + i];
+    if (!failedCondition(reason)) return [];
+    const item = itemOf(reason);
+    return [item ? { label: write.label, item } : { label: write.label }];
+  });
+}
+
+function conditionsFailed(
+  failed: { label: string; item?: Record<string, unknown> }[],
+  cause: unknown,
+): ConditionsFailedError {
+  return new ConditionsFailedError(
+    `the condition of ${failed.map((f) => f.label).join(', ')} failed: nothing was written`,
+    failed,
+    { cause },
+  );
+}
+
+/** The index keys and content of an incident item, and its opening's seal. */
+function incidentItem(incident: Incident, opening: Record<string, unknown>, hash: string, mac: string) {
+  const timeKey = `${incident.openedAt}#${incident.id}`;
+  return {
+    ...keys.incident(incident.id),
+    gsi1pk: keys.month(incident.openedAt),
+    gsi1sk: timeKey,
+    gsi2pk: keys.status(incident.status),
+    gsi2sk: timeKey,
+    gsi3pk: keys.type(incident.findingType),
+    gsi3sk: timeKey,
+    ...incident,
+    opening,
+    openingHash: hash,
+    openingMac: mac,
+  };
+}
 
 /** Opens incidents and appends steps; reads and verifies them through {@link AuditReader}. */
 export class AuditRecorder extends AuditReader {
@@ -82,71 +214,116 @@ export class AuditRecorder extends AuditReader {
    * its schema, or whose id is taken.
    */
   async openIncident(input: NewIncident): Promise<Incident> {
+    return (await this.openIncidentWith(input, {})).incident;
+  }
+
+  /**
+   * Opens an incident with its first steps and the caller's writes alongside, in one transaction: the
+   * incident item (its head at the last step given), its resource links, the steps and the alongside
+   * writes. The MACs are made in parallel before, the anchors in parallel after. Refuses, writing nothing:
+   * an incident or step that fails its schema (`ValidationError`), an incident id already taken
+   * (`ValidationError`, `already exists`, whatever else failed), an alongside write whose condition failed
+   * (`ConditionsFailedError`, naming each).
+   */
+  async openIncidentWith(
+    input: NewIncident,
+    options: { steps?: readonly StepInput[]; alongside?: readonly AlongsideWrite[] },
+  ): Promise<{ incident: Incident; steps: Step[] }> {
     const openedAt = this.clock();
-    const incident = parseOrThrow(
+    const opened = parseOrThrow(
       IncidentSchema,
       normalize({ ...input, id: input.id ?? this.ids(), status: 'open', openedAt }),
       'incident',
     );
-    const opening = normalize(incident) as unknown as Record<string, unknown>;
+    const stepInputs = (options.steps ?? []).map((s) => normalize(parseOrThrow(StepInputSchema, s, 'step')));
+    const alongside = options.alongside ?? [];
+    const opening = normalize(opened) as unknown as Record<string, unknown>;
     const hash = openingHash(opening);
-    const mac = await this.sealed(`sealing incident ${incident.id}`, () =>
-      this.seal.mac(stepMacMessage(incident.id, 0, hash)),
+    // The incident as its steps leave it: verify recomputes the same from the opening and the chain.
+    const incident: Incident = { ...opened };
+    let prevHash = hash;
+    const items = stepInputs.map((step, i) => {
+      const seq = i + 1;
+      const recordedAt = this.clock();
+      const item: Record<string, unknown> = {
+        ...this.stepKeys(opened.id, seq, step, recordedAt),
+        ...step,
+        incidentId: opened.id,
+        seq,
+        startedAt: step.startedAt ?? recordedAt,
+        recordedAt,
+        prevHash,
+      };
+      item.hash = stepHash(item);
+      prevHash = String(item.hash);
+      if (step.incident) Object.assign(incident, changesOf(step.incident));
+      return item;
+    });
+    const [openingMac, ...macs] = await this.sealed(`sealing incident ${opened.id}`, () =>
+      Promise.all([
+        this.seal.mac(stepMacMessage(opened.id, 0, hash)),
+        ...items.map((item) => this.seal.mac(stepMacMessage(opened.id, Number(item.seq), String(item.hash)))),
+      ]),
     );
-    const timeKey = `${incident.openedAt}#${incident.id}`;
-    const resourceIds = new Set(incident.resources.map((r) => r.id));
+    items.forEach((item, i) => {
+      item.mac = macs[i];
+    });
+    const last = items.at(-1);
+    const headItem = {
+      ...incidentItem(incident, opening, hash, String(openingMac)),
+      ...(last ? { lastSeq: last.seq, lastHash: last.hash, lastMac: last.mac } : {}),
+    };
+    const resourceIds = [...new Set(opened.resources.map((r) => r.id))];
+    const timeKey = `${opened.openedAt}#${opened.id}`;
+    const own: TransactItem[] = [
+      {
+        Put: { TableName: this.tableName, Item: headItem, ConditionExpression: 'attribute_not_exists(pk)' },
+      },
+      ...items.map((item) => ({
+        Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+      })),
+      ...resourceIds.map((resourceId) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...keys.resource(opened.id, resourceId),
+            gsi3pk: keys.resourceRef(resourceId),
+            gsi3sk: timeKey,
+            incidentId: opened.id,
+            resourceId,
+            openedAt: opened.openedAt,
+          },
+        },
+      })),
+    ];
     try {
       await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...keys.incident(incident.id),
-                  gsi1pk: keys.month(incident.openedAt),
-                  gsi1sk: timeKey,
-                  gsi2pk: keys.status(incident.status),
-                  gsi2sk: timeKey,
-                  gsi3pk: keys.type(incident.findingType),
-                  gsi3sk: timeKey,
-                  ...incident,
-                  opening,
-                  openingHash: hash,
-                  openingMac: mac,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            ...[...resourceIds].map((resourceId) => ({
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...keys.resource(incident.id, resourceId),
-                  gsi3pk: keys.resourceRef(resourceId),
-                  gsi3sk: timeKey,
-                  incidentId: incident.id,
-                  resourceId,
-                  openedAt: incident.openedAt,
-                },
-              },
-            })),
-          ],
-        }),
+        new TransactWriteCommand({ TransactItems: [...own, ...alongside.map((a) => a.write)] }),
       );
     } catch (error) {
+      const reasons = cancellationReasons(error);
       // Only a failed condition means the id is taken; a cancellation for throttling or a conflict is not.
-      if (isConditionFailure(error)) {
-        throw new ValidationError('incident', [`id: incident ${incident.id} already exists`], {
-          cause: error,
-        });
+      if (reasons?.slice(0, own.length).some(failedCondition)) {
+        throw new ValidationError('incident', [`id: incident ${opened.id} already exists`], { cause: error });
       }
-      throw error;
+      const failed = reasons ? failedAlongside(reasons, own.length, alongside) : [];
+      if (failed.length > 0) throw conditionsFailed(failed, error);
+      throw writeError(error, `opening incident ${opened.id}`);
     }
-    remember(this.openings, incident.id, { seq: 0, hash, mac });
-    this.vouch(incident.id, 0, hash);
-    await this.anchorQuietly(incident.id, 0, hash);
-    return incident;
+    const tip: ChainTip = last
+      ? { seq: Number(last.seq), hash: String(last.hash), mac: String(last.mac), item: last }
+      : { seq: 0, hash, mac: String(openingMac) };
+    this.vouch(opened.id, tip.seq, tip.hash);
+    remember(this.heads, opened.id, {
+      stored: last ? { seq: tip.seq, hash: tip.hash } : undefined,
+      tip,
+      lastSeen: incident.lastSeen,
+    });
+    await Promise.all([
+      this.anchorQuietly(opened.id, 0, hash),
+      ...items.map((item) => this.anchorQuietly(opened.id, Number(item.seq), String(item.hash))),
+    ]);
+    return { incident, steps: items.map((item) => stepOf(item)) };
   }
 
   /**
@@ -158,9 +335,7 @@ export class AuditRecorder extends AuditReader {
     fields: IncidentChanges,
     step: Partial<Pick<StepInput, 'phase' | 'action' | 'actor' | 'note' | 'executionArn'>> = {},
   ): Promise<Step> {
-    const changes = Object.fromEntries(
-      Object.entries(fields).filter(([, v]) => v !== undefined),
-    ) as IncidentChanges;
+    const changes = changesOf(fields);
     const phaseOfStatus = {
       open: 'identification',
       contained: 'containment',
@@ -185,11 +360,10 @@ export class AuditRecorder extends AuditReader {
 
   /**
    * Raises an incident's last-seen time (a later delivery of one of its findings); never lowers it. The
-   * raise is a step of its own, so that the incident item never says what its record does not.
+   * raise is a step of its own, so that the incident item never says what its record does not; when the
+   * stored time is as late, nothing is written.
    */
   async raiseLastSeen(incidentId: string, lastSeen: string): Promise<void> {
-    const incident = await this.findIncident(incidentId);
-    if (!incident || !(lastSeen > incident.lastSeen)) return;
     try {
       await this.append(
         incidentId,
@@ -199,36 +373,66 @@ export class AuditRecorder extends AuditReader {
           status: 'noted',
           actor: 'automation',
           note: `a finding of the incident was seen again at ${lastSeen}`,
-          incident: { lastSeen },
         },
-        lastSeen,
+        { raiseLastSeen: lastSeen },
+        true,
       );
     } catch (error) {
-      if (!(error instanceof StaleChange)) throw error;
+      // An incident that does not exist has nothing to raise.
+      if (!(error instanceof IncidentNotFoundError)) throw error;
     }
   }
 
   /**
-   * Appends a step to an incident's chain and returns it as stored. Validates the step first: a step
-   * that fails its schema is refused and nothing is written. The step carries the record key's MAC; it is
+   * Appends a step to an incident's chain, with the caller's writes alongside, and returns it as stored.
+   * Validates the step first: a step that fails its schema is refused and nothing is written. One
+   * transaction: the step, the head moved to it with the step's incident changes, and the alongside
+   * writes. When another writer appended first, it learns the new head from the refusal and tries again
+   * with the same alongside writes; when an alongside condition fails it throws
+   * {@link ConditionsFailedError} and nothing is written. The step carries the record key's MAC; it is
    * anchored once written (if the anchor cannot be written, the step stands and verify reports it
    * unconfirmed until a later step is anchored).
    */
-  appendStep(incidentId: string, input: StepInput): Promise<Step> {
-    return this.append(incidentId, input);
+  async appendStep(incidentId: string, input: StepInput, options: AppendOptions = {}): Promise<Step> {
+    const step = await this.append(incidentId, input, options, false);
+    if (!step) throw new Error('unreachable: a step that raises nothing is still written');
+    return step;
   }
 
-  private async append(incidentId: string, input: StepInput, raiseLastSeenTo?: string): Promise<Step> {
+  /** The append protocol; with `onlyIfRaising`, no step is written when the stored last-seen time is as late. */
+  private async append(
+    incidentId: string,
+    input: StepInput,
+    options: AppendOptions,
+    onlyIfRaising: boolean,
+  ): Promise<Step | undefined> {
     const step = normalize(parseOrThrow(StepInputSchema, input, 'step'));
-    for (let attempt = 1; attempt <= this.maxAppendAttempts; attempt++) {
-      const tip = (await this.lastStep(incidentId)) ?? (await this.openingOf(incidentId));
+    const alongside = options.alongside ?? [];
+    let head = this.heads.get(incidentId) ?? (await this.readHead(incidentId));
+    // Refusals that are no other writer's progress (a collision, a lagging head, a raise already as late)
+    // are bounded by `maxAppendAttempts`; refusals because another writer appended are bounded only ten
+    // times over: each one is the record moving on, and a writer that appends in a loop (it always knows
+    // the head) can win many races in a row against one that must learn the head from a refusal.
+    let stalled = 0;
+    let lost = 0;
+    for (
+      let attempt = 1;
+      stalled < this.maxAppendAttempts && attempt <= 10 * this.maxAppendAttempts;
+      attempt++
+    ) {
+      const raise = options.raiseLastSeen;
+      const raising = raise !== undefined && (head.lastSeen === undefined || raise > head.lastSeen);
+      if (onlyIfRaising && !raising) return undefined;
+      const changes: IncidentChanges | undefined = raising
+        ? { ...step.incident, lastSeen: raise }
+        : step.incident;
+      const { tip } = head;
       const seq = tip.seq + 1;
       const recordedAt = this.clock();
       const item: Record<string, unknown> = {
-        ...keys.step(incidentId, seq),
-        gsi3pk: keys.actor(step.actor),
-        gsi3sk: `${step.startedAt ?? recordedAt}#${incidentId}#${seq}`,
+        ...this.stepKeys(incidentId, seq, step, recordedAt),
         ...step,
+        ...(changes ? { incident: changes } : {}),
         incidentId,
         seq,
         startedAt: step.startedAt ?? recordedAt,
@@ -245,51 +449,202 @@ export class AuditRecorder extends AuditReader {
         this.vouchFor(incidentId, tip),
       ]);
       item.mac = mac;
+      const sentAt = Date.now();
       try {
-        if (step.incident) await this.writeWithIncident(item, step.incident, raiseLastSeenTo);
-        else {
-          await this.client.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: item,
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          );
-        }
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: item,
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              this.headUpdate(incidentId, head, { seq, hash, mac }, changes, raising ? raise : undefined),
+              ...alongside.map((a) => a.write),
+            ],
+          }),
+        );
       } catch (error) {
-        if (raiseLastSeenTo !== undefined && incidentConditionFailed(error)) throw new StaleChange();
-        if (lostTheRace(error)) {
-          // A put the SDK retried after its first attempt was written fails its own condition: the place is
-          // taken by this very step, which must not be written twice.
-          if (!step.incident && (await this.stepAt(incidentId, seq))?.hash === hash) {
-            return this.written(incidentId, seq, hash, item, step.incident);
-          }
-          // Another writer took this sequence number: wait a moment, with jitter, and read again.
-          await pause(Math.random() * Math.min(50, attempt * 5));
+        const refusal = this.refusalOf(error, alongside);
+        if (!refusal) throw writeError(error, `recording step ${seq} of ${incidentId}`);
+        const now = refusal.head?.item;
+        const ours: Head = {
+          stored: { seq, hash },
+          tip: { seq, hash, mac, item },
+          lastSeen: changes?.lastSeen ?? (typeof now?.lastSeen === 'string' ? now.lastSeen : head.lastSeen),
+        };
+        // A transaction the SDK retried after its first attempt was written fails its own conditions: the
+        // head is at this very step, which must not be written twice.
+        if (now && now.lastSeq === seq && now.lastHash === hash) return this.written(incidentId, item, ours);
+        if (
+          now &&
+          refusal.placeTaken &&
+          typeof now.lastSeq === 'number' &&
+          now.lastSeq > seq &&
+          ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1 &&
+          (await this.stepAt(incidentId, seq))?.hash === hash
+        ) {
+          return this.written(incidentId, item, await this.headOf(incidentId, now));
+        }
+        if (refusal.failed.length > 0) throw conditionsFailed(refusal.failed, error);
+        if (refusal.conflict) {
+          stalled++;
+          await pause(Math.random() * Math.min(50, stalled * 5));
           continue;
         }
-        throw translateAwsError(error, `recording step ${seq} of ${incidentId}`);
+        if (refusal.head) {
+          if (!now) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
+          const learnt = await this.headOf(incidentId, now);
+          if (sameStored(learnt.stored, head.stored)) {
+            // The head has not moved: only the raise's condition can have failed (the stored time is as late).
+            if (!(raising && typeof now.lastSeen === 'string' && !(raise > now.lastSeen))) {
+              throw new RecordTamperedError(
+                `incident ${incidentId}: its head is not one Cordon writes; Cordon does not append to a record it cannot vouch for`,
+                {
+                  brokenSeq: 0,
+                  kind: 'incident-edited',
+                  reason: 'the incident item holds a head Cordon does not write',
+                },
+              );
+            }
+            stalled++;
+            head = { ...head, lastSeen: now.lastSeen };
+            continue;
+          }
+          // Another writer appended: chain onto its step after a random moment of up to a few round trips, so
+          // that writers racing on one incident do not keep the table busy with writes that must fail.
+          if (!learnt.stored || learnt.stored.seq <= (head.stored?.seq ?? 0)) stalled++;
+          head = learnt;
+          await pause(Math.random() * (Date.now() - sentAt) * Math.min(++lost, 4));
+          continue;
+        }
+        if (refusal.placeTaken) {
+          // The head is where this recorder believed, but the step's place is taken: the head lags its steps.
+          // Chain onto the real last step (vouched for in full before anything is chained onto it) and move
+          // the head past it.
+          const last = await this.lastStep(incidentId);
+          if (!last || last.seq < seq) {
+            throw new WriteConflictError(`incident ${incidentId}: step ${seq} is taken but cannot be read`, {
+              cause: error,
+            });
+          }
+          stalled++;
+          head = { ...head, tip: last };
+          continue;
+        }
+        throw writeError(error, `recording step ${seq} of ${incidentId}`);
       }
-      return this.written(incidentId, seq, hash, item, step.incident);
+      return this.written(incidentId, item, {
+        stored: { seq, hash },
+        tip: { seq, hash, mac, item },
+        lastSeen: changes?.lastSeen ?? head.lastSeen,
+      });
     }
     throw new WriteConflictError(
-      `could not append to incident ${incidentId}: ${this.maxAppendAttempts} attempts lost to other writers`,
+      `could not append to incident ${incidentId}: too many attempts lost to other writers or refused`,
     );
   }
 
-  /** After a step is written: from here nothing may throw, or a caller would take it for a missing one. */
-  private async written(
+  /** A step item's keys, its actor index included. */
+  private stepKeys(incidentId: string, seq: number, step: StepInput, recordedAt: string) {
+    return {
+      ...keys.step(incidentId, seq),
+      gsi3pk: keys.actor(step.actor),
+      gsi3sk: `${step.startedAt ?? recordedAt}#${incidentId}#${seq}`,
+    };
+  }
+
+  /** The head's update: moved to the new step, with the step's incident changes, if it is where believed. */
+  private headUpdate(
     incidentId: string,
-    seq: number,
-    hash: string,
-    item: Record<string, unknown>,
+    head: Head,
+    to: { seq: number; hash: string; mac: string },
     changes: IncidentChanges | undefined,
-  ): Promise<Step> {
+    raise: string | undefined,
+  ): TransactItem {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':seq': to.seq, ':hash': to.hash, ':mac': to.mac };
+    const sets = ['lastSeq = :seq', 'lastHash = :hash', 'lastMac = :mac'];
+    for (const [key, value] of Object.entries(changes ?? {})) {
+      if (value === undefined) continue;
+      names[`#${key}`] = key;
+      values[`:${key}`] = value;
+      sets.push(`#${key} = :${key}`);
+    }
+    if (changes?.status) {
+      names['#gsi2pk'] = 'gsi2pk';
+      values[':gsi2pk'] = keys.status(changes.status);
+      sets.push('#gsi2pk = :gsi2pk');
+    }
+    let condition = 'attribute_exists(pk)';
+    if (head.stored) {
+      values[':prevSeq'] = head.stored.seq;
+      values[':prevHash'] = head.stored.hash;
+      condition += ' AND lastSeq = :prevSeq AND lastHash = :prevHash';
+    } else condition += ' AND attribute_not_exists(lastSeq)';
+    if (raise !== undefined) {
+      names['#lastSeen'] = 'lastSeen';
+      values[':raise'] = raise;
+      condition += ' AND #lastSeen < :raise';
+    }
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.incident(incidentId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: condition,
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ExpressionAttributeValues: values,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /** Reads a transaction's refusal: [the step, the head, ...alongside]. Undefined: not a refusal to read. */
+  private refusalOf(error: unknown, alongside: readonly AlongsideWrite[]): Refusal | undefined {
+    const reasons = cancellationReasons(error);
+    if (!reasons) return undefined;
+    return {
+      placeTaken: failedCondition(reasons[0]),
+      head: failedCondition(reasons[1]) ? { item: itemOf(reasons[1]) } : undefined,
+      failed: failedAlongside(reasons, 2, alongside),
+      conflict: reasons.some((r) => r.Code === 'TransactionConflict'),
+    };
+  }
+
+  /** The head of an incident this recorder does not know: one consistent read of the incident item. */
+  private async readHead(incidentId: string): Promise<Head> {
+    const item = await this.incidentItem(incidentId);
+    if (!item) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
+    return this.headOf(incidentId, item);
+  }
+
+  /**
+   * The head an incident item states. A head with no MAC (a record from before heads kept one) is followed
+   * to the real last step, read once.
+   */
+  private async headOf(incidentId: string, item: Record<string, unknown>): Promise<Head> {
+    const stored = storedHead(item);
+    const lastSeen = typeof item.lastSeen === 'string' ? item.lastSeen : undefined;
+    let tip: ChainTip | undefined;
+    if (stored && stored.seq > 0) {
+      tip =
+        typeof item.lastMac === 'string'
+          ? { seq: stored.seq, hash: stored.hash, mac: item.lastMac }
+          : await this.lastStep(incidentId);
+    }
+    return { stored, tip: tip ?? openingTip(item), lastSeen };
+  }
+
+  /** After a step is written: from here nothing may throw, or a caller would take it for a missing one. */
+  private async written(incidentId: string, item: Record<string, unknown>, head: Head): Promise<Step> {
+    const seq = Number(item.seq);
+    const hash = String(item.hash);
     this.vouch(incidentId, seq, hash);
-    await Promise.all([
-      changes ? undefined : this.moveHeadQuietly(incidentId, seq, hash),
-      this.anchorQuietly(incidentId, seq, hash),
-    ]);
+    remember(this.heads, incidentId, head);
+    await this.anchorQuietly(incidentId, seq, hash);
     return stepOf(item);
   }
 
@@ -327,95 +682,6 @@ export class AuditRecorder extends AuditReader {
     this.vouch(incidentId, tip.seq, tip.hash);
   }
 
-  /** The step and the incident's change (and head) in one transaction. */
-  private async writeWithIncident(
-    item: Record<string, unknown>,
-    changes: IncidentChanges,
-    raiseLastSeenTo: string | undefined,
-  ): Promise<void> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ':seq': item.seq, ':hash': item.hash };
-    const sets = ['lastSeq = :seq', 'lastHash = :hash'];
-    for (const [key, value] of Object.entries(changes)) {
-      if (value === undefined) continue;
-      names[`#${key}`] = key;
-      values[`:${key}`] = value;
-      sets.push(`#${key} = :${key}`);
-    }
-    if (changes.status) {
-      names['#gsi2pk'] = 'gsi2pk';
-      values[':gsi2pk'] = keys.status(changes.status);
-      sets.push('#gsi2pk = :gsi2pk');
-    }
-    let condition = 'attribute_exists(pk)';
-    if (raiseLastSeenTo !== undefined) {
-      names['#lastSeen'] = 'lastSeen';
-      values[':raise'] = raiseLastSeenTo;
-      condition += ' AND #lastSeen < :raise';
-    }
-    await this.client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
-          },
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: keys.incident(String(item.incidentId)),
-              UpdateExpression: `SET ${sets.join(', ')}`,
-              ConditionExpression: condition,
-              ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-              ExpressionAttributeValues: values,
-            },
-          },
-        ],
-      }),
-    );
-  }
-
-  /** What the incident's first step follows: its opening (read once per incident). */
-  private async openingOf(incidentId: string): Promise<ChainTip> {
-    const known = this.openings.get(incidentId);
-    if (known !== undefined) return known;
-    const item = await this.incidentItem(incidentId);
-    if (!item) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
-    const stored = typeof item.openingHash === 'string' ? item.openingHash : GENESIS_HASH;
-    const opening = item.opening;
-    // An opening that does not match its own hash is refused as the MAC would be.
-    const hash =
-      typeof opening === 'object' &&
-      opening !== null &&
-      openingHash(opening as Record<string, unknown>) === stored
-        ? stored
-        : GENESIS_HASH;
-    const tip: ChainTip = { seq: 0, hash, mac: typeof item.openingMac === 'string' ? item.openingMac : '' };
-    remember(this.openings, incidentId, tip);
-    return tip;
-  }
-
-  private async moveHeadQuietly(incidentId: string, seq: number, hash: string): Promise<void> {
-    // If the head still lags after a few tries, the next append moves it; verify does not need it.
-    for (let tries = 1; tries <= 3; tries++) {
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.incident(incidentId),
-            UpdateExpression: 'SET lastSeq = :seq, lastHash = :hash',
-            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastSeq) OR lastSeq < :seq)',
-            ExpressionAttributeValues: { ':seq': seq, ':hash': hash },
-          }),
-        );
-        return;
-      } catch (error) {
-        // A later step already moved the head past this one: nothing to do.
-        if (isConditionFailure(error)) return;
-        await pause(tries * 50);
-      }
-    }
-  }
-
   private async anchorQuietly(incidentId: string, seq: number, hash: string): Promise<void> {
     for (let tries = 1; ; tries++) {
       try {
@@ -436,3 +702,10 @@ export class AuditRecorder extends AuditReader {
     }
   }
 }
+
+/** The changes given, without the fields left undefined. */
+function changesOf(fields: IncidentChanges): IncidentChanges {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as IncidentChanges;
+}
+
+const sameStored = (a: Head['stored'], b: Head['stored']) => a?.seq === b?.seq && a?.hash === b?.hash;

@@ -181,7 +181,11 @@ function callsInModule(source: string, code: string, file: string): Map<string, 
     const where = `${file}:${at < 0 ? '?' : source.slice(0, at).split('\n').length}`;
     const args = argumentsAt(code, (m.index ?? 0) + m[0].length - 1);
     if (mapped === 'transact-write') {
-      const kinds = [...args.matchAll(/\b(Put|Update|Delete|ConditionCheck)\s*:/g)].map((k) => k[1] ?? '');
+      const itemKinds = (text: string) =>
+        [...text.matchAll(/\b(Put|Update|Delete|ConditionCheck)\s*:/g)].map((k) => k[1] ?? '');
+      // Items built apart from the call (the recorder's own, then the caller's) are read from the module.
+      let kinds = itemKinds(args);
+      if (kinds.length === 0) kinds = itemKinds(code);
       if (kinds.length === 0) throw new Error(`${where}: a transaction whose items cannot be read`);
       for (const kind of kinds) calls.set(`${service}:${TRANSACT_ITEM_ACTIONS[kind]}`, where);
       continue;

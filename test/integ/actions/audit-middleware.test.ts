@@ -76,6 +76,34 @@ describe('the audit middleware', () => {
     expect(steps[0]?.input).toEqual({ incidentId: incident.id, executionArn: 'arn:exec' });
   });
 
+  it('costs one read and two writes from a fresh recorder, and two writes when it knows the head', async () => {
+    const incident = await openIncident();
+    const fresh = table.recorder();
+    const handler = middy<ActionEvent, ActionResult>()
+      .use(auditStep({ recorder: fresh, phase: 'containment', action: 'isolate-instance' }))
+      .handler(async () => ({ status: 'succeeded' }));
+    const invoke = async () => {
+      const before = table.commands.length;
+      await handler({ incidentId: incident.id, executionArn: 'arn:exec' }, context);
+      return table.commands.slice(before);
+    };
+    expect(await invoke()).toEqual([
+      'GetItemCommand',
+      'TransactWriteItemsCommand',
+      'TransactWriteItemsCommand',
+    ]);
+    // A retry in the same container: the head is the final step it wrote.
+    expect(await invoke()).toEqual(['TransactWriteItemsCommand', 'TransactWriteItemsCommand']);
+    const steps = await recorder.steps(incident.id);
+    expect(steps.map((s) => [s.seq, s.status, s.startedSeq])).toEqual([
+      [1, 'started', undefined],
+      [2, 'succeeded', 1],
+      [3, 'started', undefined],
+      [4, 'succeeded', 3],
+    ]);
+    expect(await recorder.verify(incident.id)).toMatchObject({ ok: true, steps: 4 });
+  });
+
   it('records already-done for an idempotent repeat', async () => {
     const incident = await openIncident();
     const handler = wrap(async () => ({ status: 'already-done', note: 'isolated before' }));

@@ -6,7 +6,13 @@
  * kind of the first break.
  */
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecorder, BreakKind, VerifyResult } from '#shared/audit';
 import { keys } from '#shared/audit-table';
@@ -579,18 +585,23 @@ describe('8. what Cordon writes after a forged step', () => {
     );
   });
 
-  it('does not write a step twice when a retried put finds its own first attempt already written', async () => {
+  it('does not write a step twice when a retried write finds its own first attempt already written', async () => {
     const incidentId = await chain();
     let doubled = false;
     const client = {
       send: (async (command: unknown) => {
-        const input = (command as { input?: { Item?: Item } }).input;
-        if (!doubled && command instanceof PutCommand && String(input?.Item?.sk).startsWith('STEP#')) {
+        const first = (command as { input?: { TransactItems?: { Put?: { Item?: Item } }[] } }).input
+          ?.TransactItems?.[0];
+        if (
+          !doubled &&
+          command instanceof TransactWriteCommand &&
+          String(first?.Put?.Item?.sk).startsWith('STEP#')
+        ) {
           doubled = true;
-          // The first attempt is written, its answer lost; the SDK's retry then fails its condition.
+          // The first attempt is written, its answer lost; the retry then fails its conditions.
           await table.doc.send(command);
         }
-        return table.doc.send(command as PutCommand);
+        return table.doc.send(command as TransactWriteCommand);
       }) as typeof table.doc.send,
     };
     const writer = table.recorder({ client });

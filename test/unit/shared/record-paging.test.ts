@@ -1,15 +1,17 @@
 /**
  * The record's reads follow every page: the DynamoDB Queries (`LastEvaluatedKey`) of the blast-radius
- * slots, the rejections and the approvals console, and the anchors' S3 ListObjectVersions.
+ * slots, the rejections, the approvals console and a verified record's partition, and the anchors' S3
+ * ListObjectVersions.
  */
+import { createHmac } from 'node:crypto';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApprovalStore } from '../../../functions/approval/store.ts';
-import type { DocumentSender } from '../../../functions/shared/audit.ts';
+import { AuditRecorder, type DocumentSender } from '../../../functions/shared/audit.ts';
 import { AuditQueries } from '../../../functions/shared/audit-queries.ts';
-import { anchorKey, KmsS3Seal } from '../../../functions/shared/seal.ts';
+import { anchorKey, KmsS3Seal, type RecordSeal } from '../../../functions/shared/seal.ts';
 
 /** A document client whose Query answers `pages` in turn, each with a LastEvaluatedKey but the last. */
 function queryPages(pages: readonly Record<string, unknown>[][]): {
@@ -127,5 +129,69 @@ describe('the anchors across pages', () => {
       .on(ListObjectVersionsCommand)
       .resolves({ Versions: [], IsTruncated: true, NextKeyMarker: 'k', NextVersionIdMarker: 'v' });
     await expect(seal().anchors('inc-1')).rejects.toThrow(/already followed/);
+  });
+});
+
+describe("a verified record's partition across pages", () => {
+  /** A key of the test's own, and no anchors: every step is vouched for by its MAC alone. */
+  const seal: RecordSeal = {
+    keyId: 'k',
+    bucket: 'anchors',
+    mac: async (message) => createHmac('sha256', 'test key').update(message).digest('base64'),
+    verify: async (message, mac) => createHmac('sha256', 'test key').update(message).digest('base64') === mac,
+    anchor: async () => undefined,
+    anchors: async () => [],
+  };
+  const note = { phase: 'identification', action: 'note', status: 'noted', actor: 'automation' } as const;
+
+  it('reads the incident item and every page of its steps with one Query; without the last page the head shows the loss', async () => {
+    // The record as a recorder writes it: the incident, its link and three steps in one transaction.
+    let written: Record<string, unknown>[] = [];
+    const writer = new AuditRecorder({
+      client: {
+        send: async (command: unknown) => {
+          if (!(command instanceof TransactWriteCommand)) throw new Error('only the transaction is expected');
+          written = (command.input.TransactItems ?? []).map((t) => t.Put?.Item ?? {});
+          return {};
+        },
+      } as unknown as DocumentSender,
+      tableName: 'audit',
+      seal,
+    });
+    const { incident } = await writer.openIncidentWith(
+      {
+        title: 'paged',
+        findingType: 'Test:EC2/Thing',
+        severity: 5,
+        account: '123456789012',
+        region: 'us-east-1',
+        resources: [{ type: 'instance', id: 'i-1' }],
+        firstSeen: '2026-11-01T00:00:00.000Z',
+        lastSeen: '2026-11-01T00:00:00.000Z',
+      },
+      { steps: [note, note, note] },
+    );
+    const bySk = [...written].sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    expect(bySk.map((item) => String(item.sk).split('#')[0])).toEqual([
+      'INCIDENT',
+      'RESOURCE',
+      'STEP',
+      'STEP',
+      'STEP',
+    ]);
+    const pages = [bySk.slice(0, 2), bySk.slice(2, 3), bySk.slice(3)];
+
+    const { client, inputs } = queryPages(pages);
+    const record = await new AuditRecorder({ client, tableName: 'audit', seal }).verified(incident.id);
+    expect(record.steps.map((s) => s.seq)).toEqual([1, 2, 3]);
+    expect(inputs).toHaveLength(3);
+    expect(
+      new Set(inputs.map((i) => (i as { KeyConditionExpression: string }).KeyConditionExpression)),
+    ).toEqual(new Set(['pk = :pk']));
+
+    const cut = queryPages(pages.slice(0, 2));
+    await expect(
+      new AuditRecorder({ client: cut.client, tableName: 'audit', seal }).verified(incident.id),
+    ).rejects.toThrow(/does not verify: tail-truncated at step 2/);
   });
 });
