@@ -34,7 +34,8 @@ export const RECORDS: ItemAccess = {
 /** The access of each function beyond {@link RECORDS}, by handler module. Functions not listed only record. */
 export const TABLE_ACCESS: Readonly<Record<string, readonly ItemAccess[]>> = {
   'functions/router/handler.ts': [
-    { prefix: 'FINDING#', actions: ['GetItem', 'PutItem', 'UpdateItem'] },
+    // The lock, the raises, the take-over and the finding's writes in the record's transactions: updates only.
+    { prefix: 'FINDING#', actions: ['UpdateItem'] },
     { prefix: 'OPEN#', actions: ['GetItem', 'PutItem'] },
     { prefix: 'COUNTER#automatic#', actions: ['Query', 'UpdateItem'] },
     { prefix: 'REJECTED#', actions: ['PutItem'] },

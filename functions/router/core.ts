@@ -8,10 +8,20 @@
  * incident (listed first), the triage step and the playbook's input. A finding that lists several (an ASFF
  * finding's `Resources`) is acted on where the policy chose, never on whichever it listed first.
  *
- * Concurrency: the finding item is the lock (one conditional put wins among any number of deliveries),
- * the open-resource marker decides correlation (one conditional put wins), and each automatic containment
- * takes one of its account's blast-radius slots with a conditional update, so the limit (a sliding window
- * of 60 minutes, see `AuditQueries.reserveAutomatic`) holds under a storm.
+ * Round trips to the table, each a set of calls made together:
+ * - a new finding: (1) the lock, with the reads the policy's mode needs beside it (the marker; the slots
+ *   when automatic); (2) one transaction: the incident, its triage step, the finding's link, the marker and
+ *   the slot (open.ts); then StartExecution; (3) the start step with the finding's status. 3 + 1.
+ * - an identical repeat delivery: (1) the lock. One that reports a higher count or a later last-seen time
+ *   raises them: (2) the finding's, with the incident's raise (one read of its head, (3) one write).
+ * - a correlated finding: (1) the lock and the marker; (2) the holder's record verified (one Query);
+ *   (3) the correlation step with the finding's link and status, raising the incident's last-seen time.
+ * More only where a condition says so: a holder to judge, an expired slot's holder to read, a refusal.
+ *
+ * Concurrency: the finding item is the lock (of any number of deliveries exactly one finds it absent), the
+ * open-resource marker decides correlation (one conditional write wins), and each automatic containment
+ * takes one of its account's blast-radius slots in the transaction that records it automatic, so the limit
+ * (a sliding window of 60 minutes, see functions/shared/audit-slots.ts) holds under a storm.
  *
  * The marker and the slots are coordination, not evidence: anyone who can write the table can point a
  * marker at any incident, or date a slot. So a finding joins the marker's holder only when the holder's
@@ -22,21 +32,21 @@
  * Whether a marker's or a slot's holder is believed is decided in holders.ts.
  */
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { AuditRecorder } from '#shared/audit';
-import { type AccountSlots, type AuditQueries, datedInTheFuture } from '#shared/audit-queries';
+import type { AuditRecorder, StoredIncident } from '#shared/audit';
+import type { AccountSlots, AuditQueries } from '#shared/audit-queries';
 import { awsCall } from '#shared/aws';
 import type { IdSource } from '#shared/clock';
 import type { Finding } from '#shared/domain';
-import { ValidationError } from '#shared/errors';
-import { incidentFrom } from '#shared/incident-from';
+import { ConditionsFailedError } from '#shared/errors';
 import type { Logger } from '#shared/log';
 import { describeError } from '#shared/log';
 import { emitMetrics, METRICS } from '#shared/metrics';
 import { executionName, playbookInput } from '#shared/playbook-input';
 import type { PlaybookMode, Settings } from '#shared/settings';
-import { claimResource, slotStillHeld } from './holders.ts';
 import { normalizeEvent } from './normalize.ts';
-import { blastRadiusReason, type Decision, decide } from './policy.ts';
+import { openIncident } from './open.ts';
+import { type Decision, decide, type PolicyContext } from './policy.ts';
+import { type DuplicateOutcome, duplicateOf, repeated } from './repeat.ts';
 
 export interface RouterDeps {
   readonly recorder: AuditRecorder;
@@ -65,7 +75,7 @@ export interface RouterDeps {
 
 export type RouteOutcome =
   | { outcome: 'rejected'; reason: string }
-  | { outcome: 'duplicate'; findingId: string; incidentId: string; deliveries: number }
+  | DuplicateOutcome
   | { outcome: 'no-action'; findingId: string; reasons: string[] }
   | { outcome: 'correlated'; findingId: string; incidentId: string }
   | {
@@ -102,36 +112,81 @@ async function reject(deps: RouterDeps, event: unknown, reason: string): Promise
   emitMetrics({ [METRICS.rejectedEvents]: { value: 1, unit: 'Count' } }, { timestamp: deps.now() });
 }
 
+/** A read made beside the lock: its value, or its error (which the routing fails closed on). */
+type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+/** What the finding's record keeps of a decision. */
+const decisionRecord = (decision: Decision) => ({
+  playbook: decision.playbook,
+  mode: decision.mode,
+  reasons: decision.reasons,
+});
+
+/** The policy's decision, a finding outside the account and region Cordon acts in sent to a person. */
+function decideHere(
+  deps: RouterDeps,
+  finding: Finding,
+  context: Omit<PolicyContext, 'runtime' | 'tags'>,
+): Decision {
+  const decision = decide(finding, { ...context, runtime: deps.runtime }, deps.settings);
+  const { home } = deps;
+  if (
+    home === undefined ||
+    decision.mode === 'none' ||
+    (finding.account === home.account && finding.region === home.region)
+  )
+    return decision;
+  return {
+    playbook: null,
+    resource: null,
+    mode: 'none',
+    reasons: [
+      ...decision.reasons,
+      `the finding is in ${finding.account}/${finding.region}; Cordon acts only in ${home.account}/${home.region} (no responder role in other accounts yet): a person must respond`,
+    ],
+  };
+}
+
 /** Routes one finding. */
 export async function routeFinding(deps: RouterDeps, finding: Finding): Promise<RouteOutcome> {
   const { queries } = deps;
   const now = deps.now();
-  let incidentId = deps.ids();
-  const first = await queries.recordFinding(
-    finding.id,
-    incidentId,
-    finding.count ?? 1,
-    finding.lastSeen,
-    now.toISOString(),
-  );
-  if (!first) {
-    const staleBefore = new Date(now.getTime() - (deps.staleAfterMs ?? 45_000)).toISOString();
-    const record = await queries.recordRepeat(finding.id, finding.count ?? 1, finding.lastSeen);
-    if (!(await queries.takeOverFinding(finding.id, staleBefore, now.toISOString()))) {
-      await deps.recorder.raiseLastSeen(record.incidentId, record.lastSeen).catch(() => undefined);
-      return {
-        outcome: 'duplicate',
-        findingId: finding.id,
-        incidentId: record.incidentId,
-        deliveries: record.deliveries,
-      };
-    }
-    // An earlier delivery failed or died part way: finish its work, with its incident id.
-    incidentId = record.incidentId;
+  const claimedAt = now.toISOString();
+  // The policy first, on what the finding says (the limit not counted yet): its mode says which reads the
+  // routing needs, so that only those are made, beside the lock. The limit only ever lowers `automatic`.
+  const early = decideHere(deps, finding, { automaticContainmentsLast60Minutes: 0 });
+  const acts = early.mode !== 'none' && early.playbook !== null && early.resource !== null;
+  const candidate = deps.ids();
+  const [claim, marker, slots] = await Promise.all([
+    queries.claimFinding({
+      findingId: finding.id,
+      incidentId: candidate,
+      count: finding.count ?? 1,
+      lastSeen: finding.lastSeen,
+      claimedAt,
+      // Nothing to do: the lock records it routed, and a first delivery is done in one write.
+      ...(acts ? {} : { routed: decisionRecord(early) }),
+    }),
+    acts && early.resource !== null ? settle(queries.openIncidentFor(early.resource.id)) : undefined,
+    early.mode === 'automatic' ? settle(queries.automaticSlots(finding.account, now)) : undefined,
+  ]);
+  let incidentId: string;
+  if (claim.first) {
+    if (!acts) return { outcome: 'no-action', findingId: finding.id, reasons: early.reasons };
+    incidentId = candidate;
+  } else {
+    const repeat = await repeated(deps, finding, claim.earlier, now);
+    if ('outcome' in repeat) return repeat.outcome;
+    incidentId = repeat.incidentId;
   }
   try {
-    const outcome = await routeClaimed(deps, finding, incidentId);
-    return outcome;
+    return await routeClaimed(deps, finding, { incidentId, claimedAt, now, early, marker, slots });
   } catch (error) {
     // Let the next delivery (EventBridge retries a failed target) take it over.
     await queries.setFindingStatus(finding.id, 'failed').catch(() => undefined);
@@ -139,160 +194,97 @@ export async function routeFinding(deps: RouterDeps, finding: Finding): Promise<
   }
 }
 
-async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: string): Promise<RouteOutcome> {
-  const { queries, recorder, settings } = deps;
-  const now = deps.now();
+/** A finding this delivery holds the claim of, with what was read beside the lock. */
+interface Claimed {
+  readonly incidentId: string;
+  readonly claimedAt: string;
+  readonly now: Date;
+  /** The policy's decision before the limit was counted. */
+  readonly early: Decision;
+  readonly marker: Settled<string | undefined> | undefined;
+  readonly slots: Settled<AccountSlots> | undefined;
+}
+
+async function routeClaimed(deps: RouterDeps, finding: Finding, claimed: Claimed): Promise<RouteOutcome> {
+  const { queries, recorder } = deps;
+  const { incidentId, claimedAt, now } = claimed;
+  let decision = claimed.early;
   let slots: AccountSlots | undefined;
-  let countError: string | undefined;
-  try {
-    slots = await queries.automaticSlots(finding.account, now);
-  } catch (error) {
-    countError = describeError(error).message;
-  }
-  // A take-over finishes the work of a delivery that may have taken a slot already: that slot is its own.
-  const others = slots?.holders.filter((holder) => holder.incidentId !== candidateId);
-  let decision: Decision = decide(
-    finding,
-    {
-      automaticContainmentsLast60Minutes: others?.length ?? 0,
-      ...(others === undefined ? {} : { automaticContainments: others }),
-      runtime: deps.runtime,
-    },
-    settings,
-  );
-  if (
-    deps.home &&
-    decision.mode !== 'none' &&
-    (finding.account !== deps.home.account || finding.region !== deps.home.region)
-  ) {
-    decision = {
-      playbook: null,
-      resource: null,
-      mode: 'none',
-      reasons: [
-        ...decision.reasons,
-        `the finding is in ${finding.account}/${finding.region}; Cordon acts only in ${deps.home.account}/${deps.home.region} (no responder role in other accounts yet): a person must respond`,
-      ],
-    };
-  }
-  if (countError !== undefined && decision.mode === 'automatic') {
+  if (claimed.slots?.ok) {
+    slots = claimed.slots.value;
+    // A take-over finishes the work of a delivery that may have taken a slot already: that slot is its own.
+    const others = slots.holders.filter((holder) => holder.incidentId !== incidentId);
+    decision = decideHere(deps, finding, {
+      automaticContainmentsLast60Minutes: others.length,
+      automaticContainments: others,
+    });
+  } else if (claimed.slots !== undefined && decision.mode === 'automatic') {
     // Fail closed: without the count the blast-radius limit cannot be enforced.
     decision = {
       ...decision,
       mode: 'approval-first',
-      reasons: [...decision.reasons, `blast-radius count unavailable: ${countError}`],
+      reasons: [
+        ...decision.reasons,
+        `blast-radius count unavailable: ${describeError(claimed.slots.error).message}`,
+      ],
     };
   }
   if (decision.mode === 'none' || decision.playbook === null || decision.resource === null) {
-    await queries.setFindingStatus(finding.id, 'routed', {
-      playbook: decision.playbook,
-      mode: decision.mode,
-      reasons: decision.reasons,
-    });
+    await queries.setFindingStatus(finding.id, 'routed', decisionRecord(decision));
     return { outcome: 'no-action', findingId: finding.id, reasons: decision.reasons };
   }
   const { playbook, resource } = decision;
+  // Not a real incident: a dry run changes nothing, and the local runtime's is a rehearsal; else a sample
+  // finding's is marked `sample` (incidentFrom's default).
+  const rehearsal =
+    decision.mode === 'dry-run' ? 'dry-run' : deps.runtime === 'local' ? 'rehearsal' : undefined;
+  const opening = await openIncident(deps, {
+    finding,
+    incidentId,
+    claimedAt,
+    playbook,
+    resource,
+    mode: decision.mode,
+    reasons: decision.reasons,
+    ...(rehearsal === undefined ? {} : { rehearsal }),
+    // A marker that could not be read is taken as none: the opening's condition says otherwise if so.
+    marker: claimed.marker?.ok ? claimed.marker.value : undefined,
+    slots,
+    now,
+  });
+  if (opening.kind === 'taken-over') return duplicateOf(finding, opening.finding, incidentId);
+  if (opening.kind === 'joined') {
+    return correlate(deps, finding, resource.id, opening, claimedAt);
+  }
+  const { mode, reasons } = opening;
   const target = { type: resource.type, id: resource.id };
-
-  const claim = await claimResource(deps, resource.id, candidateId);
-  if (claim.kind === 'joined') {
-    const { holder, incident } = claim;
-    await queries.linkFinding(finding.id, holder);
-    await recorder.appendStep(holder, {
-      phase: 'identification',
-      action: 'correlate-finding',
-      status: 'noted',
-      actor: 'automation',
-      input: { findingId: finding.id, type: finding.type, severity: finding.severity },
-      note: `finding ${finding.id} (${finding.type}) on ${resource.id} joined the open incident`,
-    });
-    // A last-seen time is only ever raised: when the verified incident's is not earlier, nothing is read.
-    if (finding.lastSeen > incident.lastSeen) await recorder.raiseLastSeen(holder, finding.lastSeen);
-    await queries.setFindingStatus(finding.id, 'routed');
-    return { outcome: 'correlated', findingId: finding.id, incidentId: holder };
-  }
-
-  const incidentId = candidateId;
-  try {
-    // Not a real incident: a dry run changes nothing, and the local runtime's is a rehearsal; else a
-    // sample finding's is marked `sample` (incidentFrom's default).
-    const rehearsal =
-      decision.mode === 'dry-run' ? 'dry-run' : deps.runtime === 'local' ? 'rehearsal' : undefined;
-    await recorder.openIncident(incidentFrom(finding, playbook, resource, incidentId, rehearsal));
-    emitMetrics({ [METRICS.incidentsOpened]: { value: 1, unit: 'Count' } }, { timestamp: now });
-  } catch (error) {
-    // A take-over finds the incident an earlier delivery opened: carry on with it.
-    if (!(error instanceof ValidationError && /already exists/.test(error.message))) throw error;
-  }
-
-  let mode: PlaybookMode = decision.mode;
-  const reasons = [...decision.reasons, ...claim.notes];
-  for (const forged of (others ?? []).filter((holder) => datedInTheFuture(holder, now))) {
-    const note = `blast-radius slot ${forged.slot} of ${finding.account} says ${forged.incidentId} took it at ${forged.takenAt}, later than now: no router wrote that, and it counts against the limit until a person removes it`;
-    deps.logger.warn('a blast-radius slot is dated in the future', { ...forged, account: finding.account });
-    reasons.push(note);
-  }
-  if (mode === 'automatic') {
-    const limit = settings.maxAutomaticContainmentsPerHour;
-    let reserved = false;
-    try {
-      const reservation = await queries.reserveAutomatic({
-        account: finding.account,
-        incidentId,
-        resourceId: resource.id,
-        limit,
-        now,
-        ...(slots === undefined ? {} : { known: slots }),
-        stillHeld: (expired) => slotStillHeld(deps, finding.account, expired, now),
-      });
-      reserved = reservation.reserved;
-      if (!reservation.reserved)
-        reasons.push(
-          blastRadiusReason(finding.account, limit, reservation.holders.length, reservation.holders),
-          ...reservation.kept,
-        );
-    } catch (error) {
-      reasons.push(`blast-radius counter unavailable (${describeError(error).message}): sent to a person`);
-    }
-    if (!reserved) mode = 'approval-first';
-  }
-  await recorder.appendStep(incidentId, {
-    phase: 'identification',
-    action: 'triage',
-    status: 'succeeded',
-    actor: 'automation',
-    input: { findingId: finding.id, source: finding.source, type: finding.type, severity: finding.severity },
-    changes: { playbook, mode, resource: target },
-    note: reasons.join('; '),
+  const routed = (more: readonly string[] = []) => ({
+    label: 'finding',
+    write: queries.findingWrite(finding.id, {
+      status: 'routed',
+      decision: { playbook, resource: target, mode, reasons: [...reasons, ...more] },
+    }),
   });
 
   const stateMachineArn = deps.playbookArn(playbook);
   if (!stateMachineArn) {
     const note = `no state machine for playbook ${playbook} in this deployment`;
-    await recorder.appendStep(incidentId, {
-      phase: 'identification',
-      action: 'start-playbook',
-      status: 'skipped',
-      actor: 'automation',
-      note,
-    });
-    await queries.setFindingStatus(finding.id, 'routed', {
-      playbook,
-      resource: target,
-      mode,
-      reasons: [...reasons, note],
-    });
+    await recorder.appendStep(
+      incidentId,
+      { phase: 'identification', action: 'start-playbook', status: 'skipped', actor: 'automation', note },
+      { alongside: [routed([note])] },
+    );
     return { outcome: 'no-action', findingId: finding.id, reasons: [...reasons, note] };
   }
   const name = executionName(incidentId, playbook);
   const input = playbookInput(incidentId, finding, resource, mode, reasons);
+  const executionOf = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   let executionArn: string;
   try {
     const started = await awsCall(`states:StartExecution ${name}`, () =>
       deps.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
     );
-    executionArn =
-      started.executionArn ?? `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    executionArn = started.executionArn ?? executionOf;
   } catch (error) {
     if (
       !(
@@ -300,20 +292,85 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, candidateId: str
         (error instanceof Error && error.name === 'ExecutionAlreadyExists')
       )
     ) {
+      // What failed is recorded, with the finding `failed` for a later delivery to take over.
+      await recorder
+        .appendStep(
+          incidentId,
+          {
+            phase: 'identification',
+            action: 'start-playbook',
+            status: 'failed',
+            actor: 'automation',
+            input: { playbook, mode, name },
+            error: describeError(error),
+            note: `${playbook} could not be started; a later delivery of the finding takes it over`,
+          },
+          {
+            alongside: [{ label: 'finding', write: queries.findingWrite(finding.id, { status: 'failed' }) }],
+          },
+        )
+        .catch(() => undefined);
       throw error;
     }
     // Started by an earlier delivery of this finding.
-    executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    executionArn = executionOf;
   }
-  await recorder.appendStep(incidentId, {
-    phase: 'identification',
-    action: 'start-playbook',
-    status: 'succeeded',
-    actor: 'automation',
-    input: { playbook, mode, name },
-    executionArn,
-    note: `${playbook} started in ${mode} mode`,
-  });
-  await queries.setFindingStatus(finding.id, 'routed', { playbook, resource: target, mode, reasons });
+  await recorder.appendStep(
+    incidentId,
+    {
+      phase: 'identification',
+      action: 'start-playbook',
+      status: 'succeeded',
+      actor: 'automation',
+      input: { playbook, mode, name },
+      executionArn,
+      note: `${playbook} started in ${mode} mode`,
+    },
+    { alongside: [routed()] },
+  );
   return { outcome: 'started', findingId: finding.id, incidentId, playbook, mode, executionArn, reasons };
+}
+
+/**
+ * Joins the finding to the open incident its marker names (verified just before, so the recorder knows
+ * its head): one write, the correlation step with the finding's link and status beside it, raising the
+ * incident's last-seen time when the finding's is later. Refused when another delivery took the finding
+ * over meanwhile: that one joins it.
+ */
+async function correlate(
+  deps: RouterDeps,
+  finding: Finding,
+  resourceId: string,
+  joined: { readonly holder: string; readonly incident: StoredIncident },
+  claimedAt: string,
+): Promise<RouteOutcome> {
+  const { holder, incident } = joined;
+  try {
+    await deps.recorder.appendStep(
+      holder,
+      {
+        phase: 'identification',
+        action: 'correlate-finding',
+        status: 'noted',
+        actor: 'automation',
+        input: { findingId: finding.id, type: finding.type, severity: finding.severity },
+        note: `finding ${finding.id} (${finding.type}) on ${resourceId} joined the open incident`,
+      },
+      {
+        alongside: [
+          {
+            label: 'finding',
+            write: deps.queries.findingWrite(finding.id, { incidentId: holder, status: 'routed', claimedAt }),
+          },
+        ],
+        // A last-seen time is only ever raised: when the verified incident's is not earlier, nothing changes.
+        ...(finding.lastSeen > incident.lastSeen ? { raiseLastSeen: finding.lastSeen } : {}),
+      },
+    );
+  } catch (error) {
+    const taken = error instanceof ConditionsFailedError && error.failed.find((f) => f.label === 'finding');
+    if (taken) return duplicateOf(finding, taken.item, holder);
+    throw error;
+  }
+  return { outcome: 'correlated', findingId: finding.id, incidentId: holder };
 }

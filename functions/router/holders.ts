@@ -4,73 +4,29 @@
  * evidence: each is believed only after the holder's record verifies.
  */
 import type { AuditRecorder, StoredIncident, VerifiedRecord } from '#shared/audit';
-import {
-  AUTOMATIC_WINDOW_MINUTES,
-  type AuditQueries,
-  type AutomaticContainment,
-} from '#shared/audit-queries';
+import { AUTOMATIC_WINDOW_MINUTES, type AutomaticContainment } from '#shared/audit-queries';
 import { IncidentNotFoundError, RecordTamperedError } from '#shared/errors';
 import type { Logger } from '#shared/log';
 
 /** What these checks need of the router's deps. */
 export interface HolderDeps {
-  readonly queries: Pick<AuditQueries, 'claimOpen' | 'replaceOpen'>;
   readonly recorder: Pick<AuditRecorder, 'verified'>;
   readonly logger: Pick<Logger, 'warn' | 'error'>;
 }
 
-/** What became of a resource's open marker: its holder joined, or the marker taken (and what it replaced). */
-export type Claim =
-  | { readonly kind: 'joined'; readonly holder: string; readonly incident: StoredIncident }
-  | { readonly kind: 'claimed'; readonly notes: readonly string[] };
-
-/**
- * How many holders, one after another, a finding refuses to join before its incident opens without the
- * marker: each is a marker moved since it was read, so only a writer racing it on purpose gets here.
- */
-const MAX_REFUSED_HOLDERS = 3;
-
-/**
- * Claims a resource's open marker for `candidateId`, or joins the incident that holds it when that one may
- * be joined ({@link joinable}). A holder that may not is replaced, conditionally (another router doing the
- * same wins once, and the rest join its incident), and the notes say what was replaced and why.
- */
-export async function claimResource(
-  deps: HolderDeps,
-  resourceId: string,
-  candidateId: string,
-): Promise<Claim> {
-  const notes: string[] = [];
-  let holder = await deps.queries.claimOpen(resourceId, candidateId);
-  while (holder !== candidateId) {
-    const verdict = await joinable(deps, holder, resourceId);
-    if (verdict.join) return { kind: 'joined', holder, incident: verdict.incident };
-    notes.push(verdict.reason);
-    if (notes.length >= MAX_REFUSED_HOLDERS) {
-      deps.logger.warn('an open-resource marker keeps changing: the incident opens without it', {
-        resourceId,
-        incidentId: candidateId,
-      });
-      notes.push(
-        `the open-resource marker of ${resourceId} kept moving to incidents that cannot be joined: this incident opens without it, and later findings on ${resourceId} do not join it`,
-      );
-      return { kind: 'claimed', notes };
-    }
-    holder = await deps.queries.replaceOpen(resourceId, holder, candidateId);
-  }
-  return { kind: 'claimed', notes };
-}
+/** Whether a marker's holder may be joined: its incident, or why not (said for the new incident's record). */
+export type Verdict =
+  | { readonly join: true; readonly incident: StoredIncident }
+  | { readonly join: false; readonly reason: string };
 
 /**
  * Whether a finding on `resourceId` may join `holder`, the incident its open marker names: only when the
  * holder's record verifies, it is neither recovered nor closed nor past the end of its playbook (which
- * releases the marker), and it is on the resource. Else why not, said for the new incident's record.
+ * releases the marker), and it is on the resource. Else why not, said for the new incident's record, and
+ * the marker is replaced, never joined. One call to verify (the recorder then knows the holder's head, so
+ * that the step that joins it is one write).
  */
-async function joinable(
-  deps: HolderDeps,
-  holder: string,
-  resourceId: string,
-): Promise<{ join: true; incident: StoredIncident } | { join: false; reason: string }> {
+export async function joinable(deps: HolderDeps, holder: string, resourceId: string): Promise<Verdict> {
   const marker = `the open-resource marker of ${resourceId} named incident ${holder}`;
   const opening = 'so a new incident is opened instead of joining it';
   let record: VerifiedRecord | undefined;
@@ -109,8 +65,9 @@ async function joinable(
 }
 
 /**
- * An incident's verified record, waiting briefly for an incident another router may still be opening (its
- * marker is written first); undefined when it never appears.
+ * An incident's verified record; undefined when it does not exist. The router writes a marker in one
+ * transaction with its incident, but a router of an earlier version wrote the marker first and opened the
+ * incident after it: an incident that is missing is waited for briefly, for such a router in a deployment.
  */
 async function verifiedWhenOpen(
   recorder: HolderDeps['recorder'],

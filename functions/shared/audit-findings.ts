@@ -3,11 +3,18 @@
  * routed or failed, taken over by exactly one retry when its delivery failed or stalled, its count and
  * last-seen raised by later deliveries, and pointed at the incident it joined. The base class of
  * AuditQueries (functions/shared/audit-queries.ts).
+ *
+ * The router's lock is {@link FindingRecords.claimFinding}: one UpdateItem that every delivery makes, whose
+ * old item tells the first delivery (none), a repeat, and a delivery that failed or stalled. Its later
+ * writes of the finding ({@link FindingRecords.findingWrite}) go in the recorder's transactions.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit.ts';
 import { keys } from './audit-table.ts';
+
+/** One item of a TransactWriteItems, document-client form (the recorder's `TransactItem`). */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** What the record keeps of a finding id. */
 export interface FindingRecord {
@@ -20,6 +27,59 @@ export interface FindingRecord {
   lastSeen: string;
   /** How many times it was delivered to the router. */
   deliveries: number;
+}
+
+/** What a delivery asks of {@link FindingRecords.claimFinding}. */
+export interface FindingClaimRequest {
+  readonly findingId: string;
+  /** The incident a first delivery routes the finding to. */
+  readonly incidentId: string;
+  readonly count: number;
+  readonly lastSeen: string;
+  /** The delivery's time: a first delivery's claim, which its later writes are conditioned on. */
+  readonly claimedAt: string;
+  /**
+   * The decision, when the policy decided before the lock that nothing is to be done: a first delivery is
+   * then recorded `routed` with it by the lock itself, and needs no other write.
+   */
+  readonly routed?: unknown;
+}
+
+/** What the lock found: nothing (the first delivery), or the finding as an earlier delivery left it. */
+export type FindingClaim =
+  | { readonly first: true }
+  | {
+      readonly first: false;
+      /** The finding before this delivery; `deliveries` already counts this one. */
+      readonly earlier: FindingRecord;
+    };
+
+/** What a finding's write in a transaction changes (see {@link FindingRecords.findingWrite}). */
+export interface FindingChange {
+  readonly incidentId?: string;
+  readonly status?: 'routed' | 'failed';
+  readonly decision?: unknown;
+  /** Written only while the finding is still claimed at this time (no other delivery took it over). */
+  readonly claimedAt?: string;
+}
+
+/**
+ * The finding as the table returned it. The item is not evidence (anyone who can write the table can
+ * write it): a field of the wrong type reads as missing, so that it never passes for a claim.
+ */
+export function findingRecordOf(item: Record<string, unknown>, findingId: string): FindingRecord {
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+  const status = item.status === 'routing' || item.status === 'routed' || item.status === 'failed';
+  return {
+    findingId,
+    incidentId: text(item.incidentId),
+    status: status ? (item.status as FindingRecord['status']) : 'routed',
+    claimedAt: text(item.claimedAt),
+    count: number(item.count),
+    lastSeen: text(item.lastSeen),
+    deliveries: number(item.deliveries),
+  };
 }
 
 export class FindingRecords {
@@ -63,6 +123,116 @@ export class FindingRecords {
     }
   }
 
+  /**
+   * The router's lock: one UpdateItem that every delivery of a finding makes. It creates the finding as
+   * `routing` to `incidentId` (or `routed`, with the decision, when {@link FindingClaimRequest.routed} is
+   * given) when there is none, and else only counts the delivery: every attribute an earlier delivery
+   * wrote is kept (`if_not_exists`). The old item it returns tells the deliveries apart, exactly once
+   * each: none for the first, whatever the concurrency; the earlier finding for a repeat, or for a
+   * delivery to take over when that one failed or stalled ({@link takeOverFinding} decides which one).
+   */
+  async claimFinding(request: FindingClaimRequest): Promise<FindingClaim> {
+    const { findingId, routed } = request;
+    const sets = [
+      'findingId = :findingId',
+      'incidentId = if_not_exists(incidentId, :incident)',
+      '#count = if_not_exists(#count, :count)',
+      'lastSeen = if_not_exists(lastSeen, :lastSeen)',
+      '#status = if_not_exists(#status, :status)',
+      'claimedAt = if_not_exists(claimedAt, :claimedAt)',
+      ...(routed === undefined ? [] : ['decision = if_not_exists(decision, :decision)']),
+    ];
+    const result = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.finding(findingId),
+        UpdateExpression: `SET ${sets.join(', ')} ADD deliveries :one`,
+        ExpressionAttributeNames: { '#count': 'count', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':findingId': findingId,
+          ':incident': request.incidentId,
+          ':count': request.count,
+          ':lastSeen': request.lastSeen,
+          ':status': routed === undefined ? 'routing' : 'routed',
+          ':claimedAt': request.claimedAt,
+          ':one': 1,
+          ...(routed === undefined ? {} : { ':decision': routed }),
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const old = result.Attributes;
+    if (old === undefined || Object.keys(old).length === 0) return { first: true };
+    const earlier = findingRecordOf(old, findingId);
+    return { first: false, earlier: { ...earlier, deliveries: earlier.deliveries + 1 } };
+  }
+
+  /**
+   * Raises a finding's count and last-seen time to a repeat delivery's, each only when that is higher
+   * than the stored one: one conditional update each, made together, so that neither lowers what another
+   * delivery raised meanwhile.
+   */
+  async raiseFinding(findingId: string, raise: { count?: number; lastSeen?: string }): Promise<void> {
+    const raiseTo = async (name: string, value: unknown): Promise<void> => {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.finding(findingId),
+            UpdateExpression: 'SET #a = :v',
+            ConditionExpression: 'attribute_exists(pk) AND #a < :v',
+            ExpressionAttributeNames: { '#a': name },
+            ExpressionAttributeValues: { ':v': value },
+          }),
+        );
+      } catch (error) {
+        // Another delivery raised it as far or further meanwhile.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    };
+    await Promise.all([
+      raise.count === undefined ? undefined : raiseTo('count', raise.count),
+      raise.lastSeen === undefined ? undefined : raiseTo('lastSeen', raise.lastSeen),
+    ]);
+  }
+
+  /**
+   * A write of the finding for a transaction of the recorder's: what it is routed to, its status and
+   * decision. Given `claimedAt`, its condition is that the finding is still claimed at that time, so that
+   * of a delivery that stalled and the one that took it over only one opens or joins an incident; the
+   * item comes back in the refusal.
+   */
+  findingWrite(findingId: string, change: FindingChange): TransactItem {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    const set = (name: string, value: unknown) => {
+      names[`#${name}`] = name;
+      values[`:${name}`] = value;
+      sets.push(`#${name} = :${name}`);
+    };
+    if (change.incidentId !== undefined) set('incidentId', change.incidentId);
+    if (change.status !== undefined) set('status', change.status);
+    if (change.decision !== undefined) set('decision', change.decision);
+    if (sets.length === 0) throw new Error(`a write of finding ${findingId} that changes nothing`);
+    if (change.claimedAt !== undefined) {
+      names['#claimedAt'] = 'claimedAt';
+      values[':claim'] = change.claimedAt;
+    }
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.finding(findingId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ...(change.claimedAt === undefined
+          ? {}
+          : { ConditionExpression: '#claimedAt = :claim', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+
   /** Marks a finding `routed` (its playbook started, or nothing to do) or `failed` (a retry may take it over). */
   async setFindingStatus(findingId: string, status: 'routed' | 'failed', decision?: unknown): Promise<void> {
     await this.client.send(
@@ -103,59 +273,6 @@ export class FindingRecords {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
-  }
-
-  /**
-   * Records a repeat delivery of a finding: one more delivery, and its count and last-seen time raised
-   * when the delivery reports higher ones (GuardDuty re-sends a finding with a higher `service.count`).
-   */
-  async recordRepeat(findingId: string, count: number, lastSeen: string): Promise<FindingRecord> {
-    const result = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.finding(findingId),
-        UpdateExpression: 'ADD deliveries :one',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    let record = result.Attributes as FindingRecord;
-    if (count > record.count || lastSeen > record.lastSeen) {
-      try {
-        const raised = await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.finding(findingId),
-            UpdateExpression: 'SET #count = :count, lastSeen = :lastSeen',
-            ConditionExpression: '#count < :count OR lastSeen < :lastSeen',
-            ExpressionAttributeNames: { '#count': 'count' },
-            ExpressionAttributeValues: {
-              ':count': Math.max(count, record.count),
-              ':lastSeen': lastSeen > record.lastSeen ? lastSeen : record.lastSeen,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        record = raised.Attributes as FindingRecord;
-      } catch (error) {
-        // Another delivery raised it further meanwhile.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    }
-    return record;
-  }
-
-  /** Points a finding at the incident it joined. */
-  async linkFinding(findingId: string, incidentId: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.finding(findingId),
-        UpdateExpression: 'SET incidentId = :id',
-        ExpressionAttributeValues: { ':id': incidentId },
-      }),
-    );
   }
 
   /** What is recorded of a finding id, if it was seen. */

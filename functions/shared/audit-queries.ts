@@ -7,18 +7,25 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit.ts';
-import { FindingRecords } from './audit-findings.ts';
+import { FindingRecords, type TransactItem } from './audit-findings.ts';
 import {
   type AccountSlots,
   type AutomaticContainment,
   type AutomaticReservation,
   type AutomaticReservationRequest,
+  type FreeSlot,
   SlotsTable,
 } from './audit-slots.ts';
 import { INDEX, KEY_ATTRIBUTES, keys, SEAL_ATTRIBUTES, withoutAttributes } from './audit-table.ts';
 import type { Incident, IncidentStatus, Step } from './domain.ts';
 
-export type { FindingRecord } from './audit-findings.ts';
+export {
+  type FindingChange,
+  type FindingClaim,
+  type FindingRecord,
+  findingRecordOf,
+  type TransactItem,
+} from './audit-findings.ts';
 export {
   type AccountSlots,
   AUTOMATIC_WINDOW_MINUTES,
@@ -26,7 +33,10 @@ export {
   type AutomaticReservation,
   type AutomaticReservationRequest,
   datedInTheFuture,
+  type FreeSlot,
+  freeSlots,
   SLOT_CLOCK_SKEW_MS,
+  slotLabel,
 } from './audit-slots.ts';
 
 import { allItems, lastEvaluatedKey } from './pages.ts';
@@ -186,27 +196,35 @@ export class AuditQueries extends FindingRecords {
   }
 
   /**
-   * Moves a resource's open marker from `expected` (a holder found not to be joined: closed, not on the
-   * resource, or a record that does not verify) to `incidentId`, by a conditional put on the holder read.
-   * Returns the incident that holds the marker after it: `incidentId` if it won, else whoever moved it
-   * first (or claimed it afresh once it was released).
+   * The write that points a resource's open marker at `incidentId`, for a transaction (the router's
+   * opening): on the condition that the resource has no marker (`expected` undefined) or that its marker
+   * still names `expected` (a holder found not to be joined). The marker comes back when it fails.
    */
-  async replaceOpen(resourceId: string, expected: string, incidentId: string): Promise<string> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...keys.openMarker(resourceId), incidentId, resourceId },
-          ConditionExpression: 'incidentId = :expected',
-          ExpressionAttributeValues: { ':expected': expected },
-        }),
-      );
-      return incidentId;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const holder = await this.openIncidentFor(resourceId);
-      return holder ?? (await this.claimOpen(resourceId, incidentId));
-    }
+  markerWrite(resourceId: string, incidentId: string, expected?: string): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...keys.openMarker(resourceId), incidentId, resourceId },
+        ...(expected === undefined
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: 'incidentId = :expected',
+              ExpressionAttributeValues: { ':expected': expected },
+            }),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /** See {@link SlotsTable.slotWrite}. */
+  slotWrite(
+    account: string,
+    free: FreeSlot,
+    incidentId: string,
+    resourceId: string,
+    now: Date,
+  ): TransactItem {
+    return this.slots.slotWrite(account, free, incidentId, resourceId, now);
   }
 
   /** See {@link SlotsTable.automaticContainments}. */

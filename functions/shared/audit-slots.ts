@@ -2,10 +2,13 @@
  * The blast-radius slots: each account has `settings.maxAutomaticContainmentsPerHour` slots, items under
  * the account's key, and an automatic containment takes one for {@link AUTOMATIC_WINDOW_MINUTES} minutes,
  * by a conditional update, so that two routers never both take the last place. Read by the router's policy
- * (who holds the slots) and written when it decides to contain without a person.
+ * (who holds the slots) and written when it decides to contain without a person: the router makes the
+ * update ({@link SlotsTable.slotWrite}) in the transaction that opens the incident and records it
+ * automatic, so that the record never says automatic without the slot, nor the slot without the record.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { TransactItem } from './audit-findings.ts';
 import type { DocumentSender } from './audit-reader.ts';
 import { keys } from './audit-table.ts';
 import { allItems, lastEvaluatedKey } from './pages.ts';
@@ -97,6 +100,62 @@ function spread(id: string): number {
   return hash;
 }
 
+/** A slot that may be taken: never taken, or expired (its holder then named, for the condition). */
+export interface FreeSlot {
+  readonly slot: number;
+  /** The expired holder, undefined for a slot that has no item. */
+  readonly previous?: AutomaticContainment;
+}
+
+/**
+ * The slots of `limit` an incident may try to take, in the order to try them: those never taken first
+ * (no holder's record needs reading before them), then the expired ones, each group starting at a slot
+ * derived from the incident id so that concurrent routers spread over them.
+ */
+export function freeSlots(slots: AccountSlots, limit: number, incidentId: string): FreeSlot[] {
+  const used = new Set(slots.holders.map((holder) => holder.slot));
+  const expired = new Map(slots.expired.map((holder) => [holder.slot, holder]));
+  const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !used.has(slot));
+  if (free.length === 0) return [];
+  const start = spread(incidentId) % free.length;
+  const ordered = [...free.slice(start), ...free.slice(0, start)].map((slot) => {
+    const previous = expired.get(slot);
+    return previous === undefined ? { slot } : { slot, previous };
+  });
+  return [...ordered.filter((s) => s.previous === undefined), ...ordered.filter((s) => s.previous)];
+}
+
+/** The update that takes a slot, on the condition that it is free as it was read. */
+function slotUpdate(
+  tableName: string,
+  account: string,
+  free: FreeSlot,
+  incidentId: string,
+  resourceId: string,
+  now: Date,
+) {
+  const { previous } = free;
+  return {
+    TableName: tableName,
+    Key: keys.automaticSlot(account, free.slot),
+    UpdateExpression: 'SET takenAt = :now, incidentId = :incident, resourceId = :resource',
+    ConditionExpression:
+      previous === undefined
+        ? 'attribute_not_exists(pk) OR takenAt <= :since'
+        : 'takenAt <= :since AND incidentId = :previous',
+    ExpressionAttributeValues: {
+      ':now': now.toISOString(),
+      ':since': windowStart(now),
+      ':incident': incidentId,
+      ':resource': resourceId,
+      ...(previous === undefined ? {} : { ':previous': previous.incidentId }),
+    },
+  };
+}
+
+/** The label of a slot's write in a transaction, as a refusal names it. */
+export const slotLabel = (slot: number) => `slot ${slot}`;
+
 /** An account's slots in the audit table; {@link AuditQueries} answers through it. */
 export class SlotsTable {
   constructor(
@@ -150,6 +209,26 @@ export class SlotsTable {
   }
 
   /**
+   * The write that takes a free slot for an incident, for a transaction (the router's opening): the same
+   * conditional update {@link reserveAutomatic} makes, its item returned when the condition fails, so the
+   * refusal names who took the slot meanwhile.
+   */
+  slotWrite(
+    account: string,
+    free: FreeSlot,
+    incidentId: string,
+    resourceId: string,
+    now: Date,
+  ): TransactItem {
+    return {
+      Update: {
+        ...slotUpdate(this.tableName, account, free, incidentId, resourceId, now),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /**
    * Takes one of an account's `limit` blast-radius slots for an incident, atomically: a conditional
    * UpdateItem on a slot that was never taken or whose holder is at least
    * {@link AUTOMATIC_WINDOW_MINUTES} minutes old, so two routers can never both take the last place and
@@ -177,13 +256,9 @@ export class SlotsTable {
     const held = live.find((holder) => holder.incidentId === incidentId);
     if (held !== undefined) return { reserved: true, slot: held.slot };
     if (live.length >= limit) return { reserved: false, holders: [...live], kept: [] };
-    const used = new Set(live.map((holder) => holder.slot));
-    const expired = new Map(slots.expired.map((holder) => [holder.slot, holder]));
-    const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !used.has(slot));
-    const start = spread(incidentId) % free.length;
     const kept: { holder: AutomaticContainment; reason: string }[] = [];
-    for (const slot of [...free.slice(start), ...free.slice(0, start)]) {
-      const previous = expired.get(slot);
+    for (const free of freeSlots(slots, limit, incidentId)) {
+      const { previous, slot } = free;
       if (previous !== undefined && request.stillHeld !== undefined) {
         const reason = await request.stillHeld(previous);
         if (reason !== undefined) {
@@ -193,22 +268,7 @@ export class SlotsTable {
       }
       try {
         await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.automaticSlot(account, slot),
-            UpdateExpression: 'SET takenAt = :now, incidentId = :incident, resourceId = :resource',
-            ConditionExpression:
-              previous === undefined
-                ? 'attribute_not_exists(pk) OR takenAt <= :since'
-                : 'takenAt <= :since AND incidentId = :previous',
-            ExpressionAttributeValues: {
-              ':now': now.toISOString(),
-              ':since': windowStart(now),
-              ':incident': incidentId,
-              ':resource': resourceId,
-              ...(previous === undefined ? {} : { ':previous': previous.incidentId }),
-            },
-          }),
+          new UpdateCommand(slotUpdate(this.tableName, account, free, incidentId, resourceId, now)),
         );
         return { reserved: true, slot };
       } catch (error) {
