@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ValidationError } from '#shared/errors';
 import { PLAYBOOK_MODES, type PlaybookMode } from '#shared/settings';
 import { registerApprovalsCommands } from './commands/approvals.ts';
+import { registerPrepareCommand } from './commands/prepare.ts';
 import { registerReleaseCommand } from './commands/release.ts';
 import { runTriage } from './commands/triage.ts';
 import { registerConsoleCommands } from './console.ts';
@@ -157,6 +158,7 @@ function program(): Command {
     });
 
   registerReleaseCommand(cli);
+  registerPrepareCommand(cli);
   registerApprovalsCommands(cli);
   registerConsoleCommands(cli);
   return cli;

@@ -52,6 +52,7 @@ import {
   localTableNames,
   PLAYBOOK_ENDED_ENTRY,
 } from './runtime/options.ts';
+import { withLocalPreparedGroups } from './runtime/prepared.ts';
 import { attached, installSwitch, NoSandboxError } from './runtime/switch.ts';
 import { type AccountSeed, type AccountState, Sandbox, type SentEmail } from './sandbox/index.ts';
 import { LOCAL_REGION } from './store.ts';
@@ -101,8 +102,11 @@ export class LocalRuntime {
     this.aws = options.aws ?? false;
     const scope =
       options.scope ??
-      buildApp({ nag: false, app: { context: { 'aws:cdk:bundling-stacks': [] } }, stack: options.stack })
-        .stack;
+      buildApp({
+        nag: false,
+        app: { context: { 'aws:cdk:bundling-stacks': [] } },
+        stack: withLocalPreparedGroups(options, LOCAL_ACCOUNT, LOCAL_REGION),
+      }).stack;
     if (scope instanceof CordonStack)
       this.#approvers = { approvers: scope.settings.approvers, sender: scope.settings.sender };
     const env = localEnv(options, trust, served?.server.url);

@@ -91,9 +91,17 @@ export function ec2Compromise(
         payload: { ...instance, strategy: 'direct' },
       });
       fallback.next(markContained);
+      // The swap stage hands over what it read (the interfaces and their groups before, the groups' ids),
+      // so that the isolate stage describes nothing before it isolates; it checks them after.
       const isolate = steps.action('Isolate', fns.isolate, {
-        comment: 'Puts the isolation group on every network interface (two-step).',
-        payload: { ...instance, strategy: 'two-step', stage: 'isolate' },
+        comment:
+          'Puts the isolation group on every network interface (two-step), from what the swap stage read.',
+        payload: {
+          ...instance,
+          strategy: 'two-step',
+          stage: 'isolate',
+          handover: sfn.JsonPath.objectAt('$.results.swap.output.handover'),
+        },
         onFailure: fallback,
       });
       contain = swap.next(window).next(isolate);

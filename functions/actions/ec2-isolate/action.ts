@@ -30,6 +30,7 @@ export const action = defineAction({
     now: () => new Date(),
     protectedTag: settings.protectedTag,
     defaultStrategy: settings.ec2.isolation,
+    isolationGroups: settings.ec2.isolationGroups,
   }),
   core: isolateInstance,
 });

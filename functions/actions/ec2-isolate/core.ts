@@ -22,23 +22,32 @@
  * rethrown, so that a failed run leaves the state it found and the record says "failed", not "contained"
  * (lowered connection-tracking timeouts, which only end idle flows sooner, are left as they are).
  *
- * AWS calls for an instance with n interfaces whose groups exist: DescribeInstances, DescribeSecurityGroups,
- * then n ModifyNetworkInterfaceAttribute (`conntrack`: 2n; `nacl`: + DescribeNetworkInterfaces,
- * DescribeNetworkAcls, ReplaceNetworkAclAssociation per subnet). The first isolation in a VPC adds
- * CreateSecurityGroup and RevokeSecurityGroupEgress (and, for the swap, CreateSecurityGroup and two
- * Authorize calls). Each Describe reads every page.
+ * The groups exist before an incident: `cordon prepare` makes both groups of every VPC and puts their ids
+ * in `settings.ec2.isolationGroups`. EC2 calls until isolated, for an instance with n interfaces in
+ * prepared VPCs: `direct` DescribeInstances then n ModifyNetworkInterfaceAttribute (1 + n); `two-step`
+ * the same for the swap stage, which hands what it read to the isolate stage through the state machine
+ * (handover.ts), and n more for the isolate stage, which describes nothing before it isolates (1 + 2n);
+ * `conntrack` adds n, `nacl` DescribeNetworkInterfaces, DescribeNetworkAcls and
+ * ReplaceNetworkAclAssociation per subnet. A VPC not prepared costs one DescribeSecurityGroups listing
+ * and, the first time, the groups' creation (CreateSecurityGroup, then RevokeSecurityGroupEgress or two
+ * Authorize calls), and the record says so. Each Describe reads every page.
  *
- * groups.ts holds the isolation groups, nacl.ts the `nacl` strategy's reads and quarantine ACL,
- * interfaces.ts the interfaces as recorded.
+ * After isolating, in the same invocation, a run that isolates checks what it took on trust (after.ts):
+ * the prepared groups still have exactly their rules, and every interface of the instance carries the
+ * isolation group (DescribeInstances and DescribeSecurityGroups, together); it fixes what is not so and
+ * records the fix. The swap stage checks nothing: its checks would come before the isolation; the isolate
+ * stage checks both groups.
+ *
+ * groups.ts holds the isolation groups, book.ts which group each VPC uses and where it came from,
+ * after.ts the check after isolating, handover.ts what the swap stage hands over, nacl.ts the `nacl`
+ * strategy's reads and quarantine ACL, interfaces.ts the interfaces as recorded.
  */
-import {
-  ModifyNetworkInterfaceAttributeCommand,
-  ReplaceNetworkAclAssociationCommand,
-} from '@aws-sdk/client-ec2';
+import { ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
 import { ResourceNotFoundError, ValidationError } from '#shared/errors';
+import { lazySchema } from '#shared/lazy-schema';
 import { describeError } from '#shared/log';
 import {
   assertNotProtected,
@@ -50,9 +59,13 @@ import {
   sameIds,
 } from '../ec2-common/instance.ts';
 import type { IsolateBefore } from '../ec2-common/records.ts';
-import { ensureGroup, type FoundGroups, findGroups, foundGroup, type GroupKind } from './groups.ts';
+import { type AfterCheck, checkAfterIsolating } from './after.ts';
+import { GroupBook, type PreparedGroups } from './book.ts';
+import type { GroupKind } from './groups.ts';
+import { HandoverSchema, interfacesLeftBySwap } from './handover.ts';
 import { interfacesOf, isMinimal, MIN_TRACKING, type Nic } from './interfaces.ts';
-import { ensureQuarantineAcl, type NaclView, readNaclView } from './nacl.ts';
+import { type AclChange, type NaclView, quarantineSubnets, readNaclView } from './nacl.ts';
+import { describeRun } from './notes.ts';
 
 export { MIN_TRACKING } from './interfaces.ts';
 
@@ -61,14 +74,18 @@ export const STRATEGIES = ['two-step', 'nacl', 'conntrack', 'direct'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 /** The event of `ec2-isolate`. */
-export const IsolateInputSchema = z.extend(Ec2EventSchema, {
-  /** Default: the deployment's `ec2.isolation` setting. */
-  strategy: z.optional(z.enum(STRATEGIES)),
-  /** For `two-step` only: `swap` (the allow-all window opens), then `isolate`. */
-  stage: z.optional(z.enum(['swap', 'isolate'])),
-  /** A person approved acting on a protected instance. */
-  approved: z.optional(z.boolean()),
-});
+export const IsolateInputSchema = lazySchema(() =>
+  z.extend(Ec2EventSchema, {
+    /** Default: the deployment's `ec2.isolation` setting. */
+    strategy: z.optional(z.enum(STRATEGIES)),
+    /** For `two-step` only: `swap` (the allow-all window opens), then `isolate`. */
+    stage: z.optional(z.enum(['swap', 'isolate'])),
+    /** A person approved acting on a protected instance. */
+    approved: z.optional(z.boolean()),
+    /** For the isolate stage only: what the swap stage read and used (its `output.handover`). */
+    handover: z.optional(HandoverSchema),
+  }),
+);
 export type IsolateInput = z.infer<typeof IsolateInputSchema>;
 
 /** What the core needs: the EC2 client, the clock, and the settings it reads. */
@@ -79,9 +96,12 @@ export interface IsolateDeps {
   readonly protectedTag: { readonly key: string; readonly value: string };
   /** The strategy when the input names none. Default `two-step`. */
   readonly defaultStrategy?: Strategy;
+  /** The groups prepared before the incident, by VPC (`settings.ec2.isolationGroups`). Default none. */
+  readonly isolationGroups?: PreparedGroups;
 }
 
-interface Undo {
+/** What puts back one change of a run that fails. */
+export interface Undo {
   readonly what: string;
   readonly run: () => Promise<unknown>;
 }
@@ -101,60 +121,72 @@ async function rollback(undo: readonly Undo[], error: unknown): Promise<void> {
   }
 }
 
-const idOf = (found: FoundGroups, kind: GroupKind, vpcId: string): string | undefined =>
-  foundGroup(found, kind, vpcId)?.GroupId;
+/** Reads the input and checks what goes together: the stage with `two-step`, the handover with its stage. */
+function readInput(deps: IsolateDeps, event: unknown) {
+  const input = parseOrThrow(IsolateInputSchema, event, 'ec2-isolate input');
+  const strategy = input.strategy ?? deps.defaultStrategy ?? 'two-step';
+  const problems: string[] = [];
+  if (strategy === 'two-step' && input.stage === undefined)
+    problems.push('stage: is required with strategy two-step (swap, then isolate)');
+  if (strategy !== 'two-step' && input.stage !== undefined)
+    problems.push(`stage: applies to strategy two-step only, not ${strategy}`);
+  const stage = strategy === 'two-step' ? input.stage : undefined;
+  if (input.handover && stage !== 'isolate')
+    problems.push('handover: applies to the isolate stage of two-step only');
+  // The instance is the incident's: a handover of another instance is not this isolation's.
+  if (input.handover && input.handover.instanceId !== input.instanceId)
+    problems.push(`handover: is of instance ${input.handover.instanceId}, not ${input.instanceId}`);
+  if (problems.length > 0) throw new ValidationError('ec2-isolate input', problems);
+  return { input, strategy, stage, handover: stage === 'isolate' ? input.handover : undefined };
+}
 
 /** Isolates an instance; see the module's comment for the strategies. */
 export async function isolateInstance(deps: IsolateDeps, event: unknown): Promise<ActionResult> {
-  const input = parseOrThrow(IsolateInputSchema, event, 'ec2-isolate input');
-  const strategy = input.strategy ?? deps.defaultStrategy ?? 'two-step';
-  if (strategy === 'two-step' && input.stage === undefined) {
-    throw new ValidationError('ec2-isolate input', [
-      'stage: is required with strategy two-step (swap, then isolate)',
-    ]);
-  }
-  if (strategy !== 'two-step' && input.stage !== undefined) {
-    throw new ValidationError('ec2-isolate input', [
-      `stage: applies to strategy two-step only, not ${strategy}`,
-    ]);
-  }
-  const stage = strategy === 'two-step' ? input.stage : undefined;
+  const { input, strategy, stage, handover } = readInput(deps, event);
   const { ec2 } = deps;
   const plan = newPlan(input.dryRun);
 
-  const instance = await describeLiveInstance(ec2, input.instanceId);
-  assertNotProtected(instance, deps.protectedTag, input.approved);
-  const nics = interfacesOf(instance);
+  // The isolate stage takes the interfaces from the swap stage: no read before isolating.
+  let nics: Nic[];
+  let instanceVpc: string | undefined;
+  if (handover) {
+    nics = interfacesLeftBySwap(handover);
+  } else {
+    const instance = await describeLiveInstance(ec2, input.instanceId);
+    assertNotProtected(instance, deps.protectedTag, input.approved);
+    nics = interfacesOf(instance);
+    instanceVpc = instance.VpcId;
+  }
   if (nics.length === 0)
     throw new ResourceNotFoundError(`instance ${input.instanceId} has no network interface`);
+  const describedAt = handover?.describedAt ?? deps.now().toISOString();
   const vpcIds = [...new Set(nics.map((n) => n.vpcId))];
-  const [found, view] = await Promise.all([
-    findGroups(ec2, vpcIds),
+  const kind: GroupKind = stage === 'swap' ? 'untrack' : 'isolation';
+  const kinds: GroupKind[] = kind === 'untrack' ? ['untrack', 'isolation'] : ['isolation'];
+  const book = new GroupBook(ec2, plan, deps.isolationGroups ?? {}, handover);
+  const [, view] = await Promise.all([
+    book.lookup(vpcIds, kinds),
     strategy === 'nacl' ? readNaclView(ec2, input.instanceId, nics) : Promise.resolve(undefined),
   ]);
 
-  const kind: GroupKind = stage === 'swap' ? 'untrack' : 'isolation';
   const isIsolated = (nic: Nic): boolean => {
-    const iso = idOf(found, 'isolation', nic.vpcId);
+    const iso = book.id('isolation', nic.vpcId);
     return iso !== undefined && sameIds(nic.groups, [iso]);
   };
-  const isDone = (nic: Nic): boolean => {
-    if (isIsolated(nic)) return true;
-    const untrack = idOf(found, 'untrack', nic.vpcId);
-    // The swap never reopens an interface that is already isolated.
-    return kind === 'untrack' && untrack !== undefined && sameIds(nic.groups, [untrack]);
+  const onAllowAll = (nic: Nic): boolean => {
+    const untrack = book.allowAllOf(nic.vpcId);
+    return untrack !== undefined && sameIds(nic.groups, [untrack]);
   };
-  const dirtyIsolation = vpcIds.filter((vpc) => {
-    const group = foundGroup(found, 'isolation', vpc);
-    return group && ((group.IpPermissions?.length ?? 0) > 0 || (group.IpPermissionsEgress?.length ?? 0) > 0);
-  });
+  // The swap never reopens an interface that is already isolated.
+  const isDone = (nic: Nic): boolean => isIsolated(nic) || (kind === 'untrack' && onAllowAll(nic));
+  const dirtyIsolation = vpcIds.filter((vpc) => book.isDirty(vpc));
   const groupWork = nics.filter((nic) => !isDone(nic));
   const trackingWork = strategy === 'conntrack' ? nics.filter((nic) => !isMinimal(nic)) : [];
-  let note: string | undefined;
+  let strangers: string | undefined;
   let naclWork: NaclView['associations'] = [];
   if (view) {
     if (view.strangers.length > 0) {
-      note = `nacl: the instance is not alone in its subnet (${view.strangers.join(', ')} also there), so the direct swap ran instead`;
+      strangers = `nacl: the instance is not alone in its subnet (${view.strangers.join(', ')} also there), so the direct swap ran instead`;
     } else {
       naclWork = view.associations.filter((a) => view.quarantine.get(a.vpcId) !== a.networkAclId);
     }
@@ -162,176 +194,163 @@ export async function isolateInstance(deps: IsolateDeps, event: unknown): Promis
 
   const before: IsolateBefore = {
     instanceId: input.instanceId,
-    vpcId: instance.VpcId ?? nics[0]?.vpcId ?? '',
+    vpcId: instanceVpc ?? nics[0]?.vpcId ?? '',
     interfaces: nics,
     networkAcls: naclWork.map((a) => ({ subnetId: a.subnetId, networkAclId: a.networkAclId })),
   };
-  const isolationGroupIds: Record<string, string> = {};
-  const output = (): Record<string, unknown> => {
-    for (const vpc of vpcIds) {
-      const id = idOf(found, 'isolation', vpc) ?? isolationGroupIds[vpc];
-      if (id) isolationGroupIds[vpc] = id;
-    }
-    const primaryVpc = nics[0]?.vpcId ?? '';
-    return {
-      strategy: view && view.strangers.length > 0 ? 'direct' : strategy,
-      ...(stage ? { stage } : {}),
-      isolationGroupId: isolationGroupIds[primaryVpc],
-      isolationGroupIds,
-    };
-  };
-
-  if (
+  const nothingToDo =
     groupWork.length === 0 &&
     trackingWork.length === 0 &&
     naclWork.length === 0 &&
-    dirtyIsolation.length === 0
-  ) {
+    dirtyIsolation.length === 0;
+  // What was taken on trust is checked after isolating: the handover, the prepared groups, and an
+  // instance read before its interfaces changed. The swap stage checks nothing (it would come before).
+  const check =
+    kind === 'isolation' &&
+    !plan.dryRun &&
+    (!nothingToDo || handover !== undefined || book.preparedUsed(stage === 'isolate').length > 0);
+
+  const undo: Undo[] = [];
+  const interfaceChanges: { networkInterfaceId: string; from: string[]; to: string[] }[] = [];
+  const trackingChanges: { networkInterfaceId: string; from: Nic['connectionTracking'] }[] = [];
+  const aclChanges: AclChange[] = [];
+  let containedAt: string | undefined;
+  let swappedAt: string | undefined;
+  let after: AfterCheck | undefined;
+  const changed = (nic: Nic, to: string[]) => {
+    interfaceChanges.push({ networkInterfaceId: nic.networkInterfaceId, from: nic.groups, to });
+    // A failed isolation never puts the allow-all group of the two-step swap back: an interface
+    // already isolated stays isolated, the others keep what they have, and the error says so.
+    if (!plan.dryRun && !(kind === 'isolation' && onAllowAll(nic))) {
+      undo.push({
+        what: `groups of ${nic.networkInterfaceId}`,
+        run: () =>
+          ec2.send(
+            new ModifyNetworkInterfaceAttributeCommand({
+              NetworkInterfaceId: nic.networkInterfaceId,
+              Groups: nic.groups,
+            }),
+          ),
+      });
+    }
+  };
+  if (!nothingToDo || check) {
+    try {
+      // 1. The groups looked up: made ready (for the swap, the isolation group too, so that the stage that
+      //    closes the window has nothing to create). Prepared groups are used as they are.
+      await book.ensure(vpcIds, kinds);
+
+      // 2. Connection tracking, before the groups change: an interface's timeouts apply to its flows from now.
+      for (const nic of trackingWork) {
+        await ec2Mutation(
+          plan,
+          `ec2:ModifyNetworkInterfaceAttribute ${nic.networkInterfaceId} connection-tracking`,
+          (DryRun) =>
+            ec2.send(
+              new ModifyNetworkInterfaceAttributeCommand({
+                DryRun,
+                NetworkInterfaceId: nic.networkInterfaceId,
+                ConnectionTrackingSpecification: { ...MIN_TRACKING },
+              }),
+            ),
+        );
+        trackingChanges.push({ networkInterfaceId: nic.networkInterfaceId, from: nic.connectionTracking });
+      }
+
+      // 3. The quarantine network ACL: stateless, it cuts every flow of the subnet at once.
+      if (view) aclChanges.push(...(await quarantineSubnets(ec2, plan, view, naclWork, (u) => undo.push(u))));
+
+      // 4. The groups of every interface, one call each.
+      for (const nic of groupWork) changed(nic, await book.put(nic, kind));
+      if (!plan.dryRun && !nothingToDo) {
+        // The group takes effect when the call returns: that is the time of the last interface's change.
+        const at = deps.now().toISOString();
+        if (kind === 'isolation') containedAt = at;
+        else swappedAt = at;
+      }
+
+      // 5. What was taken on trust, checked now that the instance is isolated.
+      if (check) {
+        after = await checkAfterIsolating({
+          ec2,
+          plan,
+          book,
+          instanceId: input.instanceId,
+          known: nics,
+          untrack: stage === 'isolate',
+          isolated: changed,
+        });
+        if (after.late.length > 0) containedAt = deps.now().toISOString();
+      }
+    } catch (error) {
+      if (!plan.dryRun) await rollback(undo, error);
+      throw error;
+    }
+  }
+
+  // The state before in full: an interface found only after isolating is recorded as it was found.
+  const late = after?.late ?? [];
+  const unknown = late.filter((n) => !nics.some((k) => k.networkInterfaceId === n.networkInterfaceId));
+  if (unknown.length > 0) before.interfaces = [...nics, ...unknown];
+  const fixed = after?.fixedGroups ?? [];
+  const alreadyDone = nothingToDo && late.length === 0 && fixed.length === 0 && book.fallbacks.length === 0;
+  const note = describeRun({
+    kind,
+    dryRun: plan.dryRun,
+    alreadyDone,
+    allIsolated: nics.every(isIsolated),
+    sources: book.sources(),
+    fallbacks: book.fallbacks,
+    after,
+    handover: handover ? describedAt : undefined,
+    strangers,
+  });
+
+  const primaryVpc = nics[0]?.vpcId ?? '';
+  const isolationGroupIds: Record<string, string> = {};
+  for (const [vpc, ids] of Object.entries(book.ids()))
+    if (ids.isolation) isolationGroupIds[vpc] = ids.isolation;
+  const untrackGroupId = kind === 'untrack' ? book.id('untrack', primaryVpc) : undefined;
+  const output: Record<string, unknown> = {
+    strategy: strangers ? 'direct' : strategy,
+    ...(stage ? { stage } : {}),
+    isolationGroupId: isolationGroupIds[primaryVpc],
+    isolationGroupIds,
+    isolated: alreadyDone ? nics.every(isIsolated) : kind === 'isolation' && !plan.dryRun,
+    ...(containedAt ? { containedAt } : {}),
+    ...(swappedAt ? { swappedAt } : {}),
+    ...(untrackGroupId ? { untrackGroupId } : {}),
+    ...(aclChanges.length > 0 ? { quarantineNetworkAclId: aclChanges[0]?.to } : {}),
+    // What the isolate stage needs so as to describe nothing before it isolates.
+    ...(stage === 'swap'
+      ? {
+          handover: {
+            instanceId: input.instanceId,
+            describedAt,
+            interfaces: nics,
+            swapped: plan.dryRun ? [] : interfaceChanges.map((c) => c.networkInterfaceId),
+            groups: book.ids(),
+          },
+        }
+      : {}),
+  };
+  const groups = book.sources();
+  if (alreadyDone) {
     return {
       status: 'already-done',
       before,
-      changes: { strategy, ...(stage ? { stage } : {}), calls: [] },
-      note: [
-        stage === 'swap' && nics.every(isIsolated)
-          ? 'every interface already carries the isolation group: the swap window is not reopened'
-          : `every interface already carries the ${kind === 'untrack' ? 'untrack or isolation' : 'isolation'} group`,
-        note,
-      ]
-        .filter((n) => n !== undefined)
-        .join('; '),
+      changes: {
+        strategy,
+        ...(stage ? { stage } : {}),
+        calls: [],
+        groups,
+        ...(after ? { checkedAfter: { groups: after.checkedGroups } } : {}),
+      },
+      ...(note ? { note } : {}),
       ...(plan.dryRun ? { dryRun: true } : {}),
-      output: { ...output(), isolated: nics.every(isIsolated) },
+      output,
     };
   }
-
-  const undo: Undo[] = [];
-  const createdGroups: string[] = [];
-  const interfaceChanges: { networkInterfaceId: string; from: string[]; to: string[] }[] = [];
-  const trackingChanges: { networkInterfaceId: string; from: Nic['connectionTracking'] }[] = [];
-  const aclChanges: { subnetId: string; from: string; to: string; newAssociationId?: string }[] = [];
-  let containedAt: string | undefined;
-  let swappedAt: string | undefined;
-  let untrackGroupId: string | undefined;
-  try {
-    // 1. The groups: the one going on now, and for the swap also the isolation group, so that the
-    //    isolate stage that closes the window has nothing to create.
-    const groupFor = new Map<string, string | undefined>();
-    for (const vpc of vpcIds) {
-      const needed: GroupKind[] = kind === 'untrack' ? ['untrack', 'isolation'] : ['isolation'];
-      for (const k of needed) {
-        const ensured = await ensureGroup(ec2, plan, found, k, vpc);
-        if (ensured.created) createdGroups.push(ensured.groupId ?? `cordon-${k}-${vpc}`);
-        if (k === 'isolation' && ensured.groupId) isolationGroupIds[vpc] = ensured.groupId;
-        if (k === kind) groupFor.set(vpc, ensured.groupId);
-        if (k === 'untrack') untrackGroupId = ensured.groupId;
-      }
-    }
-
-    // 2. Connection tracking, before the groups change: an interface's timeouts apply to its flows from now.
-    for (const nic of trackingWork) {
-      await ec2Mutation(
-        plan,
-        `ec2:ModifyNetworkInterfaceAttribute ${nic.networkInterfaceId} connection-tracking`,
-        (DryRun) =>
-          ec2.send(
-            new ModifyNetworkInterfaceAttributeCommand({
-              DryRun,
-              NetworkInterfaceId: nic.networkInterfaceId,
-              ConnectionTrackingSpecification: { ...MIN_TRACKING },
-            }),
-          ),
-      );
-      trackingChanges.push({ networkInterfaceId: nic.networkInterfaceId, from: nic.connectionTracking });
-    }
-
-    // 3. The quarantine network ACL: stateless, it cuts every flow of the subnet at once.
-    for (const association of naclWork) {
-      const aclId = view ? await ensureQuarantineAcl(ec2, plan, view, association.vpcId) : undefined;
-      const doing = `ec2:ReplaceNetworkAclAssociation ${association.subnetId}`;
-      if (!aclId) {
-        plan.calls.push(doing);
-        continue;
-      }
-      const out = await ec2Mutation(plan, doing, (DryRun) =>
-        ec2.send(
-          new ReplaceNetworkAclAssociationCommand({
-            DryRun,
-            AssociationId: association.associationId,
-            NetworkAclId: aclId,
-          }),
-        ),
-      );
-      const newAssociationId = out?.NewAssociationId;
-      aclChanges.push({
-        subnetId: association.subnetId,
-        from: association.networkAclId,
-        to: aclId,
-        ...(newAssociationId ? { newAssociationId } : {}),
-      });
-      if (newAssociationId) {
-        undo.push({
-          what: `network ACL of ${association.subnetId}`,
-          run: () =>
-            ec2.send(
-              new ReplaceNetworkAclAssociationCommand({
-                AssociationId: newAssociationId,
-                NetworkAclId: association.networkAclId,
-              }),
-            ),
-        });
-      }
-    }
-
-    // 4. The groups of every interface, one call each.
-    for (const nic of groupWork) {
-      const target = groupFor.get(nic.vpcId);
-      // A dry run whose group does not exist yet checks the call with the interface's own groups.
-      const groups = target ? [target] : nic.groups;
-      await ec2Mutation(
-        plan,
-        `ec2:ModifyNetworkInterfaceAttribute ${nic.networkInterfaceId} groups`,
-        (DryRun) =>
-          ec2.send(
-            new ModifyNetworkInterfaceAttributeCommand({
-              DryRun,
-              NetworkInterfaceId: nic.networkInterfaceId,
-              Groups: groups,
-            }),
-          ),
-      );
-      interfaceChanges.push({
-        networkInterfaceId: nic.networkInterfaceId,
-        from: nic.groups,
-        to: target ? [target] : [],
-      });
-      const onAllowAll = sameIds(nic.groups, [idOf(found, 'untrack', nic.vpcId) ?? '']);
-      // A failed isolation never puts the allow-all group of the two-step swap back: an interface
-      // already isolated stays isolated, the others keep what they have, and the error says so.
-      if (!plan.dryRun && !(kind === 'isolation' && onAllowAll)) {
-        undo.push({
-          what: `groups of ${nic.networkInterfaceId}`,
-          run: () =>
-            ec2.send(
-              new ModifyNetworkInterfaceAttributeCommand({
-                NetworkInterfaceId: nic.networkInterfaceId,
-                Groups: nic.groups,
-              }),
-            ),
-        });
-      }
-    }
-    if (!plan.dryRun) {
-      // The group takes effect when the call returns: that is the time of the last interface's change.
-      const at = deps.now().toISOString();
-      if (kind === 'isolation') containedAt = at;
-      else swappedAt = at;
-    }
-  } catch (error) {
-    if (!plan.dryRun) await rollback(undo, error);
-    throw error;
-  }
-
-  const isolatedNow = kind === 'isolation' && !plan.dryRun;
   return {
     status: 'succeeded',
     before,
@@ -339,8 +358,20 @@ export async function isolateInstance(deps: IsolateDeps, event: unknown): Promis
       strategy,
       ...(stage ? { stage } : {}),
       calls: plan.calls,
-      createdGroups,
+      createdGroups: book.createdGroups,
       interfaces: interfaceChanges,
+      groups,
+      ...(book.fallbacks.length > 0 ? { fallbacks: book.fallbacks } : {}),
+      ...(after
+        ? {
+            checkedAfter: {
+              groups: after.checkedGroups,
+              fixedGroups: fixed,
+              lateInterfaces: late.map((n) => n.networkInterfaceId),
+              notAttached: after.notAttached,
+            },
+          }
+        : {}),
       ...(trackingChanges.length > 0
         ? { connectionTracking: { to: MIN_TRACKING, interfaces: trackingChanges } }
         : {}),
@@ -348,13 +379,6 @@ export async function isolateInstance(deps: IsolateDeps, event: unknown): Promis
     },
     ...(note ? { note } : {}),
     ...(plan.dryRun ? { dryRun: true } : {}),
-    output: {
-      ...output(),
-      isolated: isolatedNow,
-      ...(containedAt ? { containedAt } : {}),
-      ...(swappedAt ? { swappedAt } : {}),
-      ...(untrackGroupId ? { untrackGroupId } : {}),
-      ...(aclChanges.length > 0 ? { quarantineNetworkAclId: aclChanges[0]?.to } : {}),
-    },
+    output,
   };
 }

@@ -90,6 +90,73 @@ function allTraffic(missing: { v4: boolean; v6: boolean }): IpPermission[] {
   ];
 }
 
+/** The parts of described permissions that are not all traffic from 0.0.0.0/0 or ::/0, stripped for Revoke. */
+function extraRules(permissions: readonly IpPermission[] | undefined): IpPermission[] {
+  const extra: IpPermission[] = [];
+  for (const p of permissions ?? []) {
+    if (p.IpProtocol !== '-1') {
+      extra.push(p);
+      continue;
+    }
+    const rest: IpPermission = {
+      IpProtocol: '-1',
+      IpRanges: (p.IpRanges ?? []).filter((r) => r.CidrIp !== ALL_V4),
+      Ipv6Ranges: (p.Ipv6Ranges ?? []).filter((r) => r.CidrIpv6 !== ALL_V6),
+      PrefixListIds: p.PrefixListIds ?? [],
+      UserIdGroupPairs: p.UserIdGroupPairs ?? [],
+    };
+    if (
+      (rest.IpRanges?.length ?? 0) + (rest.Ipv6Ranges?.length ?? 0) + (rest.PrefixListIds?.length ?? 0) > 0 ||
+      (rest.UserIdGroupPairs?.length ?? 0) > 0
+    )
+      extra.push(rest);
+  }
+  return strip(extra);
+}
+
+/** True when a described group has exactly the rules of its kind (what {@link ensureGroup} would leave). */
+export function hasExactRules(group: SecurityGroup, kind: GroupKind): boolean {
+  if (kind === 'isolation') {
+    return (group.IpPermissions?.length ?? 0) === 0 && (group.IpPermissionsEgress?.length ?? 0) === 0;
+  }
+  const complete = (p: readonly IpPermission[] | undefined) => {
+    const missing = missingAllTraffic(p);
+    return !missing.v4 && !missing.v6 && extraRules(p).length === 0;
+  };
+  return complete(group.IpPermissions) && complete(group.IpPermissionsEgress);
+}
+
+/** True when a described group is the VPC's Cordon group of that kind: its name and its VPC. */
+export function isCordonGroup(group: SecurityGroup, kind: GroupKind, vpcId: string): boolean {
+  return group.VpcId === vpcId && group.GroupName === groupName(kind, vpcId);
+}
+
+/**
+ * Describes groups by id with the `group-id` filter (every page), so that a deleted group is missing from
+ * the answer instead of failing the call.
+ */
+export async function describeGroupsById(
+  ec2: Ec2Sender,
+  groupIds: readonly string[],
+): Promise<Map<string, SecurityGroup>> {
+  const doing = `ec2:DescribeSecurityGroups ${groupIds.join(',')}`;
+  const groups = await allItems({
+    doing,
+    fetch: (NextToken) =>
+      awsCall(doing, () =>
+        ec2.send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [{ Name: 'group-id', Values: [...groupIds] }],
+            NextToken,
+          }),
+        ),
+      ),
+    next: nextToken,
+    items: (page) => page.SecurityGroups,
+  });
+  return new Map(groups.flatMap((g) => (g.GroupId ? [[g.GroupId, g] as const] : [])));
+}
+
 /** Only what the rules need of a described permission (Describe returns empty lists that Revoke ignores). */
 function strip(permissions: readonly IpPermission[]): IpPermission[] {
   return permissions.map((p) => ({
@@ -211,6 +278,20 @@ export async function ensureGroup(
       );
     }
   } else {
+    // Anything besides all traffic from 0.0.0.0/0 and ::/0 is not the group's: revoked, so that the group
+    // has exactly its rules (an extra rule on an allow-all group opens nothing more, but is not Cordon's).
+    const extraIn = extraRules(group?.IpPermissions);
+    const extraOut = extraRules(group?.IpPermissionsEgress);
+    if (extraIn.length > 0) {
+      await ec2Mutation(plan, `ec2:RevokeSecurityGroupIngress ${id}`, (DryRun) =>
+        ec2.send(new RevokeSecurityGroupIngressCommand({ DryRun, GroupId: id, IpPermissions: extraIn })),
+      );
+    }
+    if (extraOut.length > 0) {
+      await ec2Mutation(plan, `ec2:RevokeSecurityGroupEgress ${id}`, (DryRun) =>
+        ec2.send(new RevokeSecurityGroupEgressCommand({ DryRun, GroupId: id, IpPermissions: extraOut })),
+      );
+    }
     const ingress = missingAllTraffic(group?.IpPermissions);
     const egress = missingAllTraffic(group?.IpPermissionsEgress);
     if (ingress.v4 || ingress.v6) {
@@ -233,4 +314,68 @@ export async function ensureGroup(
     }
   }
   return { groupId: id, created };
+}
+
+/** Fixes the rules of a described group of a kind ({@link ensureGroup} on that group alone). */
+export function fixGroup(
+  ec2: Ec2Sender,
+  plan: CallPlan,
+  group: SecurityGroup,
+  kind: GroupKind,
+  vpcId: string,
+): Promise<EnsuredGroup> {
+  return ensureGroup(ec2, plan, new Map([[key(kind, vpcId), group]]), kind, vpcId);
+}
+
+/** What preparing one VPC found and did. */
+export interface PreparedVpc {
+  readonly isolation: string;
+  readonly untrack: string;
+  /** The mutating calls made: none when both groups were there with exactly their rules. */
+  readonly calls: readonly string[];
+  readonly created: readonly string[];
+}
+
+/** At most this many VPCs per lookup: two group names each, and EC2 takes up to 200 values per filter. */
+const VPCS_PER_LOOKUP = 100;
+
+/**
+ * Finds or creates both groups of each VPC with exactly their rules, fixing any that changed: what
+ * `cordon prepare` does before an incident, so that an isolation looks nothing up and creates nothing.
+ * Idempotent: a second run makes no mutating call. One DescribeSecurityGroups listing per 100 VPCs.
+ */
+export async function prepareGroups(
+  ec2: Ec2Sender,
+  vpcIds: readonly string[],
+): Promise<Record<string, PreparedVpc>> {
+  const unique = [...new Set(vpcIds)];
+  const out: Record<string, PreparedVpc> = {};
+  for (let i = 0; i < unique.length; i += VPCS_PER_LOOKUP) {
+    const chunk = unique.slice(i, i + VPCS_PER_LOOKUP);
+    const found = await findGroups(ec2, chunk);
+    for (const vpc of chunk) {
+      const plan: CallPlan = { dryRun: false, calls: [] };
+      const created: string[] = [];
+      const ids: Partial<Record<GroupKind, string>> = {};
+      for (const kind of ['isolation', 'untrack'] as const) {
+        const ensured = await ensureGroup(ec2, plan, found, kind, vpc);
+        if (!ensured.groupId) throw new Error(`${groupName(kind, vpc)}: no group id after creating it`);
+        if (ensured.created) created.push(ensured.groupId);
+        ids[kind] = ensured.groupId;
+      }
+      out[vpc] = { isolation: ids.isolation ?? '', untrack: ids.untrack ?? '', calls: plan.calls, created };
+    }
+  }
+  return out;
+}
+
+/** {@link prepareGroups}, returning only the ids: what `settings.ec2.isolationGroups` takes. */
+export async function prepareIsolationGroups(
+  ec2: Ec2Sender,
+  vpcIds: readonly string[],
+): Promise<Record<string, { isolation: string; untrack: string }>> {
+  const prepared = await prepareGroups(ec2, vpcIds);
+  return Object.fromEntries(
+    Object.entries(prepared).map(([vpc, p]) => [vpc, { isolation: p.isolation, untrack: p.untrack }]),
+  );
 }

@@ -8,6 +8,7 @@ import {
   CreateNetworkAclCommand,
   DescribeNetworkAclsCommand,
   DescribeNetworkInterfacesCommand,
+  ReplaceNetworkAclAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import { awsCall } from '#shared/aws';
 import { ResourceNotFoundError } from '#shared/errors';
@@ -117,4 +118,64 @@ export async function ensureQuarantineAcl(
   const id = out?.NetworkAcl?.NetworkAclId;
   if (id) view.quarantine.set(vpcId, id);
   return id;
+}
+
+/** One subnet moved to the quarantine ACL: from the ACL it had. */
+export interface AclChange {
+  readonly subnetId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly newAssociationId?: string;
+}
+
+/**
+ * Moves each subnet to its VPC's quarantine ACL (created when missing), one ReplaceNetworkAclAssociation
+ * each; `undo` receives what puts each one back if the run fails later.
+ */
+export async function quarantineSubnets(
+  ec2: Ec2Sender,
+  plan: CallPlan,
+  view: NaclView,
+  work: NaclView['associations'],
+  undo: (step: { what: string; run: () => Promise<unknown> }) => void,
+): Promise<AclChange[]> {
+  const changes: AclChange[] = [];
+  for (const association of work) {
+    const aclId = await ensureQuarantineAcl(ec2, plan, view, association.vpcId);
+    const doing = `ec2:ReplaceNetworkAclAssociation ${association.subnetId}`;
+    if (!aclId) {
+      // A dry run of an ACL that does not exist yet: the call cannot be checked, only reported.
+      plan.calls.push(doing);
+      continue;
+    }
+    const out = await ec2Mutation(plan, doing, (DryRun) =>
+      ec2.send(
+        new ReplaceNetworkAclAssociationCommand({
+          DryRun,
+          AssociationId: association.associationId,
+          NetworkAclId: aclId,
+        }),
+      ),
+    );
+    const newAssociationId = out?.NewAssociationId;
+    changes.push({
+      subnetId: association.subnetId,
+      from: association.networkAclId,
+      to: aclId,
+      ...(newAssociationId ? { newAssociationId } : {}),
+    });
+    if (newAssociationId) {
+      undo({
+        what: `network ACL of ${association.subnetId}`,
+        run: () =>
+          ec2.send(
+            new ReplaceNetworkAclAssociationCommand({
+              AssociationId: newAssociationId,
+              NetworkAclId: association.networkAclId,
+            }),
+          ),
+      });
+    }
+  }
+  return changes;
 }

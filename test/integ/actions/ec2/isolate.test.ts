@@ -76,6 +76,7 @@ describe('ec2-isolate', () => {
   it('isolates a two-interface instance in 3 + 2 per interface calls the first time, and 2 + 1 per interface after', async () => {
     const { sandbox, run } = world();
     await run(WEB, 'direct');
+    // Then, after isolating, the instance is read again to find any interface attached meanwhile.
     expect(callsSince(sandbox)).toEqual([
       'EC2:DescribeInstances',
       'EC2:DescribeSecurityGroups',
@@ -83,6 +84,7 @@ describe('ec2-isolate', () => {
       'EC2:RevokeSecurityGroupEgress',
       'EC2:ModifyNetworkInterfaceAttribute',
       'EC2:ModifyNetworkInterfaceAttribute',
+      'EC2:DescribeInstances',
     ]);
     expect(sandbox.calls.some((c) => c.command === 'ModifyInstanceAttribute')).toBe(false);
     const mark = sandbox.calls.length;
@@ -91,6 +93,7 @@ describe('ec2-isolate', () => {
       'EC2:DescribeInstances',
       'EC2:DescribeSecurityGroups',
       'EC2:ModifyNetworkInterfaceAttribute',
+      'EC2:DescribeInstances',
     ]);
   });
 
@@ -139,6 +142,7 @@ describe('ec2-isolate', () => {
 
     const mark = sandbox.calls.length;
     sandbox.advance(5_000);
+    // Without the swap stage's handover, the isolate stage reads the instance and the groups itself.
     const close = await run(WEB, 'two-step', { stage: 'isolate' });
     state = sandbox.state();
     const isolation = isolationGroup(state);
@@ -149,6 +153,7 @@ describe('ec2-isolate', () => {
       'EC2:DescribeSecurityGroups',
       'EC2:ModifyNetworkInterfaceAttribute',
       'EC2:ModifyNetworkInterfaceAttribute',
+      'EC2:DescribeInstances',
     ]);
     expect(close.output).toMatchObject({ containedAt: '2025-01-01T00:00:05.000Z', isolated: true });
   });
