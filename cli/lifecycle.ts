@@ -86,7 +86,9 @@ export type LifecycleBody =
   | { readonly assignee: string };
 
 /** The deployed lifecycle refused a request; the message is the function's (or API Gateway's). */
-export class LifecycleRequestError extends CordonError {}
+export class LifecycleRequestError extends CordonError {
+  override readonly name: string = 'LifecycleRequestError';
+}
 
 /**
  * The deployed lifecycle: signs each request with the default credential chain (or `profile`) for

@@ -55,6 +55,7 @@ export interface OpenStateOptions {
 
 /** A command that reads the local record was given a state folder that does not exist. */
 export class StateDirMissingError extends CordonError {
+  override readonly name: string = 'StateDirMissingError';
   constructor(readonly dir: string) {
     super(`no state folder at ${dir}: run \`npm run demo\` or \`cordon run\` first, or pass --state-dir`);
   }

@@ -21,7 +21,9 @@ import { AUDIT_TABLE } from '#shared/audit-table';
 import { CordonError } from '#shared/errors';
 
 /** DynamoDB Local did not start, or Java is missing. */
-export class LocalStoreError extends CordonError {}
+export class LocalStoreError extends CordonError {
+  override readonly name: string = 'LocalStoreError';
+}
 
 /** Credentials DynamoDB Local accepts; never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'cordonlocal', secretAccessKey: 'cordonlocal' } as const;

@@ -20,7 +20,9 @@ import { describeError, type Logger } from '#shared/log';
 import { mayDecideFromConsole } from '../approval/recorded.ts';
 
 /** A lifecycle change the incident's state does not allow (closing a closed incident). */
-export class LifecycleRefusedError extends CordonError {}
+export class LifecycleRefusedError extends CordonError {
+  override readonly name: string = 'LifecycleRefusedError';
+}
 
 export interface LifecycleDeps {
   readonly recorder: Pick<AuditRecorder, 'verified' | 'appendStep'>;

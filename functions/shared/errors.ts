@@ -3,14 +3,16 @@
  * `ErrorEquals`, so these names are part of the playbooks' contract: rename one and the playbooks change.
  */
 export class CordonError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  /**
+   * Each class names itself in a string: the deployed bundles are minified, which renames classes, so a
+   * name taken from the class (`new.target.name`) would reach the playbooks as `ss` (test/unit/shared/errors.test.ts).
+   */
+  override readonly name: string = 'CordonError';
 }
 
 /** Input (an event, an incident, a step, a command-line argument) failed its schema. */
 export class ValidationError extends CordonError {
+  override readonly name: string = 'ValidationError';
   /** Each problem as `path: message`. */
   readonly issues: readonly string[];
   constructor(what: string, issues: readonly string[], options?: { cause?: unknown }) {
@@ -20,34 +22,69 @@ export class ValidationError extends CordonError {
 }
 
 /** Configuration from the environment is missing or malformed. Raised at cold start. */
-export class ConfigError extends CordonError {}
+export class ConfigError extends CordonError {
+  override readonly name: string = 'ConfigError';
+}
 
 /** The resource named by the finding or the incident does not exist (any more). */
-export class ResourceNotFoundError extends CordonError {}
+export class ResourceNotFoundError extends CordonError {
+  override readonly name: string = 'ResourceNotFoundError';
+}
 
 /** The resource carries the protected tag: automation must not touch it without approval. */
-export class ProtectedResourceError extends CordonError {}
+export class ProtectedResourceError extends CordonError {
+  override readonly name: string = 'ProtectedResourceError';
+}
 
 /** AWS refused the call for lack of permission. Not retried: a person must fix the policy. */
-export class AccessDeniedError extends CordonError {}
+export class AccessDeniedError extends CordonError {
+  override readonly name: string = 'AccessDeniedError';
+}
 
 /** AWS throttled the call. The state machine retries it with backoff. */
-export class ThrottlingError extends CordonError {}
+export class ThrottlingError extends CordonError {
+  override readonly name: string = 'ThrottlingError';
+}
 
 /** AWS failed on its side (a 5xx). The state machine retries it with backoff. */
-export class AwsServiceError extends CordonError {}
+export class AwsServiceError extends CordonError {
+  override readonly name: string = 'AwsServiceError';
+}
 
 /** The incident does not exist in the audit table. */
-export class IncidentNotFoundError extends CordonError {}
+export class IncidentNotFoundError extends CordonError {
+  override readonly name: string = 'IncidentNotFoundError';
+}
 
 /** Another writer won a conditional write too many times in a row. */
-export class WriteConflictError extends CordonError {}
+export class WriteConflictError extends CordonError {
+  override readonly name: string = 'WriteConflictError';
+}
+
+/**
+ * A transaction refused because the condition of one or more of the caller's writes failed (the writes a
+ * caller makes alongside the record's own, e.g. the router's finding and marker): nothing was written.
+ */
+export class ConditionsFailedError extends CordonError {
+  override readonly name: string = 'ConditionsFailedError';
+  /** Each failed write's label, with the item as the table returned it (unmarshalled), if it did. */
+  readonly failed: readonly { readonly label: string; readonly item?: Record<string, unknown> }[];
+  constructor(
+    message: string,
+    failed: readonly { readonly label: string; readonly item?: Record<string, unknown> }[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.failed = failed;
+  }
+}
 
 /**
  * An incident's record does not verify (a step edited, deleted, moved or forged, the tail truncated, the
  * incident item changed): an action that would act on it refuses. `result` says what broke.
  */
 export class RecordTamperedError extends CordonError {
+  override readonly name: string = 'RecordTamperedError';
   readonly result: { readonly brokenSeq: number; readonly kind: string; readonly reason: string };
   constructor(message: string, result: { brokenSeq: number; kind: string; reason: string }) {
     super(message);
@@ -60,10 +97,13 @@ export class RecordTamperedError extends CordonError {
  * a page was truncated without a token for the rest, or ran past the page limit. Not retried: reading
  * part of a list would decide on part of the account.
  */
-export class PagingError extends CordonError {}
+export class PagingError extends CordonError {
+  override readonly name: string = 'PagingError';
+}
 
 /** A hash chain check found a broken, missing or reordered step. */
 export class ChainBrokenError extends CordonError {
+  override readonly name: string = 'ChainBrokenError';
   readonly seq: number;
   constructor(message: string, seq: number) {
     super(message);

@@ -7,7 +7,9 @@ import { CordonError } from '#shared/errors';
 import type { AccountSeed, AccountState } from '../sandbox/index.ts';
 
 /** A saved sandbox account (`accountFile`) that cannot be read back. */
-export class AccountFileError extends CordonError {}
+export class AccountFileError extends CordonError {
+  override readonly name: string = 'AccountFileError';
+}
 
 /** Reads a saved account state, with a message that names the file and what is wrong with it. */
 export function readAccountFile(file: string): AccountState {

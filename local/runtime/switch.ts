@@ -13,7 +13,9 @@ import { type TableGuard, tableGuardPlugin } from '../table-guard.ts';
 import type { LocalTrust } from '../trust.ts';
 
 /** A call was about to reach AWS from a sandboxed run with no account attached. */
-export class NoSandboxError extends CordonError {}
+export class NoSandboxError extends CordonError {
+  override readonly name: string = 'NoSandboxError';
+}
 
 /** What the switch forwards to: set by the running `LocalRuntime`, cleared on its close. */
 export const attached: {

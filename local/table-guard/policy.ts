@@ -7,7 +7,9 @@
 import { CordonError } from '#shared/errors';
 
 /** The guard cannot evaluate a policy or a request: it refuses rather than allow. */
-export class TableGuardError extends CordonError {}
+export class TableGuardError extends CordonError {
+  override readonly name: string = 'TableGuardError';
+}
 
 /** A condition on `dynamodb:LeadingKeys` (the partition keys of the items a request touches). */
 export interface LeadingKeysCondition {

@@ -6,4 +6,6 @@ import { CordonError } from '#shared/errors';
  * now could lose what the snapshot has not copied yet. Not retried by itself: the playbook waits for the
  * snapshots first.
  */
-export class EvidenceIncompleteError extends CordonError {}
+export class EvidenceIncompleteError extends CordonError {
+  override readonly name: string = 'EvidenceIncompleteError';
+}

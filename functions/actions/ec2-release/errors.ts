@@ -7,6 +7,7 @@ import { CordonError } from '#shared/errors';
  * or the record is missing or unreadable. Nothing was changed; `reason` says what a person must look at.
  */
 export class ReleaseRefusedError extends CordonError {
+  override readonly name: string = 'ReleaseRefusedError';
   readonly reason: string;
   constructor(reason: string, options?: { cause?: unknown }) {
     super(`release refused: ${reason}`, options);

@@ -7,6 +7,7 @@ import { CordonError } from '#shared/errors';
  * playbook records the failure and tells the approvers.
  */
 export class RestoreFailedError extends CordonError {
+  override readonly name: string = 'RestoreFailedError';
   readonly restoreJobId: string;
   readonly status: string;
   constructor(restoreJobId: string, status: string, statusMessage: string | undefined) {
@@ -18,6 +19,7 @@ export class RestoreFailedError extends CordonError {
 
 /** The restored instance is not what recovery needs (not running, failing status checks, volumes missing). */
 export class RecoveryValidationError extends CordonError {
+  override readonly name: string = 'RecoveryValidationError';
   readonly reasons: readonly string[];
   constructor(instanceId: string, reasons: readonly string[]) {
     super(`restored instance ${instanceId} is not valid: ${reasons.join('; ')}`);
@@ -30,6 +32,7 @@ export class RecoveryValidationError extends CordonError {
  * retries on this name with a backoff, within a bound.
  */
 export class RecoveryNotReadyError extends CordonError {
+  override readonly name: string = 'RecoveryNotReadyError';
   readonly reasons: readonly string[];
   constructor(instanceId: string, reasons: readonly string[]) {
     super(`restored instance ${instanceId} is not ready yet: ${reasons.join('; ')}`);
@@ -41,4 +44,6 @@ export class RecoveryNotReadyError extends CordonError {
  * The restore's configuration would put the restored instance where it must not be: an isolation group, or
  * no security group at all. Not retried: a person fixes the configuration.
  */
-export class RestoreConfigurationError extends CordonError {}
+export class RestoreConfigurationError extends CordonError {
+  override readonly name: string = 'RestoreConfigurationError';
+}

@@ -16,7 +16,9 @@ import { recordedDecisions, recordedOutcome, requestOfGateTask } from '../record
 import type { ApprovalStore } from '../store.ts';
 
 /** The gate was completed without an approval the record can show: the approved branch is refused. */
-export class ApprovalNotRecordedError extends ApprovalError {}
+export class ApprovalNotRecordedError extends ApprovalError {
+  override readonly name: string = 'ApprovalNotRecordedError';
+}
 
 /** The check's payload: which gate task, and the gate's default, as the state machine states them. */
 export const CheckInputSchema = ApprovalTimeoutEventSchema;

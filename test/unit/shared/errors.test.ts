@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EC2ServiceException } from '@aws-sdk/client-ec2';
 import { NoSuchEntityException } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
@@ -29,5 +32,34 @@ describe('translating AWS errors', () => {
     expect(translateAwsError(missing, 'x')).toBe(missing);
     const plain = new TypeError('bug');
     expect(translateAwsError(plain, 'x')).toBe(plain);
+  });
+});
+
+describe("every error class's name", () => {
+  it('is written out in each class, so that minified bundles keep the names the playbooks match', async () => {
+    const { CordonError } = await import('#shared/errors');
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    // Every module that declares a class extending an error class, found by reading the sources.
+    const declaring = ['functions', 'cli', 'local']
+      .flatMap((dir) =>
+        readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)),
+      )
+      .filter(
+        (file) =>
+          file.endsWith('.ts') && /class \w+ extends \w*Error\b/.test(readFileSync(join(root, file), 'utf8')),
+      );
+    const named: string[] = [];
+    for (const file of declaring) {
+      const exports: Record<string, unknown> = await import(pathToFileURL(join(root, file)).href);
+      for (const [exported, value] of Object.entries(exports)) {
+        if (typeof value !== 'function' || !(value.prototype instanceof CordonError)) continue;
+        const error = new (value as new (...args: unknown[]) => Error)('message', [], {});
+        expect({ exported, name: error.name }).toEqual({ exported, name: exported });
+        named.push(exported);
+      }
+    }
+    expect(named).toEqual(
+      expect.arrayContaining(['ValidationError', 'RecoveryNotReadyError', 'ApprovalNotRecordedError']),
+    );
   });
 });
