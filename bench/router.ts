@@ -1,9 +1,15 @@
 /**
- * The router's figures against DynamoDB Local: findings a second through `routeEvent` (distinct GuardDuty
- * findings on distinct instances, 8 at a time, each starting a playbook on the local engine), and what
- * 1,000 concurrent deliveries of one finding come to (the goal: exactly one incident and one execution),
- * and correlation: distinct findings on a few instances, each joining its instance's open incident (the
- * router verifies the incident's record before it correlates, so the cost grows with the record).
+ * The router's figures against DynamoDB Local:
+ * - per delivery, one at a time, counted by the bench's middleware (bench/counting.ts): the calls and
+ *   sequential rounds of a new finding, of an identical repeat delivery of it, and of a distinct finding
+ *   on the same instance (correlated). Each delivery is routed by a recorder of its own, as a new
+ *   invocation of the router would (it knows no incident's head); the figure is the most of any sample;
+ * - findings a second through `routeEvent` (distinct GuardDuty findings on distinct instances, 8 at a
+ *   time, each starting a playbook on the local engine), over bare conditional PutItems a second at the
+ *   same concurrency on the same DynamoDB Local, measured before and after it in the same run;
+ * - what 1,000 concurrent deliveries of one finding come to (the goal: exactly one incident and one
+ *   execution), and correlation: distinct findings on a few instances, each joining its instance's open
+ *   incident (the router verifies the incident's record before it correlates).
  *
  * The playbooks are stand-ins named as Cordon's whose only state waits, so that an execution shows it was
  * started and acts on nothing: what is measured is the router and its record.
@@ -11,11 +17,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { AuditRecorder } from '#shared/audit';
 import { AuditQueries } from '#shared/audit-queries';
 import { makeClient } from '#shared/clients';
 import { randomIds } from '#shared/clock';
 import { makeDocumentClient } from '#shared/dynamo';
 import { createLogger } from '#shared/log';
+import { makeSeal } from '#shared/record';
 import { parseSettings, type SettingsInput } from '#shared/settings';
 import settingsFile from '../cordon.config.ts';
 import { type RouteOutcome, type RouterDeps, routeEvent } from '../functions/router/core.ts';
@@ -23,8 +31,33 @@ import { fromRoot } from '../infra/paths.ts';
 import { LocalRuntime } from '../local/runtime.ts';
 import { createAuditTable, type LocalStore } from '../local/store.ts';
 import { stubPlaybooksStack } from '../local/stub-playbooks.ts';
+import type { CallCounter, CallCounts } from './counting.ts';
+import {
+  type ByService,
+  barePuts,
+  countBy,
+  type PerDelivery,
+  perDelivery,
+  SERVICES,
+} from './router-counts.ts';
+
+export type { ByService, PerDelivery } from './router-counts.ts';
 
 export interface RouterFigures {
+  readonly perDelivery: {
+    readonly newFinding: PerDelivery;
+    readonly repeat: PerDelivery;
+    readonly correlated: PerDelivery;
+  };
+  /** Bare conditional PutItems on the same DynamoDB Local, before and after the throughput, together. */
+  readonly barePuts: {
+    readonly puts: number;
+    readonly concurrency: number;
+    readonly seconds: number;
+    readonly putsPerSecond: number;
+  };
+  /** Findings a second over bare conditional PutItems a second. */
+  readonly throughputRatio: number;
   readonly throughput: {
     readonly findings: number;
     readonly concurrency: number;
@@ -73,6 +106,10 @@ export interface RouterBenchOptions {
   readonly correlated?: number;
   /** Instances the correlated findings are spread over. Default 4. */
   readonly instances?: number;
+  /** Deliveries of each kind routed one at a time and counted. Default 10. */
+  readonly samples?: number;
+  /** Bare conditional PutItems before the throughput, and as many after. Default 1,500. */
+  readonly puts?: number;
 }
 
 interface GuardDutyEc2Finding {
@@ -98,12 +135,6 @@ function ec2Finding(id: string, instanceId: string): GuardDutyEc2Finding {
 }
 
 const instanceId = () => `i-0b${randomBytes(8).toString('hex').slice(0, 15)}`;
-
-function countBy(outcomes: readonly RouteOutcome[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const o of outcomes) counts[o.outcome] = (counts[o.outcome] ?? 0) + 1;
-  return counts;
-}
 
 /** Routes `events`, `concurrency` at a time: each one's outcomes, with the milliseconds it took. */
 async function routeAll(
@@ -134,8 +165,11 @@ function percentile(sorted: readonly number[], p: number): number {
 /** Runs both measurements on a fresh table of `store`. */
 export async function measureRouter(
   store: LocalStore,
+  counter: CallCounter,
   options: RouterBenchOptions = {},
 ): Promise<RouterFigures> {
+  const samples = options.samples ?? 10;
+  const puts = options.puts ?? 1500;
   const findings = options.findings ?? 400;
   const concurrency = options.concurrency ?? 8;
   const duplicates = options.duplicates ?? 1000;
@@ -157,9 +191,13 @@ export async function measureRouter(
       // Every finding is on its own instance: the blast-radius limit is not what is measured.
       maxAutomaticContainmentsPerHour: findings + duplicates,
     });
+    // As the deployed router makes them: every client from the factory (so counted), the record key and
+    // anchor through the factory's KMS and S3 clients.
+    const documents = makeDocumentClient();
+    const seal = makeSeal({ recordKey: runtime.trust.keyId, anchorBucket: runtime.trust.bucket });
     const deps: RouterDeps = {
-      recorder: runtime.recorder,
-      queries: new AuditQueries(makeDocumentClient(), tableName),
+      recorder: new AuditRecorder({ client: documents, tableName, seal }),
+      queries: new AuditQueries(documents, tableName),
       sfn: makeClient(SFNClient, { service: 'SFN' }),
       settings,
       playbookArn: (id) => arns.get(id),
@@ -172,10 +210,43 @@ export async function measureRouter(
     // Warm up the clients and the table: a few findings, not counted.
     for (let i = 0; i < 8; i++) await routeEvent(deps, ec2Finding(`warm-${i}-${randomIds()}`, instanceId()));
 
+    // One delivery at a time, each by a recorder of its own (a new invocation): a new finding, the same
+    // delivered again, and a distinct finding on the same instance while its incident is open.
+    const counted = async (event: unknown) => {
+      const fresh: RouterDeps = {
+        ...deps,
+        recorder: new AuditRecorder({ client: documents, tableName, seal }),
+      };
+      return counter.measure(() => routeEvent(fresh, event));
+    };
+    const kinds = { newFinding: [], repeat: [], correlated: [] } as Record<
+      'newFinding' | 'repeat' | 'correlated',
+      { counts: CallCounts; outcomes: RouteOutcome[] }[]
+    >;
+    for (let i = 0; i < samples; i++) {
+      const instance = instanceId();
+      const event = ec2Finding(`bench-one-${i}-${randomIds()}`, instance);
+      const first = await counted(structuredClone(event));
+      kinds.newFinding.push({ counts: first.counts, outcomes: first.value });
+      const again = await counted(structuredClone(event));
+      kinds.repeat.push({ counts: again.counts, outcomes: again.value });
+      const other = await counted(ec2Finding(`bench-one-corr-${i}-${randomIds()}`, instance));
+      kinds.correlated.push({ counts: other.counts, outcomes: other.value });
+    }
+    const delivery = (kind: keyof typeof kinds) =>
+      perDelivery(
+        kinds[kind].map((k) => k.counts),
+        kinds[kind].flatMap((k) => k.outcomes),
+      );
+
+    const putsBefore = await barePuts(documents, tableName, puts, concurrency);
+
     const events = Array.from({ length: findings }, (_, i) =>
       ec2Finding(`bench-${i}-${randomIds()}`, instanceId()),
     );
     const { seconds, routed: routedFindings } = await routeAll(deps, events, concurrency);
+    const putsAfter = await barePuts(documents, tableName, puts, concurrency);
+    const putsPerSecond = (2 * puts) / (putsBefore + putsAfter);
     const outcomes = routedFindings.map((r) => r.outcome);
     const latencies = routedFindings.map((r) => r.ms).sort((a, b) => a - b);
     const routed = new Set(outcomes.flatMap((o) => (o.outcome === 'started' ? [o.incidentId] : [])));
@@ -207,6 +278,13 @@ export async function measureRouter(
     const record = await deps.queries.finding(duplicateId);
     const started = dupOutcomes.filter((o) => o.outcome === 'started').length;
     return {
+      perDelivery: {
+        newFinding: delivery('newFinding'),
+        repeat: delivery('repeat'),
+        correlated: delivery('correlated'),
+      },
+      barePuts: { puts: 2 * puts, concurrency, seconds: putsBefore + putsAfter, putsPerSecond },
+      throughputRatio: findings / seconds / putsPerSecond,
       throughput: {
         findings,
         concurrency,
@@ -257,7 +335,20 @@ export function routerTable(f: RouterFigures): string[] {
     Object.entries(o)
       .map(([k, v]) => `${v} ${k}`)
       .join(', ');
+  const p = f.perDelivery;
+  const line = (what: string, d: PerDelivery) => {
+    const by = (x: ByService) =>
+      SERVICES.filter((s) => (x[s] ?? 0) > 0)
+        .map((s) => `${Number.isInteger(x[s]) ? x[s] : (x[s] ?? 0).toFixed(1)} ${s}`)
+        .join(', ');
+    return `  ${what.padEnd(12)} rounds ${by(d.worst.rounds)}; calls ${by(d.worst.calls)} (${counts(d.outcomes)})`;
+  };
   return [
+    `the router per delivery, one at a time, a new recorder each (the most of ${p.newFinding.samples} of each kind):`,
+    line('new finding', p.newFinding),
+    line('repeat', p.repeat),
+    line('correlated', p.correlated),
+    `bare conditional PutItem: ${f.barePuts.putsPerSecond.toFixed(0)} a second (${f.barePuts.puts} puts, ${f.barePuts.concurrency} at a time, ${f.barePuts.seconds.toFixed(1)} s, before and after the router's run); router ÷ bare: ${f.throughputRatio.toFixed(3)}`,
     `router throughput: ${t.findingsPerSecond.toFixed(1)} findings/s (${t.findings} distinct findings, ${t.concurrency} at a time, ${t.seconds.toFixed(1)} s; per finding p50 ${t.latency.p50.toFixed(0)} ms, p95 ${t.latency.p95.toFixed(0)} ms, max ${t.latency.max.toFixed(0)} ms)`,
     `  outcomes: ${counts(t.outcomes)}; executions started: ${t.executions}`,
     `correlation: ${c.findingsPerSecond.toFixed(1)} findings/s (${c.findings} distinct findings on ${c.instances} instances, ${c.concurrency} at a time, ${c.seconds.toFixed(1)} s; per correlated finding p50 ${c.latency.p50.toFixed(0)} ms, p95 ${c.latency.p95.toFixed(0)} ms, max ${c.latency.max.toFixed(0)} ms)`,
