@@ -5,9 +5,9 @@
  */
 import * as z from 'zod/mini';
 import { type AuditConfig, readAuditConfig, requireEnv } from '#shared/config';
-import { describeIssues } from '#shared/domain';
 import { ConfigError } from '#shared/errors';
-import { ConsolePrincipalSchema } from '#shared/settings';
+import { lazySchema } from '#shared/lazy-schema';
+import { ConsolePrincipalSchema, consolePrincipalProblem, EMAIL } from '#shared/settings';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -19,14 +19,17 @@ export const APPROVAL_ENV = {
   baseUrl: 'CORDON_APPROVAL_BASE_URL',
 } as const;
 
-const email = z.string().check(z.regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an email address'));
+const email = lazySchema(() => z.string().check(z.regex(EMAIL, 'must be an email address')));
 
-export const ApprovalSettingsSchema = z.object({
-  approvers: z.array(email).check(z.minLength(1, 'must list at least one approver')),
-  sender: email,
-  /** `settings.approval.consolePrincipals`: who may decide from the console. Default none. */
-  consolePrincipals: z._default(z.array(ConsolePrincipalSchema), []),
-});
+/** The approval part of the settings, as a schema (the local runtime's options read it). */
+export const ApprovalSettingsSchema = lazySchema(() =>
+  z.object({
+    approvers: z.array(email).check(z.minLength(1, 'must list at least one approver')),
+    sender: email,
+    /** `settings.approval.consolePrincipals`: who may decide from the console. Default none. */
+    consolePrincipals: z._default(z.array(ConsolePrincipalSchema), []),
+  }),
+);
 export type ApprovalSettings = z.infer<typeof ApprovalSettingsSchema>;
 
 export interface ApprovalConfig extends ApprovalSettings, AuditConfig {}
@@ -45,13 +48,48 @@ export function readApprovalConfig(env: Env = process.env): ApprovalConfig {
   } catch {
     throw new ConfigError(`${APPROVAL_ENV.settings} must be JSON, got "${raw.slice(0, 80)}"`);
   }
-  const parsed = z.safeParse(ApprovalSettingsSchema, json);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `${APPROVAL_ENV.settings} is invalid: ${describeIssues(parsed.error.issues).join('; ')}`,
-    );
+  const issues: string[] = [];
+  const settings = checkApprovalSettings(json, issues);
+  if (settings === undefined) {
+    throw new ConfigError(`${APPROVAL_ENV.settings} is invalid: ${issues.join('; ')}`);
   }
-  return { ...audit, ...parsed.data };
+  return { ...audit, ...settings };
+}
+
+/**
+ * {@link ApprovalSettingsSchema}'s check by hand, for the cold start: three fields, read when each
+ * approval function loads, and a zod schema would cost that load more than the rest of its configuration.
+ * Pushes `path: problem` for each bad field (`approvers.1: must be an email address`); returns the
+ * settings, defaults applied and nothing else kept, when there is none.
+ */
+export function checkApprovalSettings(value: unknown, issues: string[]): ApprovalSettings | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    issues.push('(root): must be an object');
+    return undefined;
+  }
+  const given = value as Record<string, unknown>;
+  const field = (key: string): unknown => (Object.hasOwn(given, key) ? given[key] : undefined);
+  const strings = (key: string, check: (item: string) => string | undefined, min: string | undefined) => {
+    const list = field(key);
+    if (list === undefined && min === undefined) return [];
+    if (!Array.isArray(list)) {
+      issues.push(`${key}: must be a list`);
+      return [];
+    }
+    if (min !== undefined && list.length === 0) issues.push(`${key}: ${min}`);
+    list.forEach((item, i) => {
+      const problem = typeof item === 'string' ? check(item) : 'must be a string';
+      if (problem !== undefined) issues.push(`${key}.${i}: ${problem}`);
+    });
+    return list as string[];
+  };
+  const isEmail = (item: string) => (EMAIL.test(item) ? undefined : 'must be an email address');
+  const approvers = strings('approvers', isEmail, 'must list at least one approver');
+  const sender = field('sender');
+  if (typeof sender !== 'string' || !EMAIL.test(sender)) issues.push('sender: must be an email address');
+  const consolePrincipals = strings('consolePrincipals', consolePrincipalProblem, undefined);
+  if (issues.length > 0) return undefined;
+  return { approvers: [...approvers], sender: sender as string, consolePrincipals: [...consolePrincipals] };
 }
 
 /** Reads everything the request function needs, the decision API's base URL included. */

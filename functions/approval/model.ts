@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { PHASES, type RehearsalKind, ResourceSchema } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 
 export const DECISIONS = ['approve', 'reject'] as const;
 /** What a person (or the timeout's default) decides. */
@@ -13,59 +14,67 @@ export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 
 /** `expired` is a timeout (its default decision applied); `failed` is a request whose emails could not go. */
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
-const nonEmpty = z.string().check(z.minLength(1, 'must not be empty'));
+const nonEmpty = lazySchema(() => z.string().check(z.minLength(1, 'must not be empty')));
 
 /** What the approver reads: what happened, what Cordon did, and what it asks to do next. */
-export const ApprovalSummarySchema = z.object({
-  happened: nonEmpty,
-  done: nonEmpty,
-  asks: nonEmpty,
-});
+export const ApprovalSummarySchema = lazySchema(() =>
+  z.object({
+    happened: nonEmpty,
+    done: nonEmpty,
+    asks: nonEmpty,
+  }),
+);
 export type ApprovalSummary = z.infer<typeof ApprovalSummarySchema>;
 
-const isoTime = z
-  .string()
-  .check(
-    z.refine(
-      (v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
-      'must be an ISO 8601 time',
+const isoTime = lazySchema(() =>
+  z
+    .string()
+    .check(
+      z.refine(
+        (v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
+        'must be an ISO 8601 time',
+      ),
     ),
-  );
+);
 
 /** A recovery point a restore would use: its ARN and when AWS Backup created it. */
-export const RecoveryPointSchema = z.object({
-  arn: nonEmpty,
-  createdAt: z.optional(z.string()),
-  vaultName: z.optional(z.string()),
-});
+export const RecoveryPointSchema = lazySchema(() =>
+  z.object({
+    arn: nonEmpty,
+    createdAt: z.optional(z.string()),
+    vaultName: z.optional(z.string()),
+  }),
+);
 export type RecoveryPoint = z.infer<typeof RecoveryPointSchema>;
 
 /** The payload of the gate's `.waitForTaskToken` task. */
-export const ApprovalRequestEventSchema = z.object({
-  taskToken: z.string().check(z.minLength(1, 'must not be empty')),
-  incidentId: nonEmpty,
-  executionArn: nonEmpty,
-  /**
-   * When the gate was entered (the `$$.State.EnteredTime` of its first state, just before its task): its
-   * deadline, and so every link's expiry, counts from here, never from when the request function happened
-   * to run. It is recorded with the request, and the gate's timeout and check name it again: with the
-   * execution and the gate, it tells this task's request from any other.
-   */
-  enteredTime: isoTime,
-  /** The gate's state name: with the execution, it finds the request again when the gate times out. */
-  gate: nonEmpty,
-  /** The action that waits for approval, e.g. `terminate-instance`. */
-  action: nonEmpty,
-  phase: z._default(z.enum(PHASES), 'eradication'),
-  resource: ResourceSchema,
-  summary: ApprovalSummarySchema,
-  timeoutSeconds: z.number().check(z.int(), z.gte(60, 'must be at least 60'), z.lte(7 * 24 * 3600)),
-  defaultDecision: z._default(z.enum(DECISIONS), 'reject'),
-  /** Why a person decides: the router's reasons (a blast-radius limit reached, a protected resource...). */
-  reasons: z._default(z.array(z.string()), []),
-  /** For a restore: the recovery point it would restore (chosen before the gate), shown to the approver. */
-  recoveryPoint: z.optional(RecoveryPointSchema),
-});
+export const ApprovalRequestEventSchema = lazySchema(() =>
+  z.object({
+    taskToken: z.string().check(z.minLength(1, 'must not be empty')),
+    incidentId: nonEmpty,
+    executionArn: nonEmpty,
+    /**
+     * When the gate was entered (the `$$.State.EnteredTime` of its first state, just before its task): its
+     * deadline, and so every link's expiry, counts from here, never from when the request function happened
+     * to run. It is recorded with the request, and the gate's timeout and check name it again: with the
+     * execution and the gate, it tells this task's request from any other.
+     */
+    enteredTime: isoTime,
+    /** The gate's state name: with the execution, it finds the request again when the gate times out. */
+    gate: nonEmpty,
+    /** The action that waits for approval, e.g. `terminate-instance`. */
+    action: nonEmpty,
+    phase: z._default(z.enum(PHASES), 'eradication'),
+    resource: ResourceSchema,
+    summary: ApprovalSummarySchema,
+    timeoutSeconds: z.number().check(z.int(), z.gte(60, 'must be at least 60'), z.lte(7 * 24 * 3600)),
+    defaultDecision: z._default(z.enum(DECISIONS), 'reject'),
+    /** Why a person decides: the router's reasons (a blast-radius limit reached, a protected resource...). */
+    reasons: z._default(z.array(z.string()), []),
+    /** For a restore: the recovery point it would restore (chosen before the gate), shown to the approver. */
+    recoveryPoint: z.optional(RecoveryPointSchema),
+  }),
+);
 export type ApprovalRequestEvent = z.infer<typeof ApprovalRequestEventSchema>;
 
 /**
@@ -73,14 +82,16 @@ export type ApprovalRequestEvent = z.infer<typeof ApprovalRequestEventSchema>;
  * task, and the gate's own default decision, fixed in the state machine. The record's request must be that
  * task's and state that default; the state machine routes on what these functions return.
  */
-export const ApprovalTimeoutEventSchema = z.looseObject({
-  incidentId: nonEmpty,
-  executionArn: nonEmpty,
-  gate: nonEmpty,
-  /** When the gate was entered, as its task's request recorded it. */
-  enteredTime: isoTime,
-  defaultDecision: z.enum(DECISIONS),
-});
+export const ApprovalTimeoutEventSchema = lazySchema(() =>
+  z.looseObject({
+    incidentId: nonEmpty,
+    executionArn: nonEmpty,
+    gate: nonEmpty,
+    /** When the gate was entered, as its task's request recorded it. */
+    enteredTime: isoTime,
+    defaultDecision: z.enum(DECISIONS),
+  }),
+);
 export type ApprovalTimeoutEvent = z.infer<typeof ApprovalTimeoutEventSchema>;
 
 /** What the finding says happened, as normalization kept it in the resource's details. */

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini';
 import { type Incident, type PHASES, type Resource, ResourceSchema, type Step } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   type ApprovalRequest,
   DECISIONS,
@@ -22,19 +23,21 @@ export const APPROVAL_ACTIONS = {
   decision: 'approval-decision',
 } as const;
 
-const RequestInputSchema = z.looseObject({
-  requestId: z.string().check(z.minLength(1)),
-  gate: z.string().check(z.minLength(1)),
-  action: z.string().check(z.minLength(1)),
-  resource: ResourceSchema,
-  summary: z.object({ happened: z.string(), done: z.string(), asks: z.string() }),
-  approvers: z.array(z.string()),
-  expiresAt: z.string(),
-  defaultDecision: z.enum(DECISIONS),
-  reasons: z.optional(z.array(z.string())),
-  enteredTime: z.optional(z.string()),
-  recoveryPoint: z.optional(RecoveryPointSchema),
-});
+const RequestInputSchema = lazySchema(() =>
+  z.looseObject({
+    requestId: z.string().check(z.minLength(1)),
+    gate: z.string().check(z.minLength(1)),
+    action: z.string().check(z.minLength(1)),
+    resource: ResourceSchema,
+    summary: z.object({ happened: z.string(), done: z.string(), asks: z.string() }),
+    approvers: z.array(z.string()),
+    expiresAt: z.string(),
+    defaultDecision: z.enum(DECISIONS),
+    reasons: z.optional(z.array(z.string())),
+    enteredTime: z.optional(z.string()),
+    recoveryPoint: z.optional(RecoveryPointSchema),
+  }),
+);
 
 /** A request as its `approval-request` step recorded it. */
 export interface RecordedRequest {
@@ -238,11 +241,13 @@ export function requestAsRecorded(
   };
 }
 
-const DecisionChangesSchema = z.looseObject({ decision: z.enum(DECISIONS) });
-const DecisionInputSchema = z.looseObject({
-  requestId: z.string(),
-  via: z.enum(['link', 'console', 'timeout']),
-});
+const DecisionChangesSchema = lazySchema(() => z.looseObject({ decision: z.enum(DECISIONS) }));
+const DecisionInputSchema = lazySchema(() =>
+  z.looseObject({
+    requestId: z.string(),
+    via: z.enum(['link', 'console', 'timeout']),
+  }),
+);
 
 /** Every decision recorded for a request, oldest first. */
 export function recordedDecisions(steps: readonly Step[], requestId: string): RecordedDecision[] {

@@ -17,20 +17,23 @@ import * as z from 'zod/mini';
 import type { AuditRecorder, VerifiedRecord } from '#shared/audit';
 import { parseOrThrow, type Step } from '#shared/domain';
 import { RecordTamperedError } from '#shared/errors';
+import { lazySchema } from '#shared/lazy-schema';
 import { describeError, type Logger } from '#shared/log';
 
-export const PlaybookEndedEventSchema = z.looseObject({
-  detail: z.looseObject({
-    executionArn: z.string().check(z.minLength(1)),
-    stateMachineArn: z.string(),
-    status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
-    /** The execution's input, as JSON text. */
-    input: z.optional(z.nullable(z.string())),
-    /** On a failure: the error and cause the execution failed with. */
-    error: z.optional(z.nullable(z.string())),
-    cause: z.optional(z.nullable(z.string())),
+export const PlaybookEndedEventSchema = lazySchema(() =>
+  z.looseObject({
+    detail: z.looseObject({
+      executionArn: z.string().check(z.minLength(1)),
+      stateMachineArn: z.string(),
+      status: z.enum(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
+      /** The execution's input, as JSON text. */
+      input: z.optional(z.nullable(z.string())),
+      /** On a failure: the error and cause the execution failed with. */
+      error: z.optional(z.nullable(z.string())),
+      cause: z.optional(z.nullable(z.string())),
+    }),
   }),
-});
+);
 
 export interface PlaybookEndedDeps {
   readonly recorder: Pick<AuditRecorder, 'verified' | 'appendStep' | 'steps'>;

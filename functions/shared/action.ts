@@ -4,15 +4,18 @@
  */
 import * as z from 'zod/mini';
 import type { IncidentChanges } from './domain.ts';
+import { lazySchema } from './lazy-schema.ts';
 
 /** What every action receives from the playbook, besides its own fields. */
-export const ActionEventSchema = z.looseObject({
-  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
-  /** `$$.Execution.Id`, so that each step points at the run that made it. */
-  executionArn: z.optional(z.string()),
-  /** Report what would be done and change nothing. */
-  dryRun: z.optional(z.boolean()),
-});
+export const ActionEventSchema = lazySchema(() =>
+  z.looseObject({
+    incidentId: z.string().check(z.minLength(1, 'must not be empty')),
+    /** `$$.Execution.Id`, so that each step points at the run that made it. */
+    executionArn: z.optional(z.string()),
+    /** Report what would be done and change nothing. */
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 export type ActionEvent = z.infer<typeof ActionEventSchema>;
 
 /**

@@ -66,7 +66,7 @@ export interface FunctionContext<C extends ClientClasses, Config extends AuditCo
   /** Named after the function. */
   readonly logger: Logger;
   readonly clients: ClientsOf<C>;
-  /** The settings the stack deployed (`CORDON_SETTINGS`), read and validated on first use, once. */
+  /** The settings the stack deployed (`CORDON_SETTINGS`), each section read and validated on first use, once. */
   readonly settings: Settings;
 }
 
@@ -77,7 +77,7 @@ export interface HandlerSpec<C extends ClientClasses, Config extends AuditConfig
   readonly config?: () => Config;
   /** The SDK clients to make; default none. */
   readonly clients?: C;
-  /** The dependencies of the core, from the context. */
+  /** The dependencies of the core, from the context; made on the first invocation, once. */
   readonly deps: (context: FunctionContext<C, Config>) => D;
   /** Middlewares, outermost first; default none. */
   readonly use?: (context: FunctionContext<C, Config>) => readonly MiddlewareObj<E, R>[];
@@ -95,10 +95,11 @@ export function makeClients<C extends ClientClasses>(classes: C): ClientsOf<C> {
 }
 
 /**
- * Builds a handler: configuration, document client, recorder, logger and clients made now, then the
- * dependencies, then the middy chain. Call it at a handler module's scope, so that all of it happens once
- * per cold start and a misconfigured function fails on its first invocation with a message that says what
- * to fix.
+ * Builds a handler: configuration, document client, recorder, logger, clients and the middy chain made
+ * now, the dependencies on the first invocation. Call it at a handler module's scope, so that all of it
+ * happens once per cold start and a misconfigured function fails on its first invocation with a message
+ * that says what to fix. The settings are read when the dependencies first use them, each section once
+ * (./settings.ts), so that the import builds no schema and parses no settings.
  */
 export function makeHandler<C extends ClientClasses, Config extends AuditConfig, D, E, R>(
   spec: HandlerSpec<C, Config, D, E, R>,
@@ -120,8 +121,14 @@ export function makeHandler<C extends ClientClasses, Config extends AuditConfig,
       return settings;
     },
   };
-  const deps = spec.deps(context);
+  // The dependencies are made on the first invocation, once: they read the settings (and some their own
+  // configuration), which costs nothing at import that way, and the first invocation of a misconfigured
+  // function still fails with the message that says what to fix.
+  let deps: D | undefined;
   const chain = middy<E, R>();
   for (const middleware of spec.use?.(context) ?? []) chain.use(middleware);
-  return chain.handler(async (event) => spec.run(deps, event, context));
+  return chain.handler(async (event) => {
+    deps ??= spec.deps(context);
+    return spec.run(deps, event, context);
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * An action function: a Lambda with Cordon's defaults baked in (the newest Node.js runtime, arm64, an ESM
- * bundle made by the local esbuild, source maps, active tracing, a log group with a retention), its own
- * role with no managed policy, and intent methods that set an environment variable and its grant together.
+ * bundle made by the local esbuild with a source map kept for offline use, active tracing, a log group
+ * with a retention), its own role with no managed policy, and intent methods that set an environment
+ * variable and its grant together.
  *
  * The resource's metadata `cordon:entry` names its handler's source module, so that the local engine runs
  * the same module the stack deploys, found from the stack itself.
@@ -35,8 +36,42 @@ export interface ActionFunctionProps {
 /** The metadata key that names a function's handler module. */
 export const ENTRY_METADATA = 'cordon:entry';
 
+/** What `node:stream/web` is in a bundle (see {@link ACTION_BUNDLING}). */
+export const STREAM_WEB_SHIM = 'functions/shared/stream-web.ts';
+
 /** The runtime every function uses: the newest Node.js that Lambda offers. */
 export const ACTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/**
+ * How every function is bundled (bench/bundles.ts reproduces it with esbuild's API, and measures it):
+ *
+ * - Minified ESM with the SDK inside: what is tested is what is deployed.
+ * - `node:stream/web` is given to middy as ./functions/shared/stream-web.ts: middy imports it only to
+ *   recognise a streamed response, and loading it costs 1 to 3 ms of every cold start.
+ * - A source map beside the bundle, positions and names only (the sources are the repository at the
+ *   deployed commit), and no `--enable-source-maps`: with it, Node reads and parses the whole map as
+ *   the bundle loads (2 to 6 MB, 90 % of it the SDK's), which cost `ec2-detach` about 40 ms of CPU
+ *   time against about 150 ms for its clients, and the option alone, with no map, about 3 %. Cordon's
+ *   errors say what failed in their name and message; a trace's `index.mjs:<line>:<column>` frames
+ *   are mapped offline with the kept map: `npx tsx infra/map-trace.ts <map> < trace.txt`
+ *   (infra/map-trace.ts says where the map is).
+ */
+export const ACTION_BUNDLING: nodejs.BundlingOptions = {
+  format: nodejs.OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  externalModules: [],
+  // An ESM bundle of CommonJS dependencies needs a `require`.
+  banner:
+    "import { createRequire as __cordonRequire } from 'node:module'; const require = __cordonRequire(import.meta.url);",
+  // Resolved from the project's root, where NodejsFunction runs esbuild (locally or in its container).
+  esbuildArgs: {
+    '--alias:node:stream/web': `./${STREAM_WEB_SHIM}`,
+  },
+};
 
 export class ActionFunction extends nodejs.NodejsFunction {
   /** The handler module, relative to the repository's root. */
@@ -84,19 +119,7 @@ export class ActionFunction extends nodejs.NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       role,
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // Bundle the SDK too: what is tested is what is deployed.
-        externalModules: [],
-        // An ESM bundle of CommonJS dependencies needs a `require`.
-        banner:
-          "import { createRequire as __cordonRequire } from 'node:module'; const require = __cordonRequire(import.meta.url);",
-      },
+      bundling: ACTION_BUNDLING,
     });
     this.entryPath = props.entry;
     this.executionRole = role;

@@ -8,14 +8,17 @@
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import { Ec2EventSchema, type Ec2Sender } from '../ec2-common/instance.ts';
 import { incidentSnapshots } from '../ec2-common/snapshots.ts';
 
 /** The event of `ec2-check-snapshots`. */
-export const CheckInputSchema = z.extend(Ec2EventSchema, {
-  /** The snapshots to check; default: the incident's snapshots of the instance, found by tag. */
-  snapshotIds: z.optional(z.array(z.string().check(z.regex(/^snap-[0-9a-f]+$/, 'must be a snapshot id')))),
-});
+export const CheckInputSchema = lazySchema(() =>
+  z.extend(Ec2EventSchema, {
+    /** The snapshots to check; default: the incident's snapshots of the instance, found by tag. */
+    snapshotIds: z.optional(z.array(z.string().check(z.regex(/^snap-[0-9a-f]+$/, 'must be a snapshot id')))),
+  }),
+);
 
 /** What the core needs: the EC2 client. */
 export interface CheckDeps {

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { ActionEventSchema } from '#shared/action';
 import { awsCall, ec2DryRun } from '#shared/aws';
 import { ProtectedResourceError, ResourceNotFoundError } from '#shared/errors';
+import { lazySchema } from '#shared/lazy-schema';
 import { allItems, nextToken } from '#shared/pages';
 
 /** What the EC2 cores need of an EC2 client. */
@@ -27,12 +28,12 @@ export const TAG = {
 } as const;
 
 /** An EC2 instance id: `i-` then 8 or 17 hex digits. */
-export const InstanceIdSchema = z
-  .string()
-  .check(z.regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id such as i-0123456789abcdef0'));
+export const InstanceIdSchema = lazySchema(() =>
+  z.string().check(z.regex(/^i-[0-9a-f]{8,17}$/, 'must be an EC2 instance id such as i-0123456789abcdef0')),
+);
 
 /** Every EC2 action's event: the common fields and the instance. */
-export const Ec2EventSchema = z.extend(ActionEventSchema, { instanceId: InstanceIdSchema });
+export const Ec2EventSchema = lazySchema(() => z.extend(ActionEventSchema, { instanceId: InstanceIdSchema }));
 
 function errorNamed(error: unknown, ...names: string[]): boolean {
   return error instanceof Error && names.includes(error.name);

@@ -18,6 +18,7 @@ import { DeregisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   assertNotProtected,
   describeLiveInstance,
@@ -29,7 +30,9 @@ import {
 import { detachCalls, type MembershipClients, readMemberships } from './memberships.ts';
 
 /** The event of `ec2-detach`. */
-export const DetachInputSchema = z.extend(Ec2EventSchema, { approved: z.optional(z.boolean()) });
+export const DetachInputSchema = lazySchema(() =>
+  z.extend(Ec2EventSchema, { approved: z.optional(z.boolean()) }),
+);
 
 /** What the core needs: the EC2, Auto Scaling and load balancing clients, and the protected tag. */
 export interface DetachDeps extends MembershipClients {

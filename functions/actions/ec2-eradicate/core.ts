@@ -21,6 +21,7 @@ import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
 import { ValidationError } from '#shared/errors';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   describeInstance,
   Ec2EventSchema,
@@ -32,12 +33,14 @@ import { incidentSnapshots } from '../ec2-common/snapshots.ts';
 import { EvidenceIncompleteError } from './errors.ts';
 
 /** The event of `ec2-eradicate`. */
-export const EradicateInputSchema = z.extend(Ec2EventSchema, {
-  /** Default: the deployment's `ec2.eradication` setting. */
-  mode: z.optional(z.enum(['stop', 'terminate'])),
-  /** The evidence snapshots; at least one, except in a dry run (which takes none). */
-  snapshotIds: z.array(z.string().check(z.regex(/^snap-[0-9a-f]+$/, 'must be a snapshot id'))),
-});
+export const EradicateInputSchema = lazySchema(() =>
+  z.extend(Ec2EventSchema, {
+    /** Default: the deployment's `ec2.eradication` setting. */
+    mode: z.optional(z.enum(['stop', 'terminate'])),
+    /** The evidence snapshots; at least one, except in a dry run (which takes none). */
+    snapshotIds: z.array(z.string().check(z.regex(/^snap-[0-9a-f]+$/, 'must be a snapshot id'))),
+  }),
+);
 
 /** What the core needs: the EC2 client and the configured mode. */
 export interface EradicateDeps {

@@ -23,6 +23,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   assertNotProtected,
   describeLiveInstance,
@@ -34,7 +35,9 @@ import {
 import type { ProtectBefore } from '../ec2-common/records.ts';
 
 /** The event of `ec2-protect-evidence`. */
-export const ProtectInputSchema = z.extend(Ec2EventSchema, { approved: z.optional(z.boolean()) });
+export const ProtectInputSchema = lazySchema(() =>
+  z.extend(Ec2EventSchema, { approved: z.optional(z.boolean()) }),
+);
 
 /** What the core needs: the EC2 client and the protected tag. */
 export interface ProtectDeps {

@@ -49,6 +49,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
 import { ResourceNotFoundError } from '#shared/errors';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   type CallPlan,
   describeInstance,
@@ -71,10 +72,12 @@ export type { LiveRole, RoleRules } from './live.ts';
 export type { StepSource } from './record.ts';
 
 /** The event of `ec2-release`. */
-export const ReleaseInputSchema = z.extend(Ec2EventSchema, {
-  /** The incident whose containment is undone; default: the event's own `incidentId`. */
-  containmentIncidentId: z.optional(z.string().check(z.minLength(1, 'must not be empty'))),
-});
+export const ReleaseInputSchema = lazySchema(() =>
+  z.extend(Ec2EventSchema, {
+    /** The incident whose containment is undone; default: the event's own `incidentId`. */
+    containmentIncidentId: z.optional(z.string().check(z.minLength(1, 'must not be empty'))),
+  }),
+);
 
 /** What the core needs: the clients of every service containment touched, the audit record, the role rules. */
 export interface ReleaseDeps extends MembershipClients {

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini';
 import type { Step } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   type DetachBefore,
   DetachBeforeSchema,
@@ -82,17 +83,19 @@ export interface ReleasePlan {
   tags?: TagBefore;
 }
 
-const RevokeChangesSchema = z.looseObject({
-  revokePolicy: z.optional(
-    z.looseObject({
-      policyName: z.optional(z.string()),
-      roleName: z.string(),
-      document: z.optional(z.string()),
-    }),
-  ),
-});
+const RevokeChangesSchema = lazySchema(() =>
+  z.looseObject({
+    revokePolicy: z.optional(
+      z.looseObject({
+        policyName: z.optional(z.string()),
+        roleName: z.string(),
+        document: z.optional(z.string()),
+      }),
+    ),
+  }),
+);
 
-const CallsSchema = z.looseObject({ calls: z.array(z.string()) });
+const CallsSchema = lazySchema(() => z.looseObject({ calls: z.array(z.string()) }));
 
 /**
  * The subnets whose network ACL the incident replaced: each taken from a step that records both the ACL

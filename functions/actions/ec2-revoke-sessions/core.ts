@@ -43,6 +43,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import { eachPage, nextToken } from '#shared/pages';
 import {
   assertNotProtected,
@@ -58,7 +59,9 @@ import { revokePolicyDocument, revokePolicyName } from '../iam-common/iam.ts';
 import { untouchableReason } from '../iam-common/untouchable.ts';
 
 /** The event of `ec2-revoke-sessions`. */
-export const RevokeInputSchema = z.extend(Ec2EventSchema, { approved: z.optional(z.boolean()) });
+export const RevokeInputSchema = lazySchema(() =>
+  z.extend(Ec2EventSchema, { approved: z.optional(z.boolean()) }),
+);
 
 /**
  * What the core needs: the EC2 and IAM clients, the clock (the revocation time), the protected tag (an

@@ -20,6 +20,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   describeLiveInstance,
   Ec2EventSchema,
@@ -31,10 +32,12 @@ import {
 import { incidentSnapshots } from '../ec2-common/snapshots.ts';
 
 /** The event of `ec2-snapshot`. */
-export const SnapshotInputSchema = z.extend(Ec2EventSchema, {
-  /** The finding that started the incident, tagged on every snapshot. */
-  findingId: z.optional(z.string()),
-});
+export const SnapshotInputSchema = lazySchema(() =>
+  z.extend(Ec2EventSchema, {
+    /** The finding that started the incident, tagged on every snapshot. */
+    findingId: z.optional(z.string()),
+  }),
+);
 
 /** What the core needs: the EC2 client. */
 export interface SnapshotDeps {

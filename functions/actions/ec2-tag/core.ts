@@ -11,6 +11,7 @@ import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   assertNotProtected,
   describeLiveInstance,
@@ -24,14 +25,16 @@ import {
 import type { TagBefore } from '../ec2-common/records.ts';
 
 /** The event of `ec2-tag`. */
-export const TagInputSchema = z.extend(Ec2EventSchema, {
-  /** Default `contained`. */
-  status: z._default(
-    z.string().check(z.regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a short lowercase word')),
-    'contained',
-  ),
-  approved: z.optional(z.boolean()),
-});
+export const TagInputSchema = lazySchema(() =>
+  z.extend(Ec2EventSchema, {
+    /** Default `contained`. */
+    status: z._default(
+      z.string().check(z.regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a short lowercase word')),
+      'contained',
+    ),
+    approved: z.optional(z.boolean()),
+  }),
+);
 
 /** What the core needs: the EC2 client and the protected tag. */
 export interface TagDeps {

@@ -8,6 +8,7 @@ import { type IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import * as z from 'zod/mini';
 import { awsCall } from '#shared/aws';
 import { ProtectedResourceError, ResourceNotFoundError } from '#shared/errors';
+import { lazySchema } from '#shared/lazy-schema';
 
 /** What an IAM action needs of an IAM client. */
 export type IamSender = Pick<IAMClient, 'send'>;
@@ -73,17 +74,19 @@ export function revokePolicyDocument(issuedBefore: string): string {
 }
 
 // Strict at every level: a statement or condition added to the policy makes it someone else's policy.
-const RevokePolicySchema = z.strictObject({
-  Version: z.literal('2012-10-17'),
-  Statement: z.tuple([
-    z.strictObject({
-      Effect: z.literal('Deny'),
-      Action: z.tuple([z.literal('*')]),
-      Resource: z.tuple([z.literal('*')]),
-      Condition: z.strictObject({ DateLessThan: z.strictObject({ 'aws:TokenIssueTime': z.string() }) }),
-    }),
-  ]),
-});
+const RevokePolicySchema = lazySchema(() =>
+  z.strictObject({
+    Version: z.literal('2012-10-17'),
+    Statement: z.tuple([
+      z.strictObject({
+        Effect: z.literal('Deny'),
+        Action: z.tuple([z.literal('*')]),
+        Resource: z.tuple([z.literal('*')]),
+        Condition: z.strictObject({ DateLessThan: z.strictObject({ 'aws:TokenIssueTime': z.string() }) }),
+      }),
+    ]),
+  }),
+);
 
 /**
  * Whether `value` is a cut-off as the code writes it: UTC, to the second or the millisecond, and a real
@@ -217,20 +220,24 @@ export async function iamFind<T>(doing: string, call: () => Promise<T>): Promise
 }
 
 /** IAM user and role names (https://docs.aws.amazon.com/IAM/latest/APIReference/API_User.html). */
-export const IamNameSchema = z
-  .string()
-  .check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM name (1-64 of letters, digits and +=,.@_-)'));
+export const IamNameSchema = lazySchema(() =>
+  z
+    .string()
+    .check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM name (1-64 of letters, digits and +=,.@_-)')),
+);
 
 /** Access key ids (https://docs.aws.amazon.com/IAM/latest/APIReference/API_AccessKey.html). */
-export const AccessKeyIdSchema = z
-  .string()
-  .check(z.regex(/^\w{16,128}$/, 'must be an access key id (16-128 letters and digits)'));
+export const AccessKeyIdSchema = lazySchema(() =>
+  z.string().check(z.regex(/^\w{16,128}$/, 'must be an access key id (16-128 letters and digits)')),
+);
 
 /** An ISO 8601 date-time. */
-export const IsoTimeSchema = z.string().check(
-  z.refine((value) => /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)), {
-    message: 'must be an ISO 8601 date-time',
-  }),
+export const IsoTimeSchema = lazySchema(() =>
+  z.string().check(
+    z.refine((value) => /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)), {
+      message: 'must be an ISO 8601 date-time',
+    }),
+  ),
 );
 
 /**
@@ -242,65 +249,75 @@ export function isTemporaryKey(accessKeyId: string): boolean {
 }
 
 /** One access key of a user, as recorded before containment. */
-export const RecordedKeySchema = z.object({
-  accessKeyId: z.string(),
-  status: z.enum(['Active', 'Inactive']),
-  createDate: z.nullable(z.string()),
-  /** When, where and with what service the key was last used; null when never. */
-  lastUsed: z.nullable(z.object({ date: z.string(), service: z.string(), region: z.string() })),
-});
+export const RecordedKeySchema = lazySchema(() =>
+  z.object({
+    accessKeyId: z.string(),
+    status: z.enum(['Active', 'Inactive']),
+    createDate: z.nullable(z.string()),
+    /** When, where and with what service the key was last used; null when never. */
+    lastUsed: z.nullable(z.object({ date: z.string(), service: z.string(), region: z.string() })),
+  }),
+);
 export type RecordedKey = z.infer<typeof RecordedKeySchema>;
 
 /** A user's state as `iam-contain-user-key` records it: enough to undo containment exactly. */
-export const RecordedUserSchema = z.object({
-  userName: z.string(),
-  accessKeys: z.array(RecordedKeySchema),
-  /** The console password: whether it existed, and its reset flag. */
-  loginProfile: z.object({
-    exists: z.boolean(),
-    createDate: z.optional(z.string()),
-    passwordResetRequired: z.optional(z.boolean()),
+export const RecordedUserSchema = lazySchema(() =>
+  z.object({
+    userName: z.string(),
+    accessKeys: z.array(RecordedKeySchema),
+    /** The console password: whether it existed, and its reset flag. */
+    loginProfile: z.object({
+      exists: z.boolean(),
+      createDate: z.optional(z.string()),
+      passwordResetRequired: z.optional(z.boolean()),
+    }),
+    mfaDevices: z.array(z.string()),
+    inlinePolicies: z.array(z.string()),
+    attachedPolicies: z.array(z.object({ name: z.string(), arn: z.string() })),
+    /** The document of this incident's revoke policy ({@link revokePolicyName}) found in place, or null. */
+    revokePolicy: z.nullable(z.string()),
   }),
-  mfaDevices: z.array(z.string()),
-  inlinePolicies: z.array(z.string()),
-  attachedPolicies: z.array(z.object({ name: z.string(), arn: z.string() })),
-  /** The document of this incident's revoke policy ({@link revokePolicyName}) found in place, or null. */
-  revokePolicy: z.nullable(z.string()),
-});
+);
 export type RecordedUser = z.infer<typeof RecordedUserSchema>;
 
 /** What `iam-contain-user-key` changed. */
-export const UserChangesSchema = z.object({
-  deactivatedKeys: z.array(z.string()),
-  /** The revoke policy put on the user (its document), or null when none was put. */
-  revokePolicy: z.nullable(z.string()),
-  /** The name it was put under ({@link revokePolicyName}); absent when none was put. */
-  policyName: z.optional(z.string()),
-  deletedLoginProfile: z.boolean(),
-});
+export const UserChangesSchema = lazySchema(() =>
+  z.object({
+    deactivatedKeys: z.array(z.string()),
+    /** The revoke policy put on the user (its document), or null when none was put. */
+    revokePolicy: z.nullable(z.string()),
+    /** The name it was put under ({@link revokePolicyName}); absent when none was put. */
+    policyName: z.optional(z.string()),
+    deletedLoginProfile: z.boolean(),
+  }),
+);
 export type UserChanges = z.infer<typeof UserChangesSchema>;
 
 /** A role's state as `iam-revoke-role-sessions` records it. */
-export const RecordedRoleSchema = z.object({
-  roleName: z.string(),
-  arn: z.string(),
-  path: z.string(),
-  serviceLinked: z.boolean(),
-  maxSessionDuration: z.nullable(z.number()),
-  /** The trust policy, decoded, for review: whoever it trusts can still get fresh credentials. */
-  trustPolicy: z.unknown(),
-  /** The document of this incident's revoke policy ({@link revokePolicyName}) found in place, or null. */
-  revokePolicy: z.nullable(z.string()),
-});
+export const RecordedRoleSchema = lazySchema(() =>
+  z.object({
+    roleName: z.string(),
+    arn: z.string(),
+    path: z.string(),
+    serviceLinked: z.boolean(),
+    maxSessionDuration: z.nullable(z.number()),
+    /** The trust policy, decoded, for review: whoever it trusts can still get fresh credentials. */
+    trustPolicy: z.unknown(),
+    /** The document of this incident's revoke policy ({@link revokePolicyName}) found in place, or null. */
+    revokePolicy: z.nullable(z.string()),
+  }),
+);
 export type RecordedRole = z.infer<typeof RecordedRoleSchema>;
 
 /** What `iam-revoke-role-sessions` changed. */
-export const RoleChangesSchema = z.object({
-  /** The revoke policy put on the role (its document), or null when none was put. */
-  revokePolicy: z.nullable(z.string()),
-  /** The name it was put under ({@link revokePolicyName}); absent when none was put. */
-  policyName: z.optional(z.string()),
-});
+export const RoleChangesSchema = lazySchema(() =>
+  z.object({
+    /** The revoke policy put on the role (its document), or null when none was put. */
+    revokePolicy: z.nullable(z.string()),
+    /** The name it was put under ({@link revokePolicyName}); absent when none was put. */
+    policyName: z.optional(z.string()),
+  }),
+);
 export type RoleChanges = z.infer<typeof RoleChangesSchema>;
 
 /** Parses JSON, or returns the text itself when it is not JSON. */

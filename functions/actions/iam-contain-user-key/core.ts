@@ -21,6 +21,7 @@ import { ActionEventSchema, type ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { parseOrThrow } from '#shared/domain';
 import { ResourceNotFoundError } from '#shared/errors';
+import { lazySchema } from '#shared/lazy-schema';
 import { describeError } from '#shared/log';
 import type { Settings } from '#shared/settings';
 import {
@@ -52,23 +53,25 @@ import {
 /** The action's name in the record. */
 export const CONTAIN_USER_KEY_ACTION = 'iam-contain-user-key';
 
-export const ContainUserKeyInputSchema = z.extend(ActionEventSchema, {
-  /** The finding's `resource.accessKeyDetails.userName`. */
-  userName: IamNameSchema,
-  /** The finding's `resource.accessKeyDetails.accessKeyId`. */
-  accessKeyId: AccessKeyIdSchema,
-  /** Overrides the setting `iam.deactivateAllKeys`. */
-  deactivateAllKeys: z.optional(z.boolean()),
-  /** Overrides the setting `iam.deleteLoginProfile`. */
-  deleteLoginProfile: z.optional(z.boolean()),
-  /**
-   * The finding's last-seen time. The incident's own revoke policy, already in place, counts only if it
-   * cuts off at or after it; without it, any intact one counts.
-   */
-  findingTime: z.optional(IsoTimeSchema),
-  /** Set by the playbook after an approval: a user with the protected tag may then be contained. */
-  approved: z.optional(z.boolean()),
-});
+export const ContainUserKeyInputSchema = lazySchema(() =>
+  z.extend(ActionEventSchema, {
+    /** The finding's `resource.accessKeyDetails.userName`. */
+    userName: IamNameSchema,
+    /** The finding's `resource.accessKeyDetails.accessKeyId`. */
+    accessKeyId: AccessKeyIdSchema,
+    /** Overrides the setting `iam.deactivateAllKeys`. */
+    deactivateAllKeys: z.optional(z.boolean()),
+    /** Overrides the setting `iam.deleteLoginProfile`. */
+    deleteLoginProfile: z.optional(z.boolean()),
+    /**
+     * The finding's last-seen time. The incident's own revoke policy, already in place, counts only if it
+     * cuts off at or after it; without it, any intact one counts.
+     */
+    findingTime: z.optional(IsoTimeSchema),
+    /** Set by the playbook after an approval: a user with the protected tag may then be contained. */
+    approved: z.optional(z.boolean()),
+  }),
+);
 export type ContainUserKeyInput = z.infer<typeof ContainUserKeyInputSchema>;
 
 export interface ContainUserKeyDeps {

@@ -10,6 +10,7 @@ import { ActionEventSchema, type ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { parseOrThrow } from '#shared/domain';
 import { ResourceNotFoundError } from '#shared/errors';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   AccessKeyIdSchema,
   IamNameSchema,
@@ -23,10 +24,12 @@ import { userAccessKeys } from '../iam-common/lists.ts';
 /** The action's name in the record. */
 export const DELETE_KEY_ACTION = 'iam-delete-key';
 
-export const DeleteKeyInputSchema = z.extend(ActionEventSchema, {
-  userName: IamNameSchema,
-  accessKeyId: AccessKeyIdSchema,
-});
+export const DeleteKeyInputSchema = lazySchema(() =>
+  z.extend(ActionEventSchema, {
+    userName: IamNameSchema,
+    accessKeyId: AccessKeyIdSchema,
+  }),
+);
 export type DeleteKeyInput = z.infer<typeof DeleteKeyInputSchema>;
 
 export interface DeleteKeyDeps {
@@ -113,10 +116,12 @@ export async function deleteKey(deps: DeleteKeyDeps, event: unknown): Promise<Ac
   };
 }
 
-const DeletedStepSchema = z.object({
-  before: z.object({ userName: z.string() }),
-  changes: z.object({ deletedKeys: z.array(z.string()) }),
-});
+const DeletedStepSchema = lazySchema(() =>
+  z.object({
+    before: z.object({ userName: z.string() }),
+    changes: z.object({ deletedKeys: z.array(z.string()) }),
+  }),
+);
 
 /** Whether a finished, real (not dry-run) step of this action deleted the key. */
 async function deletedBefore(deps: DeleteKeyDeps, input: DeleteKeyInput): Promise<boolean> {

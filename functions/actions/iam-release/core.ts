@@ -31,6 +31,7 @@ import * as z from 'zod/mini';
 import { ActionEventSchema, type ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { type Incident, parseOrThrow, type Step } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import { ReleaseRefusedError } from '../ec2-release/errors.ts';
 import {
   decodePolicy,
@@ -54,7 +55,7 @@ import { REVOKE_ROLE_SESSIONS_ACTION } from '../iam-revoke-role-sessions/core.ts
 /** The action's name in the record. */
 export const RELEASE_ACTION = 'iam-release';
 
-export const ReleaseInputSchema = z.extend(ActionEventSchema, {});
+export const ReleaseInputSchema = lazySchema(() => z.extend(ActionEventSchema, {}));
 export type ReleaseInput = z.infer<typeof ReleaseInputSchema>;
 
 export interface ReleaseDeps {

@@ -15,6 +15,7 @@ import { GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws
 import * as z from 'zod/mini';
 import { ActionEventSchema, type ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import {
   decodePolicy,
   IamNameSchema,
@@ -36,20 +37,22 @@ import { untouchableReason } from '../iam-common/untouchable.ts';
 /** The action's name in the record. */
 export const REVOKE_ROLE_SESSIONS_ACTION = 'iam-revoke-role-sessions';
 
-export const RevokeRoleSessionsInputSchema = z.extend(ActionEventSchema, {
-  /** The role whose sessions are revoked: the assumed role of the finding, or the instance profile's role. */
-  roleName: IamNameSchema,
-  /**
-   * The finding's last-seen time. The incident's own revoke policy, already in place with a cut-off at or
-   * after it, is left as it is (`already-done`); without it, any intact one counts.
-   */
-  findingTime: z.optional(IsoTimeSchema),
-  /**
-   * Set by the playbook after an approval. It changes nothing for a role: one with the protected tag is
-   * never changed by automation, approved or not.
-   */
-  approved: z.optional(z.boolean()),
-});
+export const RevokeRoleSessionsInputSchema = lazySchema(() =>
+  z.extend(ActionEventSchema, {
+    /** The role whose sessions are revoked: the assumed role of the finding, or the instance profile's role. */
+    roleName: IamNameSchema,
+    /**
+     * The finding's last-seen time. The incident's own revoke policy, already in place with a cut-off at or
+     * after it, is left as it is (`already-done`); without it, any intact one counts.
+     */
+    findingTime: z.optional(IsoTimeSchema),
+    /**
+     * Set by the playbook after an approval. It changes nothing for a role: one with the protected tag is
+     * never changed by automation, approved or not.
+     */
+    approved: z.optional(z.boolean()),
+  }),
+);
 export type RevokeRoleSessionsInput = z.infer<typeof RevokeRoleSessionsInputSchema>;
 
 export interface RevokeRoleSessionsDeps {

@@ -8,17 +8,20 @@
 import * as z from 'zod/mini';
 import { ActionEventSchema, type ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import { AccessKeyIdSchema } from '../iam-common/iam.ts';
 
 /** The action's name in the record. */
 export const ROOT_MANUAL_ACTION = 'iam-root-manual';
 
-export const RootManualInputSchema = z.extend(ActionEventSchema, {
-  /** The root access key the finding names, when it names one (a console session names none). */
-  accessKeyId: z.optional(AccessKeyIdSchema),
-  /** The account whose root user is compromised. */
-  account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id')),
-});
+export const RootManualInputSchema = lazySchema(() =>
+  z.extend(ActionEventSchema, {
+    /** The root access key the finding names, when it names one (a console session names none). */
+    accessKeyId: z.optional(AccessKeyIdSchema),
+    /** The account whose root user is compromised. */
+    account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id')),
+  }),
+);
 export type RootManualInput = z.infer<typeof RootManualInputSchema>;
 
 /** The action needs nothing: it makes no call. */

@@ -10,22 +10,25 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { INCIDENT_STATUSES, parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 
-const isoDate = z
-  .string()
-  .check(z.refine((v) => !Number.isNaN(Date.parse(v)), { message: 'must be an ISO date' }));
+const isoDate = lazySchema(() =>
+  z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), { message: 'must be an ISO date' })),
+);
 
-export const MarkIncidentInputSchema = z.looseObject({
-  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
-  status: z.enum(INCIDENT_STATUSES),
-  containedAt: z.optional(isoDate),
-  recoveredAt: z.optional(isoDate),
-  /** The result of the action that contained (or recovered): its `output.containedAt` is used when given. */
-  result: z.optional(
-    z.looseObject({ output: z.optional(z.looseObject({ containedAt: z.optional(isoDate) })) }),
-  ),
-  dryRun: z.optional(z.boolean()),
-});
+export const MarkIncidentInputSchema = lazySchema(() =>
+  z.looseObject({
+    incidentId: z.string().check(z.minLength(1, 'must not be empty')),
+    status: z.enum(INCIDENT_STATUSES),
+    containedAt: z.optional(isoDate),
+    recoveredAt: z.optional(isoDate),
+    /** The result of the action that contained (or recovered): its `output.containedAt` is used when given. */
+    result: z.optional(
+      z.looseObject({ output: z.optional(z.looseObject({ containedAt: z.optional(isoDate) })) }),
+    ),
+    dryRun: z.optional(z.boolean()),
+  }),
+);
 
 export interface MarkIncidentDeps {
   readonly recorder: Pick<AuditRecorder, 'verified'>;

@@ -8,19 +8,22 @@ import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import { describeError } from '#shared/log';
 
-export const NotifyInputSchema = z.looseObject({
-  incidentId: z.string().check(z.minLength(1, 'must not be empty')),
-  kind: z.enum(['failure', 'manual']),
-  playbook: z.string(),
-  executionArn: z.optional(z.string()),
-  /** A Catch's `{ Error, Cause }`. */
-  failure: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
-  /** For `manual`: the steps to take, each a line. */
-  instructions: z.optional(z.array(z.unknown())),
-  resource: z.optional(z.looseObject({ type: z.string(), id: z.string() })),
-});
+export const NotifyInputSchema = lazySchema(() =>
+  z.looseObject({
+    incidentId: z.string().check(z.minLength(1, 'must not be empty')),
+    kind: z.enum(['failure', 'manual']),
+    playbook: z.string(),
+    executionArn: z.optional(z.string()),
+    /** A Catch's `{ Error, Cause }`. */
+    failure: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+    /** For `manual`: the steps to take, each a line. */
+    instructions: z.optional(z.array(z.unknown())),
+    resource: z.optional(z.looseObject({ type: z.string(), id: z.string() })),
+  }),
+);
 export type NotifyInput = z.infer<typeof NotifyInputSchema>;
 
 export interface NotifyDeps {

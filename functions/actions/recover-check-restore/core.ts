@@ -16,6 +16,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import { type Ec2Sender, ec2Mutation, newPlan } from '../ec2-common/instance.ts';
 import { RestoreFailedError } from '../recover-common/errors.ts';
 import {
@@ -26,12 +27,14 @@ import {
 } from '../recover-common/recovery.ts';
 
 /** The event of `recover-check-restore`. */
-export const CheckRestoreInputSchema = z.extend(RecoverEventSchema, {
-  /** From `recover-start-restore`. */
-  restoreJobId: z.string().check(z.minLength(1, 'must not be empty')),
-  /** More tags for the restored resource (`recover-start-restore`'s `output.tags`). */
-  tags: z.optional(z.record(z.string(), z.string())),
-});
+export const CheckRestoreInputSchema = lazySchema(() =>
+  z.extend(RecoverEventSchema, {
+    /** From `recover-start-restore`. */
+    restoreJobId: z.string().check(z.minLength(1, 'must not be empty')),
+    /** More tags for the restored resource (`recover-start-restore`'s `output.tags`). */
+    tags: z.optional(z.record(z.string(), z.string())),
+  }),
+);
 
 /** What the core needs. */
 export interface CheckRestoreDeps {

@@ -15,6 +15,7 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import { allItems, nextToken } from '#shared/pages';
 import { isAwsError } from '../ec2-common/instance.ts';
 import {
@@ -27,14 +28,16 @@ import {
 } from '../recover-common/recovery.ts';
 
 /** The event of `recover-choose-point`. */
-export const ChoosePointInputSchema = z.extend(RecoverEventSchema, {
-  /** When the incident's first finding saw the attacker: only points created strictly before it count. */
-  firstSeen: IsoDateSchema,
-  /** Default: the function's region. */
-  region: z.optional(z.string().check(z.minLength(1))),
-  /** Default: the deployment's account, else the caller's. */
-  account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))),
-});
+export const ChoosePointInputSchema = lazySchema(() =>
+  z.extend(RecoverEventSchema, {
+    /** When the incident's first finding saw the attacker: only points created strictly before it count. */
+    firstSeen: IsoDateSchema,
+    /** Default: the function's region. */
+    region: z.optional(z.string().check(z.minLength(1))),
+    /** Default: the deployment's account, else the caller's. */
+    account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))),
+  }),
+);
 
 /** What the core needs. */
 export interface ChoosePointDeps {

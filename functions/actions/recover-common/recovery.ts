@@ -7,6 +7,7 @@ import type { BackupClient } from '@aws-sdk/client-backup';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import * as z from 'zod/mini';
 import { awsCall } from '#shared/aws';
+import { lazySchema } from '#shared/lazy-schema';
 import { Ec2EventSchema, TAG } from '../ec2-common/instance.ts';
 
 /** What the recovery cores need of an AWS Backup client. */
@@ -30,17 +31,21 @@ export const RECOVERY_TAG = {
 export const ISOLATION_GROUP_PREFIX = 'cordon-isolation-';
 
 /** An ISO 8601 date-time, such as an incident's `firstSeen`. */
-export const IsoDateSchema = z.string().check(
-  z.refine((value) => /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)), {
-    message: 'must be an ISO 8601 date-time',
-  }),
+export const IsoDateSchema = lazySchema(() =>
+  z.string().check(
+    z.refine((value) => /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)), {
+      message: 'must be an ISO 8601 date-time',
+    }),
+  ),
 );
 
 /** Every recovery action's event: the common fields and the instance that was compromised. */
 export const RecoverEventSchema = Ec2EventSchema;
 
 /** A security group id. */
-export const GroupIdSchema = z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'must be a security group id'));
+export const GroupIdSchema = lazySchema(() =>
+  z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'must be a security group id')),
+);
 
 /** The ARN AWS Backup knows an instance by (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_ListRecoveryPointsByResource.html). */
 export function instanceArn(region: string, account: string, instanceId: string): string {

@@ -25,17 +25,20 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import { allItems, nextToken } from '#shared/pages';
 import { describeInstance, type Ec2Sender, ec2Mutation, newPlan, tagsOf } from '../ec2-common/instance.ts';
 import { IsoDateSchema, RECOVERY_TAG, RecoverEventSchema } from '../recover-common/recovery.ts';
 
 /** The event of `recover-from-snapshots`. */
-export const FromSnapshotsInputSchema = z.extend(RecoverEventSchema, {
-  /** When the incident's first finding saw the attacker: only snapshots started strictly before it count. */
-  firstSeen: IsoDateSchema,
-  /** Default: every EBS volume attached to the instance. */
-  volumeIds: z.optional(z.array(z.string().check(z.regex(/^vol-[0-9a-f]+$/, 'must be a volume id')))),
-});
+export const FromSnapshotsInputSchema = lazySchema(() =>
+  z.extend(RecoverEventSchema, {
+    /** When the incident's first finding saw the attacker: only snapshots started strictly before it count. */
+    firstSeen: IsoDateSchema,
+    /** Default: every EBS volume attached to the instance. */
+    volumeIds: z.optional(z.array(z.string().check(z.regex(/^vol-[0-9a-f]+$/, 'must be a volume id')))),
+  }),
+);
 
 /** What the core needs: the EC2 client. */
 export interface FromSnapshotsDeps {

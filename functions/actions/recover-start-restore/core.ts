@@ -36,6 +36,7 @@ import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
 import { ValidationError } from '#shared/errors';
+import { lazySchema } from '#shared/lazy-schema';
 import { allItems, nextToken } from '#shared/pages';
 import { type Ec2Sender, newPlan, TAG, tagsOf } from '../ec2-common/instance.ts';
 import type { RestoreDefaults } from '../recover-common/config.ts';
@@ -50,32 +51,36 @@ import {
 } from '../recover-common/recovery.ts';
 
 /** The event of `recover-start-restore`. */
-export const StartRestoreInputSchema = z.extend(RecoverEventSchema, {
-  /** From `recover-choose-point`. */
-  recoveryPointArn: z.string().check(z.minLength(1, 'must not be empty')),
-  /** The point's vault, from `recover-choose-point`: GetRecoveryPointRestoreMetadata requires it. */
-  vaultName: z.string().check(z.minLength(1, 'must not be empty')),
-  /** The role AWS Backup restores with. Default: the deployment's. */
-  restoreRoleArn: z.optional(
-    z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')),
-  ),
-  /** Default: the deployment's, else the recovery point's. */
-  subnetId: z.optional(z.string().check(z.regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id'))),
-  /** Default: the deployment's, else the recovery point's without isolation groups. */
-  securityGroupIds: z.optional(z.array(GroupIdSchema).check(z.minLength(1, 'must list at least one group'))),
-  /**
-   * Default: the deployment's (`recovery.instanceProfileName`), else none: the recovery point's profile is
-   * never kept by default. Null launches the instance without a profile. Its role must be one of the
-   * settings' `instanceRoles`, the only roles the restore role may pass.
-   */
-  instanceProfileName: z.optional(z.nullable(z.string().check(z.minLength(1)))),
-  /** Default: the recovery point's. */
-  instanceType: z.optional(z.string().check(z.minLength(1))),
-  /** Require IMDSv2 on the restored instance. Default true. */
-  requireImdsV2: z.optional(z.boolean()),
-  /** More tags for the restored instance, besides the source's and Cordon's. */
-  tags: z.optional(z.record(z.string(), z.string())),
-});
+export const StartRestoreInputSchema = lazySchema(() =>
+  z.extend(RecoverEventSchema, {
+    /** From `recover-choose-point`. */
+    recoveryPointArn: z.string().check(z.minLength(1, 'must not be empty')),
+    /** The point's vault, from `recover-choose-point`: GetRecoveryPointRestoreMetadata requires it. */
+    vaultName: z.string().check(z.minLength(1, 'must not be empty')),
+    /** The role AWS Backup restores with. Default: the deployment's. */
+    restoreRoleArn: z.optional(
+      z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN')),
+    ),
+    /** Default: the deployment's, else the recovery point's. */
+    subnetId: z.optional(z.string().check(z.regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id'))),
+    /** Default: the deployment's, else the recovery point's without isolation groups. */
+    securityGroupIds: z.optional(
+      z.array(GroupIdSchema).check(z.minLength(1, 'must list at least one group')),
+    ),
+    /**
+     * Default: the deployment's (`recovery.instanceProfileName`), else none: the recovery point's profile is
+     * never kept by default. Null launches the instance without a profile. Its role must be one of the
+     * settings' `instanceRoles`, the only roles the restore role may pass.
+     */
+    instanceProfileName: z.optional(z.nullable(z.string().check(z.minLength(1)))),
+    /** Default: the recovery point's. */
+    instanceType: z.optional(z.string().check(z.minLength(1))),
+    /** Require IMDSv2 on the restored instance. Default true. */
+    requireImdsV2: z.optional(z.boolean()),
+    /** More tags for the restored instance, besides the source's and Cordon's. */
+    tags: z.optional(z.record(z.string(), z.string())),
+  }),
+);
 
 /** What the core needs. */
 export interface StartRestoreDeps {

@@ -14,18 +14,21 @@ import * as z from 'zod/mini';
 import type { ActionResult } from '#shared/action';
 import { awsCall } from '#shared/aws';
 import { parseOrThrow } from '#shared/domain';
+import { lazySchema } from '#shared/lazy-schema';
 import { allItems, nextToken } from '#shared/pages';
 import { describeInstance, type Ec2Sender } from '../ec2-common/instance.ts';
 import { RecoveryNotReadyError, RecoveryValidationError } from '../recover-common/errors.ts';
 import { ISOLATION_GROUP_PREFIX, RecoverEventSchema, resourceIdOf } from '../recover-common/recovery.ts';
 
 /** The event of `recover-validate`. */
-export const ValidateInputSchema = z.extend(RecoverEventSchema, {
-  /** `recover-check-restore`'s `output.createdResourceArn`: the restored instance. */
-  createdResourceArn: z
-    .string()
-    .check(z.regex(/^arn:aws[a-z-]*:ec2:[^:]*:\d*:instance\/i-[0-9a-f]+$/, 'must be an EC2 instance ARN')),
-});
+export const ValidateInputSchema = lazySchema(() =>
+  z.extend(RecoverEventSchema, {
+    /** `recover-check-restore`'s `output.createdResourceArn`: the restored instance. */
+    createdResourceArn: z
+      .string()
+      .check(z.regex(/^arn:aws[a-z-]*:ec2:[^:]*:\d*:instance\/i-[0-9a-f]+$/, 'must be an EC2 instance ARN')),
+  }),
+);
 
 /** What the core needs. */
 export interface ValidateDeps {

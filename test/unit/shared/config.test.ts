@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { boolEnv, intEnv, readAuditConfig, requireEnv } from '#shared/config';
-import { ConfigError } from '#shared/errors';
+import { ConfigError, ValidationError } from '#shared/errors';
+import { parseSettings, readSettingsFromEnv, SETTINGS_ENV } from '#shared/settings';
+import settingsFile from '../../../cordon.config.ts';
 
 describe('configuration from the environment', () => {
   it('names a missing variable', () => {
@@ -57,5 +59,72 @@ describe('configuration from the environment', () => {
         CORDON_ANCHOR_BUCKET: 'Bad_Bucket',
       }),
     ).toThrow(/CORDON_ANCHOR_BUCKET must be an S3 bucket name, got "Bad_Bucket"/);
+  });
+});
+
+describe('the settings a function was deployed with', () => {
+  const deployed = parseSettings(settingsFile);
+  const env = (settings: unknown) => ({ [SETTINGS_ENV]: JSON.stringify(settings) });
+
+  it('read lazily are the settings the stack validated, section by section', () => {
+    const read = readSettingsFromEnv(env(deployed));
+    expect(read.protectedTag).toEqual(deployed.protectedTag);
+    expect({ ...read }).toEqual(deployed);
+    expect(JSON.parse(JSON.stringify(read))).toEqual(deployed);
+  });
+
+  it("apply each section's defaults, as a whole parse does", () => {
+    const read = readSettingsFromEnv(env({ approvers: ['a@example.com'], sender: 's@example.com' }));
+    expect(read.ec2.isolation).toBe('two-step');
+    expect(read.ec2.isolationGroups).toEqual({});
+    expect(read.protectedTag).toEqual({ key: 'cordon:protected', value: 'true' });
+    expect({ ...read }).toEqual(parseSettings({ approvers: ['a@example.com'], sender: 's@example.com' }));
+  });
+
+  it('validate a section when it is first read, once, and name its bad field from the root', () => {
+    const bad = { ...deployed, ec2: { ...deployed.ec2, swapWindowSeconds: 0 }, protectedTag: { key: 1 } };
+    const read = readSettingsFromEnv(env(bad));
+    // The sections this function reads are good: it runs.
+    expect(read.approvers).toEqual(deployed.approvers);
+    expect(read.iam).toEqual(deployed.iam);
+    const error = (() => {
+      try {
+        return read.ec2;
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([expect.stringMatching(/^ec2\.swapWindowSeconds: /)]);
+    expect(() => read.protectedTag).toThrow(
+      /settings is invalid: protectedTag\.key: .*protectedTag\.value: /,
+    );
+    // The whole parse names the same fields.
+    expect(() => parseSettings(bad)).toThrow(ValidationError);
+    try {
+      parseSettings(bad);
+    } catch (e) {
+      expect((e as ValidationError).issues.map((i) => i.split(':')[0]).sort()).toEqual([
+        'ec2.swapWindowSeconds',
+        'protectedTag.key',
+        'protectedTag.value',
+      ]);
+    }
+  });
+
+  it('parse a section once, however often it is read', () => {
+    const read = readSettingsFromEnv(env(deployed));
+    const spy = vi.spyOn(JSON, 'parse');
+    expect(read.ec2).toBe(read.ec2);
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+  });
+
+  it('refuse a missing, malformed or non-object variable', () => {
+    expect(() => readSettingsFromEnv({})).toThrow(new ConfigError(`${SETTINGS_ENV} is required`));
+    expect(() => readSettingsFromEnv({ [SETTINGS_ENV]: '{nope' })).toThrow(/must be JSON/);
+    expect(() => readSettingsFromEnv({ [SETTINGS_ENV]: '[1]' })).toThrow(
+      new ValidationError('settings', ['(root): must be an object']),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sequentialIds, steppingClock } from '#shared/clock';
 import { FindingSchema, parseOrThrow } from '#shared/domain';
 import { ValidationError } from '#shared/errors';
@@ -37,6 +37,30 @@ describe('the domain schemas', () => {
       expect.stringMatching(/^resources\.0\.type: /),
       'account: must be a 12-digit AWS account id',
     ]);
+  });
+});
+
+describe('the domain at a cold start', () => {
+  it('builds no schema at import: each is built the first time it is used, once', async () => {
+    vi.resetModules();
+    const lazy = await import('#shared/lazy-schema');
+    const domain = await import('#shared/domain');
+    await import('#shared/settings');
+    await import('#shared/action');
+    await import('#shared/define-action');
+    expect(lazy.schemasBuilt()).toBe(0);
+    domain.parseOrThrow(domain.ResourceSchema, { type: 'instance', id: 'i-1' }, 'resource');
+    const built = lazy.schemasBuilt();
+    // The resource's schema and the non-empty string it holds; nothing else.
+    expect(built).toBe(2);
+    domain.parseOrThrow(domain.ResourceSchema, { type: 'access-key', id: 'AKIA1' }, 'resource');
+    expect(lazy.schemasBuilt()).toBe(built);
+    // Built on first use, a schema names each bad field as before, in English.
+    expect(() =>
+      domain.parseOrThrow(domain.StepInputSchema, { phase: 'containment', action: '', status: 'x' }, 'step'),
+    ).toThrow(
+      /^step is invalid: action: must not be empty; status: Invalid option: .*; actor: Invalid input/,
+    );
   });
 });
 
