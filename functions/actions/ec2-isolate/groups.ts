@@ -12,6 +12,7 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DescribeSecurityGroupsCommand,
+  type Filter,
   type IpPermission,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
@@ -32,27 +33,24 @@ export type FoundGroups = Map<string, SecurityGroup>;
 
 const key = (kind: GroupKind, vpcId: string): string => `${kind}:${vpcId}`;
 
-/** Finds the cordon groups of the given VPCs with one DescribeSecurityGroups listing (every page of it). */
-export async function findGroups(ec2: Ec2Sender, vpcIds: readonly string[]): Promise<FoundGroups> {
-  const names = vpcIds.flatMap((vpc) => [groupName('isolation', vpc), groupName('untrack', vpc)]);
-  const doing = `ec2:DescribeSecurityGroups ${vpcIds.join(',')}`;
-  const groups = await allItems({
+/** The groups a DescribeSecurityGroups with these filters lists, every page read. */
+function describeGroups(ec2: Ec2Sender, doing: string, Filters: Filter[]): Promise<SecurityGroup[]> {
+  return allItems({
     doing,
     fetch: (NextToken) =>
-      awsCall(doing, () =>
-        ec2.send(
-          new DescribeSecurityGroupsCommand({
-            Filters: [
-              { Name: 'vpc-id', Values: [...vpcIds] },
-              { Name: 'group-name', Values: names },
-            ],
-            NextToken,
-          }),
-        ),
-      ),
+      awsCall(doing, () => ec2.send(new DescribeSecurityGroupsCommand({ Filters, NextToken }))),
     next: nextToken,
     items: (page) => page.SecurityGroups,
   });
+}
+
+/** Finds the cordon groups of the given VPCs with one DescribeSecurityGroups listing (every page of it). */
+export async function findGroups(ec2: Ec2Sender, vpcIds: readonly string[]): Promise<FoundGroups> {
+  const names = vpcIds.flatMap((vpc) => [groupName('isolation', vpc), groupName('untrack', vpc)]);
+  const groups = await describeGroups(ec2, `ec2:DescribeSecurityGroups ${vpcIds.join(',')}`, [
+    { Name: 'vpc-id', Values: [...vpcIds] },
+    { Name: 'group-name', Values: names },
+  ]);
   const found: FoundGroups = new Map();
   for (const group of groups) {
     for (const kind of ['isolation', 'untrack'] as const) {
@@ -139,21 +137,9 @@ export async function describeGroupsById(
   ec2: Ec2Sender,
   groupIds: readonly string[],
 ): Promise<Map<string, SecurityGroup>> {
-  const doing = `ec2:DescribeSecurityGroups ${groupIds.join(',')}`;
-  const groups = await allItems({
-    doing,
-    fetch: (NextToken) =>
-      awsCall(doing, () =>
-        ec2.send(
-          new DescribeSecurityGroupsCommand({
-            Filters: [{ Name: 'group-id', Values: [...groupIds] }],
-            NextToken,
-          }),
-        ),
-      ),
-    next: nextToken,
-    items: (page) => page.SecurityGroups,
-  });
+  const groups = await describeGroups(ec2, `ec2:DescribeSecurityGroups ${groupIds.join(',')}`, [
+    { Name: 'group-id', Values: [...groupIds] },
+  ]);
   return new Map(groups.flatMap((g) => (g.GroupId ? [[g.GroupId, g] as const] : [])));
 }
 

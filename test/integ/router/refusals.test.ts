@@ -5,17 +5,15 @@
  * finding taken over → a duplicate, the marker taken → the finding joins, the slot taken → another slot or
  * a person. And a start that fails is recorded as failed, and taken over by the next delivery.
  */
-import { SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecorder } from '#shared/audit';
-import { AuditQueries, freeSlots } from '#shared/audit-queries';
-import { makeClient } from '#shared/clients';
-import { randomIds } from '#shared/clock';
-import { createLogger } from '#shared/log';
+import { freeSlots } from '#shared/audit-queries';
 import type { SettingsInput } from '#shared/settings';
 import { type RouteOutcome, type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
 import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
-import { fixture, testSettings } from '../../support/fixtures.ts';
+import { fixture } from '../../support/fixtures.ts';
+import { routerDeps } from '../../support/router.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 let t: TestRuntime;
@@ -27,18 +25,7 @@ afterAll(async () => {
 });
 
 function deps(settings: Partial<SettingsInput> = {}, now: () => Date = () => new Date()): RouterDeps {
-  const arns = new Map(t.runtime.engine.playbooks().map((p) => [p.id, p.arn]));
-  return {
-    recorder: t.table.recorder(),
-    queries: new AuditQueries(t.table.doc, t.table.tableName),
-    sfn: makeClient(SFNClient, { service: 'SFN' }),
-    settings: testSettings(settings),
-    playbookArn: (id) => arns.get(id),
-    runtime: 'aws',
-    now,
-    ids: randomIds,
-    logger: createLogger('router-test', { level: 'silent' }),
-  };
+  return { ...routerDeps(t, settings, now), recorder: t.table.recorder() };
 }
 
 /**

@@ -1,19 +1,15 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditQueries } from '#shared/audit-queries';
 import { keys } from '#shared/audit-table';
-import { makeClient } from '#shared/clients';
-import { randomIds } from '#shared/clock';
 import { RecordTamperedError } from '#shared/errors';
-import { createLogger } from '#shared/log';
 import { releaseOpenMarkers } from '#shared/open-markers';
 import type { SettingsInput } from '#shared/settings';
 import { markIncident } from '../../../functions/actions/mark-incident/core.ts';
 import { playbookEnded } from '../../../functions/playbook-ended/core.ts';
 import { type RouteOutcome, type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
 import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
-import { fixture, testSettings } from '../../support/fixtures.ts';
+import { fixture } from '../../support/fixtures.ts';
+import { routerDeps } from '../../support/router.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 let t: TestRuntime;
@@ -26,18 +22,7 @@ afterAll(async () => {
 });
 
 function deps(settings: Partial<SettingsInput> = {}, now: () => Date = () => new Date()): RouterDeps {
-  const arns = new Map(t.runtime.engine.playbooks().map((p) => [p.id, p.arn]));
-  return {
-    recorder: t.runtime.recorder,
-    queries: new AuditQueries(t.table.doc, t.table.tableName),
-    sfn: makeClient(SFNClient, { service: 'SFN' }),
-    settings: testSettings(settings),
-    playbookArn: (id) => arns.get(id),
-    runtime: 'aws',
-    now,
-    ids: randomIds,
-    logger: createLogger('router-test', { level: 'silent' }),
-  };
+  return routerDeps(t, settings, now);
 }
 
 /** The real GuardDuty EC2 finding (a bare finding object), made the actor, on an instance and with an id of our choosing. */
