@@ -18,14 +18,13 @@
  * carries the record key's MAC of its hash, and once written its hash is anchored where nobody can take it
  * back (functions/shared/seal.ts).
  *
- * The reads and the verification are in functions/shared/audit-reader.ts, the recorder's base class.
+ * The reads and the verification are in functions/shared/audit-reader.ts, the recorder's base class; the
+ * writes made alongside a step and the reading of a transaction's refusal in audit-transactions.ts.
  * Longer than 400 lines: one class on purpose, as the append protocol (know the head, vouch for the tip,
  * write step and head in one transaction, read a refusal, anchor) is one invariant, and it is reviewed best
  * in one place.
  */
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   AuditReader,
   type ChainTip,
@@ -38,6 +37,17 @@ import {
   storedHead,
 } from './audit-reader.ts';
 import { keys } from './audit-table.ts';
+import {
+  type AlongsideWrite,
+  cancellationReasons,
+  conditionsFailed,
+  failedAlongside,
+  failedCondition,
+  itemOf,
+  type Refusal,
+  type TransactItem,
+  writeError,
+} from './audit-transactions.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from './clock.ts';
 import {
   type Incident,
@@ -52,8 +62,6 @@ import {
   ConditionsFailedError,
   IncidentNotFoundError,
   RecordTamperedError,
-  ThrottlingError,
-  translateAwsError,
   ValidationError,
   WriteConflictError,
 } from './errors.ts';
@@ -62,19 +70,8 @@ import type { Logger } from './log.ts';
 import { type RecordSeal, stepMacMessage } from './seal.ts';
 
 export type { DocumentSender, StoredIncident, VerifiedRecord } from './audit-reader.ts';
+export type { AlongsideWrite, TransactItem } from './audit-transactions.ts';
 export type { BreakKind, VerifyResult } from './audit-verify.ts';
-
-/** One entry of a TransactWriteItems, document-client form. */
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-/** A write of another item, made in the same transaction as the recorder's own (the router's items). */
-export interface AlongsideWrite {
-  /** Named in the error when its condition fails: 'finding', 'open-marker', 'slot 3', ... */
-  readonly label: string;
-  /** One TransactItems entry, document-client form. Set ReturnValuesOnConditionCheckFailure:
-   *  'ALL_OLD' on it to get the item back in the error. */
-  readonly write: TransactItem;
-}
 
 export interface AuditRecorderOptions {
   readonly client: DocumentSender;
@@ -105,74 +102,6 @@ export interface AppendOptions {
    * step is written without the change.
    */
   readonly raiseLastSeen?: string;
-}
-
-/** What a write's refusal says, read from its cancellation reasons (one per item, in order). */
-interface Refusal {
-  /** The step's place was taken. */
-  readonly placeTaken: boolean;
-  /** The head's condition failed; `item` is the incident item as it is (undefined: there is none). */
-  readonly head: { readonly item: Record<string, unknown> | undefined } | undefined;
-  /** Alongside writes whose condition failed. */
-  readonly failed: { label: string; item?: Record<string, unknown> }[];
-  /** A write collided with another transaction: try again as it was. */
-  readonly conflict: boolean;
-}
-
-type CancellationReason = { Code?: string; Item?: Record<string, unknown> };
-
-function cancellationReasons(error: unknown): CancellationReason[] | undefined {
-  if (!(error instanceof Error)) return undefined;
-  if (error.name === 'TransactionConflictException') return [{ Code: 'TransactionConflict' }];
-  if (error.name !== 'TransactionCanceledException') return undefined;
-  return (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
-}
-
-/** The item a cancellation reason carries (plain-client form: errors are not unmarshalled), if any. */
-function itemOf(reason: CancellationReason | undefined): Record<string, unknown> | undefined {
-  if (!reason?.Item) return undefined;
-  // biome-ignore lint/suspicious/noExplicitAny: the reason's item is an AttributeValue map.
-  return unmarshall(reason.Item as any) as Record<string, unknown>;
-}
-
-const failedCondition = (reason: CancellationReason | undefined) => reason?.Code === 'ConditionalCheckFailed';
-
-/** The reasons a transaction is cancelled for that are DynamoDB's throttling. */
-const THROTTLED = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
-
-/**
- * A write's error as Cordon names it: a transaction cancelled because DynamoDB throttled one of its items is
- * a `ThrottlingError` (retried by the playbooks), as a throttled single write is.
- */
-function writeError(error: unknown, doing: string): unknown {
-  const throttled = cancellationReasons(error)?.find((reason) => THROTTLED.has(String(reason.Code)));
-  if (throttled) return new ThrottlingError(`${doing}: ${String(throttled.Code)}`, { cause: error });
-  return translateAwsError(error, doing);
-}
-
-/** The alongside writes whose condition failed, from the reasons from `offset` on. */
-function failedAlongside(
-  reasons: readonly CancellationReason[],
-  offset: number,
-  alongside: readonly AlongsideWrite[],
-): { label: string; item?: Record<string, unknown> }[] {
-  return alongside.flatMap((write, i) => {
-    const reason = reasons[offset + i];
-    if (!failedCondition(reason)) return [];
-    const item = itemOf(reason);
-    return [item ? { label: write.label, item } : { label: write.label }];
-  });
-}
-
-function conditionsFailed(
-  failed: { label: string; item?: Record<string, unknown> }[],
-  cause: unknown,
-): ConditionsFailedError {
-  return new ConditionsFailedError(
-    `the condition of ${failed.map((f) => f.label).join(', ')} failed: nothing was written`,
-    failed,
-    { cause },
-  );
 }
 
 /** The index keys and content of an incident item, and its opening's seal. */
