@@ -44,6 +44,12 @@ export interface PlaybookFigures {
    * excepted); absent when the containing state never exited.
    */
   readonly untilContainedByService?: CallCounts;
+  /**
+   * EC2 calls from the start of the run to the one that isolated: the last ModifyNetworkInterfaceAttribute
+   * that sets groups before the containing state exits. The checks the isolation makes after it (the
+   * instance and the groups read again, in the same invocation) are in `untilContainedByService`.
+   */
+  readonly ec2CallsUntilIsolated?: number;
   /** The isolation groups prepared before the run, by VPC, and the preparation's calls; absent when not prepared. */
   readonly prepared?: {
     readonly groups: Readonly<Record<string, { isolation: string; untrack?: string }>>;
@@ -186,6 +192,7 @@ async function measureIn(
   await createAuditTable(raw, tableName);
   raw.destroy();
   let contained: Counts | undefined;
+  let ec2UntilIsolated: number | undefined;
   let containedByService: CallCounts | undefined;
   let tally = counter.begin();
   const recordCalls = () => of(tally.counts(), 'DynamoDB').calls;
@@ -212,6 +219,13 @@ async function measureIn(
       if (event.type === 'LambdaFunctionScheduled' || event.type === 'TaskScheduled') invocations++;
       if (!contained && event.type === 'TaskStateExited' && event.stateName === scenario.containedAt) {
         containedByService = tally.counts();
+        const ec2 = runtime.sandbox.calls.filter((call) => call.service === 'EC2');
+        let last = -1;
+        ec2.forEach((call, i) => {
+          if (call.command === 'ModifyNetworkInterfaceAttribute' && 'Groups' in (call.input as object))
+            last = i;
+        });
+        ec2UntilIsolated = last < 0 ? undefined : last + 1;
         contained = {
           transitions,
           invocations,
@@ -268,6 +282,7 @@ async function measureIn(
         sealCalls: runtime.trust.sandbox.calls.length - sealBase,
       },
       ...(containedByService ? { untilContainedByService: containedByService } : {}),
+      ...(ec2UntilIsolated === undefined ? {} : { ec2CallsUntilIsolated: ec2UntilIsolated }),
       ...(groups ? { prepared: { groups: groups.groups, counts: groups.counts } } : {}),
       ...(prepared && 'missing' in prepared ? { notPrepared: prepared.missing } : {}),
     };
