@@ -213,6 +213,11 @@ export function benchFigures(m: Measured): Figure[] {
       unit: 'findings/s',
     }),
     figure({
+      name: 'router-writes-only-ratio',
+      value: m.router.writesOnly.ratio,
+      unit: "the router's writes for a new finding, no router code, per second ÷ bare conditional PutItem/s: the ceiling of router-throughput-ratio here",
+    }),
+    figure({
       name: 'bare-conditional-putitem-per-second',
       value: m.router.barePuts.putsPerSecond,
       unit: 'PutItem/s',

@@ -38,6 +38,7 @@ import {
   countBy,
   type PerDelivery,
   perDelivery,
+  routerWritesOnly,
   SERVICES,
 } from './router-counts.ts';
 
@@ -50,6 +51,17 @@ export interface RouterFigures {
     readonly correlated: PerDelivery;
   };
   /** Bare conditional PutItems on the same DynamoDB Local, before and after the throughput, together. */
+  /**
+   * The router's writes for a new finding made with none of its code, the same concurrency, the same
+   * DynamoDB Local, between the router's run and the second bare run: the most the router could reach here.
+   */
+  readonly writesOnly: {
+    readonly findings: number;
+    readonly seconds: number;
+    readonly findingsPerSecond: number;
+    /** Over the bare conditional PutItem rate: the ceiling of {@link RouterFigures.throughputRatio}. */
+    readonly ratio: number;
+  };
   readonly barePuts: {
     readonly puts: number;
     readonly concurrency: number;
@@ -245,6 +257,7 @@ export async function measureRouter(
       ec2Finding(`bench-${i}-${randomIds()}`, instanceId()),
     );
     const { seconds, routed: routedFindings } = await routeAll(deps, events, concurrency);
+    const writesOnly = await routerWritesOnly(documents, tableName, findings, concurrency);
     const putsAfter = await barePuts(documents, tableName, puts, concurrency);
     const putsPerSecond = (2 * puts) / (putsBefore + putsAfter);
     const outcomes = routedFindings.map((r) => r.outcome);
@@ -285,6 +298,12 @@ export async function measureRouter(
       },
       barePuts: { puts: 2 * puts, concurrency, seconds: putsBefore + putsAfter, putsPerSecond },
       throughputRatio: findings / seconds / putsPerSecond,
+      writesOnly: {
+        findings,
+        seconds: writesOnly,
+        findingsPerSecond: findings / writesOnly,
+        ratio: findings / writesOnly / putsPerSecond,
+      },
       throughput: {
         findings,
         concurrency,
@@ -349,6 +368,7 @@ export function routerTable(f: RouterFigures): string[] {
     line('repeat', p.repeat),
     line('correlated', p.correlated),
     `bare conditional PutItem: ${f.barePuts.putsPerSecond.toFixed(0)} a second (${f.barePuts.puts} puts, ${f.barePuts.concurrency} at a time, ${f.barePuts.seconds.toFixed(1)} s, before and after the router's run); router ÷ bare: ${f.throughputRatio.toFixed(3)}`,
+    `the router's writes alone (lock ‖ marker ‖ slots, a transaction of 6, a transaction of 3; no router code): ${f.writesOnly.findingsPerSecond.toFixed(1)} findings a second, ÷ bare: ${f.writesOnly.ratio.toFixed(3)} (the ceiling of the router's ratio on DynamoDB Local)`,
     `router throughput: ${t.findingsPerSecond.toFixed(1)} findings/s (${t.findings} distinct findings, ${t.concurrency} at a time, ${t.seconds.toFixed(1)} s; per finding p50 ${t.latency.p50.toFixed(0)} ms, p95 ${t.latency.p95.toFixed(0)} ms, max ${t.latency.max.toFixed(0)} ms)`,
     `  outcomes: ${counts(t.outcomes)}; executions started: ${t.executions}`,
     `correlation: ${c.findingsPerSecond.toFixed(1)} findings/s (${c.findings} distinct findings on ${c.instances} instances, ${c.concurrency} at a time, ${c.seconds.toFixed(1)} s; per correlated finding p50 ${c.latency.p50.toFixed(0)} ms, p95 ${c.latency.p95.toFixed(0)} ms, max ${c.latency.max.toFixed(0)} ms)`,
