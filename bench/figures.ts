@@ -149,6 +149,19 @@ function ec2Figures(name: string, goal: number, f: PlaybookFigures | undefined):
   ];
 }
 
+/** A kind of delivery's DynamoDB rounds, beside their goal, and its DynamoDB calls (the worst delivery). */
+function deliveryFigures(kind: string, d: RouterFigures['perDelivery']['repeat'], goal: number): Figure[] {
+  return [
+    figure({
+      name: `router-${kind}-dynamodb-rounds`,
+      value: d.worst.rounds.DynamoDB,
+      unit: `DynamoDB ${ROUNDS}`,
+      goal: ['<=', goal],
+    }),
+    figure({ name: `router-${kind}-dynamodb-calls`, value: d.worst.calls.DynamoDB, unit: 'DynamoDB calls' }),
+  ];
+}
+
 /** Every figure of the issue's table, each beside its goal, and the informational ones beside them. */
 export function benchFigures(m: Measured): Figure[] {
   const r = m.router.perDelivery;
@@ -157,17 +170,7 @@ export function benchFigures(m: Measured): Figure[] {
   const deployed = coldStart(m, 'deployedOverheadPercent');
   const consoleWorst = m.console ? Math.max(...m.console.queries.map((q) => q.perReturned)) : null;
   return [
-    figure({
-      name: 'router-new-finding-dynamodb-rounds',
-      value: r.newFinding.worst.rounds.DynamoDB,
-      unit: `DynamoDB ${ROUNDS}`,
-      goal: ['<=', 3],
-    }),
-    figure({
-      name: 'router-new-finding-dynamodb-calls',
-      value: r.newFinding.worst.calls.DynamoDB,
-      unit: 'DynamoDB calls',
-    }),
+    ...deliveryFigures('new-finding', r.newFinding, 3),
     figure({
       name: 'router-new-finding-sfn-calls',
       value: r.newFinding.worst.calls.SFN,
@@ -179,28 +182,8 @@ export function benchFigures(m: Measured): Figure[] {
       value: r.newFinding.worst.rounds.all,
       unit: `${ROUNDS}, every service (DynamoDB, SFN, KMS, S3)`,
     }),
-    figure({
-      name: 'router-repeat-dynamodb-rounds',
-      value: r.repeat.worst.rounds.DynamoDB,
-      unit: `DynamoDB ${ROUNDS}`,
-      goal: ['<=', 1],
-    }),
-    figure({
-      name: 'router-repeat-dynamodb-calls',
-      value: r.repeat.worst.calls.DynamoDB,
-      unit: 'DynamoDB calls',
-    }),
-    figure({
-      name: 'router-correlated-dynamodb-rounds',
-      value: r.correlated.worst.rounds.DynamoDB,
-      unit: `DynamoDB ${ROUNDS}`,
-      goal: ['<=', 3],
-    }),
-    figure({
-      name: 'router-correlated-dynamodb-calls',
-      value: r.correlated.worst.calls.DynamoDB,
-      unit: 'DynamoDB calls',
-    }),
+    ...deliveryFigures('repeat', r.repeat, 1),
+    ...deliveryFigures('correlated', r.correlated, 3),
     figure({
       name: 'router-throughput-ratio',
       value: m.router.throughputRatio,
