@@ -9,12 +9,10 @@
  * writes of the finding ({@link FindingRecords.findingWrite}) go in the recorder's transactions.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit.ts';
 import { keys } from './audit-table.ts';
-
-/** One item of a TransactWriteItems, document-client form (the recorder's `TransactItem`). */
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import type { TransactItem } from './audit-transactions.ts';
 
 /** What the record keeps of a finding id. */
 export interface FindingRecord {
@@ -87,41 +85,6 @@ export class FindingRecords {
     protected readonly client: DocumentSender,
     readonly tableName: string,
   ) {}
-
-  /**
-   * Records a finding id once, as being routed to `incidentId`. Returns true the first time; false for a
-   * repeat delivery.
-   */
-  async recordFinding(
-    findingId: string,
-    incidentId: string,
-    count: number,
-    lastSeen: string,
-    claimedAt = new Date().toISOString(),
-  ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.finding(findingId),
-            findingId,
-            incidentId,
-            count,
-            lastSeen,
-            deliveries: 1,
-            status: 'routing',
-            claimedAt,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return false;
-    }
-  }
 
   /**
    * The router's lock: one UpdateItem that every delivery of a finding makes. It creates the finding as

@@ -1,22 +1,15 @@
 /**
- * The record's access patterns, each one Query on the table or an index (never a Scan), plus the small
- * conditional writes that correlation and de-duplication rely on. The finding records (de-duplication of
- * deliveries) are in functions/shared/audit-findings.ts, the base class; the blast-radius slots in
- * functions/shared/audit-slots.ts (re-exported here).
+ * The record's access patterns, each one Query on the table or an index (never a Scan), plus the writes
+ * that correlation and de-duplication make in the router's transactions. The finding records
+ * (de-duplication of deliveries) are in functions/shared/audit-findings.ts, the base class; the
+ * blast-radius slots in functions/shared/audit-slots.ts (re-exported here).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit.ts';
-import { FindingRecords, type TransactItem } from './audit-findings.ts';
-import {
-  type AccountSlots,
-  type AutomaticContainment,
-  type AutomaticReservation,
-  type AutomaticReservationRequest,
-  type FreeSlot,
-  SlotsTable,
-} from './audit-slots.ts';
+import { FindingRecords } from './audit-findings.ts';
+import { type AccountSlots, type AutomaticContainment, type FreeSlot, SlotsTable } from './audit-slots.ts';
 import { INDEX, KEY_ATTRIBUTES, keys, SEAL_ATTRIBUTES, withoutAttributes } from './audit-table.ts';
+import type { TransactItem } from './audit-transactions.ts';
 import type { Incident, IncidentStatus, Step } from './domain.ts';
 
 export {
@@ -24,14 +17,11 @@ export {
   type FindingClaim,
   type FindingRecord,
   findingRecordOf,
-  type TransactItem,
 } from './audit-findings.ts';
 export {
   type AccountSlots,
   AUTOMATIC_WINDOW_MINUTES,
   type AutomaticContainment,
-  type AutomaticReservation,
-  type AutomaticReservationRequest,
   datedInTheFuture,
   type FreeSlot,
   freeSlots,
@@ -175,27 +165,6 @@ export class AuditQueries extends FindingRecords {
   }
 
   /**
-   * Marks a resource as having an open incident. Returns the incident that holds the marker: this one if
-   * it won, another if another writer got there first.
-   */
-  async claimOpen(resourceId: string, incidentId: string): Promise<string> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...keys.openMarker(resourceId), incidentId, resourceId },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return incidentId;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const holder = await this.openIncidentFor(resourceId);
-      return holder ?? (await this.claimOpen(resourceId, incidentId));
-    }
-  }
-
-  /**
    * The write that points a resource's open marker at `incidentId`, for a transaction (the router's
    * opening): on the condition that the resource has no marker (`expected` undefined) or that its marker
    * still names `expected` (a holder found not to be joined). The marker comes back when it fails.
@@ -235,11 +204,6 @@ export class AuditQueries extends FindingRecords {
   /** See {@link SlotsTable.automaticSlots}. */
   automaticSlots(account: string, now: Date): Promise<AccountSlots> {
     return this.slots.automaticSlots(account, now);
-  }
-
-  /** See {@link SlotsTable.reserveAutomatic}. */
-  reserveAutomatic(request: AutomaticReservationRequest): Promise<AutomaticReservation> {
-    return this.slots.reserveAutomatic(request);
   }
 
   /** Keeps an event the router could not handle, whole, with the reason. */

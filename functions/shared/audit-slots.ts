@@ -6,11 +6,10 @@
  * update ({@link SlotsTable.slotWrite}) in the transaction that opens the incident and records it
  * automatic, so that the record never says automatic without the slot, nor the slot without the record.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { TransactItem } from './audit-findings.ts';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit-reader.ts';
 import { keys } from './audit-table.ts';
+import type { TransactItem } from './audit-transactions.ts';
 import { allItems, lastEvaluatedKey } from './pages.ts';
 
 /** How long an automatic containment counts against its account's blast-radius limit. */
@@ -47,34 +46,6 @@ export interface AccountSlots {
 export function datedInTheFuture(holder: AutomaticContainment, now: Date): boolean {
   return holder.takenAt > new Date(now.getTime() + SLOT_CLOCK_SKEW_MS).toISOString();
 }
-
-/** What {@link AuditQueries.reserveAutomatic} is asked for. */
-export interface AutomaticReservationRequest {
-  readonly account: string;
-  readonly incidentId: string;
-  readonly resourceId: string;
-  /** `settings.maxAutomaticContainmentsPerHour`: the account's slots are `0` to `limit - 1`. */
-  readonly limit: number;
-  readonly now: Date;
-  /** The slots as read for this finding a moment before, to save a Query; they are read when absent. */
-  readonly known?: AccountSlots;
-  /**
-   * Asked before an expired slot is taken over: a reason when its holder's record shows that the slot is
-   * still held (its `takenAt` was moved back), undefined when it may be taken. Without it, an expired slot
-   * is taken as its `takenAt` says.
-   */
-  readonly stillHeld?: (expired: AutomaticContainment) => Promise<string | undefined>;
-}
-
-/** A slot taken, or the containments that hold them all (with why any expired slot still counts). */
-export type AutomaticReservation =
-  | { readonly reserved: true; readonly slot: number }
-  | {
-      readonly reserved: false;
-      readonly holders: AutomaticContainment[];
-      /** Why expired slots were not taken: {@link AutomaticReservationRequest.stillHeld}'s reasons. */
-      readonly kept: string[];
-    };
 
 /** The oldest time a slot's holder may have been taken at and still count at `now`, exclusive. */
 function windowStart(now: Date): string {
@@ -123,34 +94,6 @@ export function freeSlots(slots: AccountSlots, limit: number, incidentId: string
     return previous === undefined ? { slot } : { slot, previous };
   });
   return [...ordered.filter((s) => s.previous === undefined), ...ordered.filter((s) => s.previous)];
-}
-
-/** The update that takes a slot, on the condition that it is free as it was read. */
-function slotUpdate(
-  tableName: string,
-  account: string,
-  free: FreeSlot,
-  incidentId: string,
-  resourceId: string,
-  now: Date,
-) {
-  const { previous } = free;
-  return {
-    TableName: tableName,
-    Key: keys.automaticSlot(account, free.slot),
-    UpdateExpression: 'SET takenAt = :now, incidentId = :incident, resourceId = :resource',
-    ConditionExpression:
-      previous === undefined
-        ? 'attribute_not_exists(pk) OR takenAt <= :since'
-        : 'takenAt <= :since AND incidentId = :previous',
-    ExpressionAttributeValues: {
-      ':now': now.toISOString(),
-      ':since': windowStart(now),
-      ':incident': incidentId,
-      ':resource': resourceId,
-      ...(previous === undefined ? {} : { ':previous': previous.incidentId }),
-    },
-  };
 }
 
 /** The label of a slot's write in a transaction, as a refusal names it. */
@@ -209,9 +152,10 @@ export class SlotsTable {
   }
 
   /**
-   * The write that takes a free slot for an incident, for a transaction (the router's opening): the same
-   * conditional update {@link reserveAutomatic} makes, its item returned when the condition fails, so the
-   * refusal names who took the slot meanwhile.
+   * The write that takes a free slot for an incident, for a transaction (the router's opening): an update
+   * on the condition that the slot is free as it was read (never taken or expired; an expired one only
+   * from the holder read, whose record the router checked), its item returned when the condition fails,
+   * so the refusal names who took the slot meanwhile.
    */
   slotWrite(
     account: string,
@@ -220,63 +164,25 @@ export class SlotsTable {
     resourceId: string,
     now: Date,
   ): TransactItem {
+    const { previous } = free;
     return {
       Update: {
-        ...slotUpdate(this.tableName, account, free, incidentId, resourceId, now),
+        TableName: this.tableName,
+        Key: keys.automaticSlot(account, free.slot),
+        UpdateExpression: 'SET takenAt = :now, incidentId = :incident, resourceId = :resource',
+        ConditionExpression:
+          previous === undefined
+            ? 'attribute_not_exists(pk) OR takenAt <= :since'
+            : 'takenAt <= :since AND incidentId = :previous',
+        ExpressionAttributeValues: {
+          ':now': now.toISOString(),
+          ':since': windowStart(now),
+          ':incident': incidentId,
+          ':resource': resourceId,
+          ...(previous === undefined ? {} : { ':previous': previous.incidentId }),
+        },
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     };
-  }
-
-  /**
-   * Takes one of an account's `limit` blast-radius slots for an incident, atomically: a conditional
-   * UpdateItem on a slot that was never taken or whose holder is at least
-   * {@link AUTOMATIC_WINDOW_MINUTES} minutes old, so two routers can never both take the last place and
-   * no transaction is needed. An incident that already holds a slot (a take-over of a delivery that died
-   * after reserving) keeps it rather than taking a second.
-   *
-   * A slot's item is not evidence: anyone who can write the table can date it. Dated in the future, it
-   * counts (a place is never freed by an edit; see {@link datedInTheFuture}). Dated before the window, it is
-   * taken over only once `stillHeld` (when given) finds nothing in its holder's record against it, and
-   * only from that holder (the update's condition names it).
-   *
-   * Calls: one Query (none when `known` is given: the slots as {@link automaticSlots} read them for this
-   * finding), then at most one UpdateItem per free slot (and one `stillHeld` per expired one), starting at
-   * a slot derived from the incident id so that concurrent routers spread over the free slots, then one
-   * Query for the holders when every free slot was taken meanwhile. A slot that frees itself during the
-   * call is not retried: the finding goes to a person, never past the limit.
-   *
-   * Exact while the limit is unchanged; within 60 minutes of lowering it, slots above the new limit still
-   * count but routers racing for the last free places below it may overshoot by as many as they hold.
-   */
-  async reserveAutomatic(request: AutomaticReservationRequest): Promise<AutomaticReservation> {
-    const { account, incidentId, resourceId, limit, now } = request;
-    const slots = request.known ?? (await this.automaticSlots(account, now));
-    const live = slots.holders;
-    const held = live.find((holder) => holder.incidentId === incidentId);
-    if (held !== undefined) return { reserved: true, slot: held.slot };
-    if (live.length >= limit) return { reserved: false, holders: [...live], kept: [] };
-    const kept: { holder: AutomaticContainment; reason: string }[] = [];
-    for (const free of freeSlots(slots, limit, incidentId)) {
-      const { previous, slot } = free;
-      if (previous !== undefined && request.stillHeld !== undefined) {
-        const reason = await request.stillHeld(previous);
-        if (reason !== undefined) {
-          kept.push({ holder: previous, reason });
-          continue;
-        }
-      }
-      try {
-        await this.client.send(
-          new UpdateCommand(slotUpdate(this.tableName, account, free, incidentId, resourceId, now)),
-        );
-        return { reserved: true, slot };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    }
-    const holders = await this.automaticContainments(account, now);
-    for (const { holder } of kept) if (!holders.some((h) => h.slot === holder.slot)) holders.push(holder);
-    return { reserved: false, holders, kept: kept.map((k) => k.reason) };
   }
 }

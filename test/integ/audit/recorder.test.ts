@@ -1,4 +1,10 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecorder, NewIncident } from '#shared/audit';
 import { AuditQueries } from '#shared/audit-queries';
@@ -230,8 +236,15 @@ describe('the audit recorder on DynamoDB Local', () => {
       actor: 'alice@example.com',
     });
     await rec.updateIncident(a.id, { status: 'contained', containedAt: '2026-10-31T00:10:00.000Z' });
-    await q.claimOpen('i-aaa', a.id);
-    await q.recordFinding('finding-1', a.id, 1, a.lastSeen);
+    // The router's own writes: the resource's open marker, and the finding's lock.
+    await t.doc.send(new TransactWriteCommand({ TransactItems: [q.markerWrite('i-aaa', a.id)] }));
+    await q.claimFinding({
+      findingId: 'finding-1',
+      incidentId: a.id,
+      count: 1,
+      lastSeen: a.lastSeen,
+      claimedAt: a.openedAt,
+    });
     t.commands.length = 0;
 
     const incident = await rec.getIncident(a.id);

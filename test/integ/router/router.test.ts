@@ -1,5 +1,6 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeSlots } from '#shared/audit-queries';
 import { keys } from '#shared/audit-table';
 import { RecordTamperedError } from '#shared/errors';
 import { releaseOpenMarkers } from '#shared/open-markers';
@@ -261,21 +262,25 @@ describe('the router on DynamoDB Local and the engine', () => {
     const now = new Date('2026-03-02T10:00:00.000Z');
     const d = { ...deps({ maxAutomaticContainmentsPerHour: 1 }, () => now), staleAfterMs: 1000 };
     // A delivery that took the account's one slot, then died before it started the playbook.
-    await d.queries.recordFinding(
-      'takeover-1',
-      'takeover-inc',
-      1,
-      now.toISOString(),
-      '2026-03-02T09:59:00.000Z',
-    );
-    const taken = await d.queries.reserveAutomatic({
-      account: '444444444444',
+    const claim = await d.queries.claimFinding({
+      findingId: 'takeover-1',
       incidentId: 'takeover-inc',
-      resourceId: 'i-takeover',
-      limit: 1,
-      now,
+      count: 1,
+      lastSeen: now.toISOString(),
+      claimedAt: '2026-03-02T09:59:00.000Z',
     });
-    expect(taken).toEqual({ reserved: true, slot: 0 });
+    expect(claim).toEqual({ first: true });
+    // The slot alone, as a router that reserved before opening left it (the opening now writes both).
+    const [free] = freeSlots(await d.queries.automaticSlots('444444444444', now), 1, 'takeover-inc');
+    expect(free).toEqual({ slot: 0 });
+    await t.table.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [d.queries.slotWrite('444444444444', { slot: 0 }, 'takeover-inc', 'i-takeover', now)],
+      }),
+    );
+    expect(await d.queries.automaticContainments('444444444444', now)).toMatchObject([
+      { slot: 0, incidentId: 'takeover-inc' },
+    ]);
 
     const [retry] = await routeEvent(d, ec2Finding('takeover-1', 'i-takeover', '444444444444'));
     expect(retry).toMatchObject({ outcome: 'started', incidentId: 'takeover-inc', mode: 'automatic' });
