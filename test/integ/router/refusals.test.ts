@@ -12,8 +12,7 @@ import { freeSlots } from '#shared/audit-queries';
 import type { SettingsInput } from '#shared/settings';
 import { type RouteOutcome, type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
 import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
-import { fixture } from '../../support/fixtures.ts';
-import { routerDeps } from '../../support/router.ts';
+import { ec2Finding, routerDeps } from '../../support/router.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 let t: TestRuntime;
@@ -59,21 +58,6 @@ function heldAtOpening(recorder: AuditRecorder): {
     },
   });
   return { recorder: held, reached, release };
-}
-
-/** The real GuardDuty EC2 finding, the instance its actor, with the id, instance and account given. */
-function ec2Finding(id: string, instanceId: string, account = '123456789012'): unknown {
-  const finding = fixture('guardduty/ec2-canary-stateless.detail.json') as {
-    id: string;
-    accountId: string;
-    resource: { instanceDetails: { instanceId: string } };
-    service: { resourceRole: string };
-  };
-  finding.id = id;
-  finding.accountId = account;
-  finding.resource.instanceDetails.instanceId = instanceId;
-  finding.service.resourceRole = 'ACTOR';
-  return finding;
 }
 
 const executionsFor = (incidentId: string) =>

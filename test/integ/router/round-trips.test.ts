@@ -11,13 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '#shared/audit';
 import { AuditQueries } from '#shared/audit-queries';
 import { makeClient } from '#shared/clients';
-import { randomIds } from '#shared/clock';
-import { createLogger } from '#shared/log';
 import type { SettingsInput } from '#shared/settings';
 import { type RouteOutcome, type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
 import { localClient } from '../../../local/store.ts';
 import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
-import { fixture, testSettings } from '../../support/fixtures.ts';
+import { ec2Finding, routerDeps } from '../../support/router.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 /** The calls a client sent and the rounds they came in. */
@@ -65,13 +63,13 @@ function counted(
   starts: string[];
 } {
   const { doc, traffic } = countedDocuments(t.table.endpoint);
-  const arns = new Map(t.runtime.engine.playbooks().map((p) => [p.id, p.arn]));
   const sfn = makeClient(SFNClient, { service: 'SFN' });
   const starts: string[] = [];
   return {
     traffic,
     starts,
     deps: {
+      ...routerDeps(t, settings, now),
       // The record keeps the router's time: an expired slot is checked against its holder's record.
       recorder: new AuditRecorder({
         client: doc,
@@ -86,30 +84,8 @@ function counted(
           return sfn.send(command as never);
         }) as SFNClient['send'],
       },
-      settings: testSettings(settings),
-      playbookArn: (id) => arns.get(id),
-      runtime: 'aws',
-      now,
-      ids: randomIds,
-      logger: createLogger('router-test', { level: 'silent' }),
     },
   };
-}
-
-/** The real GuardDuty EC2 finding, the instance its actor, with the id, instance and account given. */
-function ec2Finding(id: string, instanceId: string, account: string, lastSeen?: string): unknown {
-  const finding = fixture('guardduty/ec2-canary-stateless.detail.json') as {
-    id: string;
-    accountId: string;
-    resource: { instanceDetails: { instanceId: string } };
-    service: { resourceRole: string; eventLastSeen: string };
-  };
-  finding.id = id;
-  finding.accountId = account;
-  finding.resource.instanceDetails.instanceId = instanceId;
-  finding.service.resourceRole = 'ACTOR';
-  if (lastSeen !== undefined) finding.service.eventLastSeen = lastSeen;
-  return finding;
 }
 
 async function routeOne(deps: RouterDeps, event: unknown): Promise<RouteOutcome | undefined> {

@@ -10,7 +10,7 @@ import { playbookEnded } from '../../../functions/playbook-ended/core.ts';
 import { type RouteOutcome, type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
 import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
 import { fixture } from '../../support/fixtures.ts';
-import { routerDeps } from '../../support/router.ts';
+import { ec2Finding, routerDeps } from '../../support/router.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 let t: TestRuntime;
@@ -24,21 +24,6 @@ afterAll(async () => {
 
 function deps(settings: Partial<SettingsInput> = {}, now: () => Date = () => new Date()): RouterDeps {
   return routerDeps(t, settings, now);
-}
-
-/** The real GuardDuty EC2 finding (a bare finding object), made the actor, on an instance and with an id of our choosing. */
-function ec2Finding(id: string, instanceId: string, account = '123456789012'): unknown {
-  const finding = fixture('guardduty/ec2-canary-stateless.detail.json') as {
-    id: string;
-    accountId: string;
-    resource: { instanceDetails: { instanceId: string; tags: { key: string; value: string }[] } };
-    service: { resourceRole: string };
-  };
-  finding.id = id;
-  finding.accountId = account;
-  finding.resource.instanceDetails.instanceId = instanceId;
-  finding.service.resourceRole = 'ACTOR';
-  return finding;
 }
 
 interface AsffEvent {
