@@ -8,11 +8,14 @@
  * | incident      | `INCIDENT#<id>`      | `INCIDENT`               | by-time: `MONTH#<yyyy-mm>`, `<openedAt>#<id>` |
  * |               |                      |                          | by-status: `STATUS#<status>`, same            |
  * |               |                      |                          | by-ref: `TYPE#<findingType>`, same            |
+ * |               |                      |                          | by-place: `ACCOUNT#<account>`, same           |
+ * | place         | `INCIDENT#<id>`      | `PLACE`                  | by-place: `REGION#<region>`, `<openedAt>#<id>` |
  * | step          | `INCIDENT#<id>`      | `STEP#<seq, 10 digits>`  | by-ref: `ACTOR#<actor>`, `<startedAt>#<id>#<seq>` |
  * | resource link | `INCIDENT#<id>`      | `RESOURCE#<resource id>` | by-ref: `RESOURCE#<resource id>`, `<openedAt>#<id>` |
- * | open marker   | `OPEN#<resource id>` | `OPEN`                   |                                              |
- * | finding       | `FINDING#<id>`       | `FINDING`                |                                              |
+ * | open marker   | `OPEN#<resource key>` | `OPEN`                  | resource key: {@link resourceKey}            |
+ * | finding       | `FINDING#<account>#<region>#<id>` | `FINDING`   |                                              |
  * | blast-radius slot | `COUNTER#automatic#<account>` | `SLOT#<i>`, i < the limit | holder: `takenAt`, `incidentId`, `resourceId` |
+ * | organization slot | `COUNTER#automatic#organization` | `SLOT#<i>`, i < the organization's limit | the same holder |
  * | rejection     | `REJECTED#<yyyy-mm-dd>` | `<time>#<id>`         |                                              |
  */
 
@@ -38,6 +41,8 @@ export const INDEX = {
   byTime: 'by-time',
   byStatus: 'by-status',
   byRef: 'by-ref',
+  /** Incidents by account (the incident item) and by region (its place item). */
+  byPlace: 'by-place',
 } as const;
 
 export const AUDIT_TABLE: TableDefinition = {
@@ -58,6 +63,11 @@ export const AUDIT_TABLE: TableDefinition = {
       name: INDEX.byRef,
       partitionKey: { name: 'gsi3pk', type: 'S' },
       sortKey: { name: 'gsi3sk', type: 'S' },
+    },
+    {
+      name: INDEX.byPlace,
+      partitionKey: { name: 'gsi4pk', type: 'S' },
+      sortKey: { name: 'gsi4sk', type: 'S' },
     },
   ],
 };
@@ -81,8 +91,18 @@ export const keys = {
     pk: `INCIDENT#${incidentId}`,
     sk: `RESOURCE#${resourceId}`,
   }),
-  openMarker: (resourceId: string) => ({ pk: `OPEN#${resourceId}`, sk: 'OPEN' }),
-  finding: (findingId: string) => ({ pk: `FINDING#${findingId}`, sk: 'FINDING' }),
+  /** The incident's place item: its account and region, which the by-place index finds it by region with. */
+  place: (incidentId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: 'PLACE' }),
+  /** The open marker of a resource, by its {@link resourceKey} (account, region when regional, id). */
+  openMarker: (resourceKey: string) => ({ pk: `OPEN#${resourceKey}`, sk: 'OPEN' }),
+  /**
+   * A finding, by the account and region it is in and its reporter's id: two accounts' findings never share
+   * an item, whatever their ids say.
+   */
+  finding: (place: Place, findingId: string) => ({
+    pk: `FINDING#${place.account}#${place.region}#${findingId}`,
+    sk: 'FINDING',
+  }),
   /**
    * The partition of an account's blast-radius slots: one item per automatic containment place, reused
    * once its holder is 60 minutes old, so the limit is a sliding window read with one Query.
@@ -94,6 +114,9 @@ export const keys = {
     sk: `SLOT#${slot}`,
   }),
   automaticSlotPrefix: 'SLOT#',
+  /** The partition of the organization's blast-radius slots, taken with the account's, in one transaction. */
+  organizationSlots: 'COUNTER#automatic#organization',
+  organizationSlot: (slot: number) => ({ pk: 'COUNTER#automatic#organization', sk: `SLOT#${slot}` }),
   /** An event the router could not handle, kept whole with its reason. */
   rejection: (at: string, id: string) => ({ pk: `REJECTED#${at.slice(0, 10)}`, sk: `${at}#${id}` }),
   month: (isoTime: string) => `MONTH#${isoTime.slice(0, 7)}`,
@@ -101,7 +124,38 @@ export const keys = {
   type: (findingType: string) => `TYPE#${findingType}`,
   actor: (actor: string) => `ACTOR#${actor}`,
   resourceRef: (resourceId: string) => `RESOURCE#${resourceId}`,
+  account: (account: string) => `ACCOUNT#${account}`,
+  region: (region: string) => `REGION#${region}`,
 } as const;
+
+/** Where a finding, an incident or a step is: an AWS account and region. */
+export interface Place {
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * Resource types whose ids are one per account, whatever the region (IAM's users, roles and keys; a
+ * bucket's name is global): their open marker is keyed by account alone, so that findings from two regions
+ * on one key join one incident.
+ */
+const GLOBAL_RESOURCE_TYPES: ReadonlySet<string> = new Set([
+  'access-key',
+  'iam-user',
+  'iam-role',
+  's3-bucket',
+]);
+
+/**
+ * What tells one resource from every other in an organization: `<account>#<region>#<id>` for a regional
+ * resource (an instance), `<account>#<id>` for a global one. The same instance id, or key id, in two
+ * accounts gives two keys.
+ */
+export function resourceKey(place: Place, resource: { readonly type: string; readonly id: string }): string {
+  return GLOBAL_RESOURCE_TYPES.has(resource.type)
+    ? `${place.account}#${resource.id}`
+    : `${place.account}#${place.region}#${resource.id}`;
+}
 
 /** The table's key attributes and every index's. */
 export const KEY_ATTRIBUTES: ReadonlySet<string> = new Set([

@@ -5,10 +5,13 @@
  *   that let any AWS-compatible endpoint stand in for AWS
  *   (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html);
  * - retries with the SDK's adaptive mode (client-side rate limiting on throttling);
+ * - takes the credentials it is given (a member account's responder role, functions/shared/responder.ts),
+ *   else the SDK's default chain (the function's own role);
  * - gets every plugin registered with {@link registerClientPlugin}, which is how the local runtime's
- *   sandbox account attaches itself to the clients that handlers make at module scope.
+ *   sandbox attaches itself to the clients that handlers make; a plugin made from the client's facts
+ *   (region, credentials) can tell which simulated account and region a call is for.
  */
-import type { Pluggable } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Pluggable } from '@smithy/types';
 
 /** What the factory needs of an SDK v3 client class. */
 export interface ClientClass<C> {
@@ -21,6 +24,7 @@ export interface ClientSettings {
   endpoint?: string;
   retryMode?: string;
   maxAttempts?: number;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
 }
 
 export interface ClientOptions {
@@ -34,19 +38,31 @@ export interface ClientOptions {
   readonly maxAttempts?: number;
   /** Environment to read; default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Credentials to sign with; default the SDK's chain (the function's own role). */
+  readonly credentials?: AwsCredentialIdentityProvider;
 }
+
+/** What a plugin made per client knows of it: the region and the credentials it was made with. */
+export interface ClientFacts {
+  readonly region: string | undefined;
+  /** Undefined: the SDK's default chain (the function's own role). */
+  readonly credentials: AwsCredentialIdentityProvider | undefined;
+}
+
+/** A plugin for every client, or a function that makes one from each client's facts. */
+export type ClientPlugin = Pluggable<object, object> | ((client: ClientFacts) => Pluggable<object, object>);
 
 interface Stackable {
   middlewareStack: { use(plugin: Pluggable<object, object>): void };
 }
 
-const plugins = new Set<Pluggable<object, object>>();
+const plugins = new Set<ClientPlugin>();
 
 /**
  * Registers a plugin that every client made from now on receives. Returns a function that removes it.
  * Used by the local runtime; production code never registers one.
  */
-export function registerClientPlugin(plugin: Pluggable<object, object>): () => void {
+export function registerClientPlugin(plugin: ClientPlugin): () => void {
   plugins.add(plugin);
   return () => {
     plugins.delete(plugin);
@@ -71,7 +87,13 @@ export function makeClient<C>(Client: ClientClass<C>, options: ClientOptions): C
   if (region) settings.region = region;
   const endpoint = options.endpoint ?? endpointFor(options.service, env);
   if (endpoint) settings.endpoint = endpoint;
+  if (options.credentials) settings.credentials = options.credentials;
   const client = new Client(settings);
-  for (const plugin of plugins) (client as unknown as Stackable).middlewareStack.use(plugin);
+  const facts: ClientFacts = { region: settings.region, credentials: options.credentials };
+  for (const plugin of plugins) {
+    (client as unknown as Stackable).middlewareStack.use(
+      typeof plugin === 'function' ? plugin(facts) : plugin,
+    );
+  }
   return client;
 }
