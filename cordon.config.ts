@@ -38,4 +38,20 @@ export default defineSettings({
   // consolePrincipals: who may decide from the console (`cordon approvals approve|reject`), as IAM ARN
   // patterns of people's roles, e.g. an IAM Identity Center permission set's sessions; none: links only.
   approval: { timeoutMinutes: 60, consolePrincipals: [] },
+  // The organization Cordon responds in from this (the security) account. Without it, only this account
+  // and its region are acted in; a finding from anywhere else is recorded, and a person responds. To act in
+  // member accounts (uncomment and fill in; `cordon prepare` writes `unitAccounts` from Organizations):
+  // organization: {
+  //   id: 'o-exampleorgid',                     // the responder role trusts only this organization
+  //   externalId: 'a-secret-only-cordon-gives',  // and only callers that give this external id
+  //   responderRoleName: 'cordon-responder',     // the role deployed to each member (a StackSet)
+  //   organizationalUnits: ['ou-ab12-cdef3456'], // where the role is deployed; their accounts are in scope
+  //   accounts: ['210987654321'],                // members in scope besides the units' accounts
+  //   excludedAccounts: ['111122223333'],        // never acted in, even in a unit
+  //   regions: ['eu-west-1'],                    // regions covered besides this one
+  //   maxAutomaticContainmentsPerHour: 20,       // the whole organization's limit, besides each account's
+  //   perAccount: {
+  //     '210987654321': { playbookModes: { 'ec2-compromise': 'approval-first' }, maxAutomaticContainmentsPerHour: 2 },
+  //   },
+  // },
 });

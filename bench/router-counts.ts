@@ -85,9 +85,10 @@ export async function barePuts(
 
 /**
  * The router's writes for a new finding with none of its code, `concurrency` at a time: the lock (an
- * UpdateItem returning the old item) beside the marker's GetItem and the slots' Query, then the opening's
- * transaction of six conditional writes (incident, resource link, triage step, marker, slot, finding), then
- * the start step's transaction of three (step, head, finding). What DynamoDB Local itself allows the router
+ * UpdateItem returning the old item) beside the marker's GetItem and the Queries of the account's slots and
+ * the organization's (one partition for every finding, as the router's), then the opening's transaction of
+ * seven conditional writes (incident, resource link, triage step, marker, account slot, organization slot,
+ * finding), then the start step's transaction of three (step, head, finding). What DynamoDB Local itself allows the router
  * on this machine: the router's throughput can come near it, not past it. Returns the seconds taken.
  */
 export async function routerWritesOnly(
@@ -113,6 +114,7 @@ export async function routerWritesOnly(
       ExpressionAttributeValues: { ':at': new Date().toISOString() },
     },
   });
+  const organization = `BENCHFLOOR#${run}#ORGANIZATION`;
   let next = 0;
   const start = performance.now();
   await Promise.all(
@@ -130,13 +132,15 @@ export async function routerWritesOnly(
               ConsistentRead: true,
             }),
           ),
-          documents.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': `${id}#C` },
-              ConsistentRead: true,
-            }),
+          ...[`${id}#C`, organization].map((pk) =>
+            documents.send(
+              new QueryCommand({
+                TableName: tableName,
+                KeyConditionExpression: 'pk = :pk',
+                ExpressionAttributeValues: { ':pk': pk },
+                ConsistentRead: true,
+              }),
+            ),
           ),
         ]);
         await documents.send(
@@ -147,6 +151,7 @@ export async function routerWritesOnly(
               put(`${id}#I`, 'STEP#1'),
               put(`${id}#O`, 'OPEN'),
               update(`${id}#C`, 'SLOT#0'),
+              update(organization, `SLOT#${i}`),
               update(`${id}#F`, 'FINDING'),
             ],
           }),

@@ -136,11 +136,14 @@ const FIXTURE = readFileSync(
   'utf8',
 );
 
+/** The account of the bench's findings (the fixture's region, us-east-1). */
+const BENCH_ACCOUNT = '123456789012';
+
 /** The real GuardDuty EC2 finding, the instance its actor, with the id and instance given. */
 function ec2Finding(id: string, instanceId: string): GuardDutyEc2Finding {
   const finding = JSON.parse(FIXTURE) as GuardDutyEc2Finding;
   finding.id = id;
-  finding.accountId = '123456789012';
+  finding.accountId = BENCH_ACCOUNT;
   finding.resource.instanceDetails.instanceId = instanceId;
   finding.service.resourceRole = 'ACTOR';
   return finding;
@@ -200,8 +203,10 @@ export async function measureRouter(
     const arns = new Map(runtime.engine.playbooks().map((p) => [p.id, p.arn]));
     const settings = parseSettings({
       ...(settingsFile as SettingsInput),
-      // Every finding is on its own instance: the blast-radius limit is not what is measured.
+      // Every finding is on its own instance: the blast-radius limits are not what is measured, but each
+      // automatic containment still takes its account's slot and the organization's.
       maxAutomaticContainmentsPerHour: findings + duplicates,
+      organization: { maxAutomaticContainmentsPerHour: findings + duplicates + 8 * samples },
     });
     // As the deployed router makes them: every client from the factory (so counted), the record key and
     // anchor through the factory's KMS and S3 clients.
@@ -288,7 +293,7 @@ export async function measureRouter(
     const dupSeconds = (performance.now() - dupStart) / 1000;
     const incidents = (await deps.queries.incidentIdsByResource(duplicateInstance)).items;
     const executions = executionsOf(new Set(incidents));
-    const record = await deps.queries.finding(duplicateId);
+    const record = await deps.queries.finding({ account: BENCH_ACCOUNT, region: 'us-east-1' }, duplicateId);
     const started = dupOutcomes.filter((o) => o.outcome === 'started').length;
     return {
       perDelivery: {

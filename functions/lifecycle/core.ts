@@ -10,13 +10,15 @@
  *
  * Each acts on the verified record only: a record that does not verify is refused
  * ({@link RecordTamperedError}) and nothing is written. Closing releases the incident's open markers (of
- * the resources its verified record names), so that a later finding on them opens a new incident.
+ * the resources its verified record names, in the account and region it records), so that a later finding
+ * on them opens a new incident.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { AuditRecorder } from '#shared/audit';
 import type { IncidentStatus, Phase, Step } from '#shared/domain';
 import { CordonError, IncidentNotFoundError, RecordTamperedError, ValidationError } from '#shared/errors';
 import { describeError, type Logger } from '#shared/log';
+import { type OpenMarkerRef, openMarkersOf } from '#shared/open-markers';
 import { mayDecideFromConsole } from '../approval/recorded.ts';
 
 /** A lifecycle change the incident's state does not allow (closing a closed incident). */
@@ -26,8 +28,8 @@ export class LifecycleRefusedError extends CordonError {
 
 export interface LifecycleDeps {
   readonly recorder: Pick<AuditRecorder, 'verified' | 'appendStep'>;
-  /** Releases the open markers the incident holds on these resources; returns those released. */
-  readonly releaseOpen: (incidentId: string, resourceIds: readonly string[]) => Promise<string[]>;
+  /** Releases the open markers the incident holds of these; returns the resource ids released. */
+  readonly releaseOpen: (incidentId: string, markers: readonly OpenMarkerRef[]) => Promise<string[]>;
   readonly now?: () => Date;
 }
 
@@ -73,10 +75,8 @@ export async function closeIncident(
       `incident ${incidentId} is already closed (at ${incident.closedAt ?? 'an unrecorded time'}); nothing was changed`,
     );
   }
-  const released = await deps.releaseOpen(
-    incidentId,
-    incident.resources.map((r) => r.id),
-  );
+  // The markers of the incident's resources in its place (its account and region, as its record says).
+  const released = await deps.releaseOpen(incidentId, openMarkersOf(incident, incident.resources));
   const closedAt = (deps.now?.() ?? new Date()).toISOString();
   return deps.recorder.appendStep(incidentId, {
     phase: 'lessons-learned',

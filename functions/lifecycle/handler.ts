@@ -10,8 +10,8 @@ export const handler = makeHandler({
   config: readApprovalConfig,
   deps: ({ config, documents, recorder, logger }): LifecycleHttpDeps => ({
     recorder,
-    releaseOpen: (incidentId, resourceIds) =>
-      releaseOpenMarkers(documents, config.tableName, incidentId, resourceIds),
+    releaseOpen: (incidentId, markers) =>
+      releaseOpenMarkers(documents, config.tableName, incidentId, markers),
     consolePrincipals: config.consolePrincipals,
     logger,
   }),

@@ -6,7 +6,8 @@
  * finding on the same resource opens a new incident and a new run instead of joining one that no
  * longer acts (after an approval was declined or timed out, a failure, a dry run).
  *
- * The resources whose markers are released are those of the incident's verified record: a list edited on
+ * The resources whose markers are released are those of the incident's verified record, in the account and
+ * region it records (a marker is keyed by both, functions/shared/open-markers.ts): a list edited on
  * the incident item would otherwise leave a marker behind, and every later finding on that resource would
  * join an incident that no longer acts. A record that does not verify releases nothing: the end is
  * recorded as failed where the recorder still appends, and the function fails, so that the event goes to
@@ -19,6 +20,7 @@ import { parseOrThrow, type Step } from '#shared/domain';
 import { RecordTamperedError } from '#shared/errors';
 import { lazySchema } from '#shared/lazy-schema';
 import { describeError, type Logger } from '#shared/log';
+import { type OpenMarkerRef, openMarkersOf } from '#shared/open-markers';
 
 export const PlaybookEndedEventSchema = lazySchema(() =>
   z.looseObject({
@@ -37,7 +39,7 @@ export const PlaybookEndedEventSchema = lazySchema(() =>
 
 export interface PlaybookEndedDeps {
   readonly recorder: Pick<AuditRecorder, 'verified' | 'appendStep' | 'steps'>;
-  readonly releaseOpen: (incidentId: string, resourceIds: readonly string[]) => Promise<string[]>;
+  readonly releaseOpen: (incidentId: string, markers: readonly OpenMarkerRef[]) => Promise<string[]>;
   readonly logger?: Pick<Logger, 'error'>;
 }
 
@@ -67,10 +69,8 @@ export async function playbookEnded(deps: PlaybookEndedDeps, event: unknown): Pr
     throw error;
   }
   const { incident, steps } = record;
-  const released = await deps.releaseOpen(
-    incidentId,
-    incident.resources.map((r) => r.id),
-  );
+  // The markers of the incident's resources in its place (its account and region, as its record says).
+  const released = await deps.releaseOpen(incidentId, openMarkersOf(incident, incident.resources));
   if (steps.some((s) => s.action === 'playbook-ended' && s.executionArn === detail.executionArn)) {
     return { outcome: 'already-recorded', incidentId };
   }

@@ -2,16 +2,19 @@
  * The router's core: each finding of an event is deduplicated (a repeat delivery of a finding id starts
  * nothing), correlated (a finding on a resource with an open incident joins it), decided by the policy,
  * and its playbook started with an execution name derived from the incident, so that a repeat start is
- * idempotent. Every outcome is recorded; an event that cannot be read is kept whole with its reason.
+ * idempotent. Every outcome is recorded; an event that cannot be read is kept whole with its reason. A
+ * finding out of the organization's scope (scope.ts: its account and region) is recorded with why, and
+ * nothing starts; in scope, its account's own modes and limit apply (the policy reads them).
  *
  * One resource flows from the policy's decision to everything that follows: the open-resource marker, the
  * incident (listed first), the triage step and the playbook's input. A finding that lists several (an ASFF
  * finding's `Resources`) is acted on where the policy chose, never on whichever it listed first.
  *
  * Round trips to the table, each a set of calls made together:
- * - a new finding: (1) the lock, with the reads the policy's mode needs beside it (the marker; the slots
- *   when automatic); (2) one transaction: the incident, its triage step, the finding's link, the marker and
- *   the slot (open.ts); then StartExecution; (3) the start step with the finding's status. 3 + 1.
+ * - a new finding: (1) the lock, with the reads the policy's mode needs beside it (the marker; the
+ *   account's slots and the organization's when automatic); (2) one transaction: the incident, its triage
+ *   step, the finding's link, the marker and the two slots (open.ts); then StartExecution; (3) the start
+ *   step with the finding's status. 3 + 1.
  * - an identical repeat delivery: (1) the lock. One that reports a higher count or a later last-seen time
  *   raises them: (2) the finding's, with the incident's raise (one read of its head, (3) one write).
  * - a correlated finding: (1) the lock and the marker; (2) the holder's record verified (one Query);
@@ -20,8 +23,10 @@
  *
  * Concurrency: the finding item is the lock (of any number of deliveries exactly one finds it absent), the
  * open-resource marker decides correlation (one conditional write wins), and each automatic containment
- * takes one of its account's blast-radius slots in the transaction that records it automatic, so the limit
- * (a sliding window of 60 minutes, see functions/shared/audit-slots.ts) holds under a storm.
+ * takes one of its account's blast-radius slots and one of the organization's in the transaction that
+ * records it automatic, so that both limits (a sliding window of 60 minutes, see
+ * functions/shared/audit-slots.ts) hold under a storm. The finding and the marker are keyed by their
+ * place: the same finding id, instance id or key id in two accounts never meet.
  *
  * The marker and the slots are coordination, not evidence: anyone who can write the table can point a
  * marker at any incident, or date a slot. So a finding joins the marker's holder only when the holder's
@@ -34,6 +39,7 @@
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AuditRecorder, StoredIncident } from '#shared/audit';
 import type { AccountSlots, AuditQueries } from '#shared/audit-queries';
+import type { Place } from '#shared/audit-table';
 import { awsCall } from '#shared/aws';
 import type { IdSource } from '#shared/clock';
 import type { Finding } from '#shared/domain';
@@ -47,6 +53,7 @@ import { normalizeEvent } from './normalize.ts';
 import { openIncident } from './open.ts';
 import { type Decision, decide, type PolicyContext } from './policy.ts';
 import { type DuplicateOutcome, duplicateOf, repeated } from './repeat.ts';
+import { type Scope, scopeOf } from './scope.ts';
 
 export interface RouterDeps {
   readonly recorder: AuditRecorder;
@@ -57,10 +64,11 @@ export interface RouterDeps {
   readonly playbookArn: (playbook: string) => string | undefined;
   readonly runtime: 'aws' | 'local';
   /**
-   * The account and region Cordon's actions run in. A finding elsewhere (a member account, another region
-   * through aggregation) is not acted on: the actions would change same-named resources here.
+   * The hub: the account and region Cordon is deployed in. A finding elsewhere is acted on only when the
+   * organization's scope says so (scope.ts). Undefined (tests, the demo): no place is checked, only the
+   * excluded accounts; the deployed router always gives it.
    */
-  readonly home?: { readonly account: string; readonly region: string };
+  readonly home?: Place;
   /** The time of each decision, the blast-radius window included. */
   readonly now: () => Date;
   readonly ids: IdSource;
@@ -128,29 +136,16 @@ const decisionRecord = (decision: Decision) => ({
   reasons: decision.reasons,
 });
 
-/** The policy's decision, a finding outside the account and region Cordon acts in sent to a person. */
-function decideHere(
+/** The policy's decision; a finding out of scope sent to a person, with the policy's reasons and why. */
+function decideIn(
   deps: RouterDeps,
   finding: Finding,
+  scope: Scope,
   context: Omit<PolicyContext, 'runtime' | 'tags'>,
 ): Decision {
   const decision = decide(finding, { ...context, runtime: deps.runtime }, deps.settings);
-  const { home } = deps;
-  if (
-    home === undefined ||
-    decision.mode === 'none' ||
-    (finding.account === home.account && finding.region === home.region)
-  )
-    return decision;
-  return {
-    playbook: null,
-    resource: null,
-    mode: 'none',
-    reasons: [
-      ...decision.reasons,
-      `the finding is in ${finding.account}/${finding.region}; Cordon acts only in ${home.account}/${home.region} (no responder role in other accounts yet): a person must respond`,
-    ],
-  };
+  if (scope.inScope) return decision;
+  return { playbook: null, resource: null, mode: 'none', reasons: [...decision.reasons, scope.reason] };
 }
 
 /** Routes one finding. */
@@ -158,13 +153,20 @@ export async function routeFinding(deps: RouterDeps, finding: Finding): Promise<
   const { queries } = deps;
   const now = deps.now();
   const claimedAt = now.toISOString();
-  // The policy first, on what the finding says (the limit not counted yet): its mode says which reads the
-  // routing needs, so that only those are made, beside the lock. The limit only ever lowers `automatic`.
-  const early = decideHere(deps, finding, { automaticContainmentsLast60Minutes: 0 });
+  // The scope and the policy first, on what the finding says (the limits not counted yet): its mode says
+  // which reads the routing needs, so that only those are made, beside the lock. The limits only ever
+  // lower `automatic`.
+  const scope = scopeOf(finding, deps.settings, deps.home);
+  const early = decideIn(deps, finding, scope, {
+    automaticContainmentsLast60Minutes: 0,
+    organizationContainmentsLast60Minutes: 0,
+  });
   const acts = early.mode !== 'none' && early.playbook !== null && early.resource !== null;
+  const automatic = early.mode === 'automatic';
   const candidate = deps.ids();
-  const [claim, marker, slots] = await Promise.all([
+  const [claim, marker, slots, organizationSlots] = await Promise.all([
     queries.claimFinding({
+      place: finding,
       findingId: finding.id,
       incidentId: candidate,
       count: finding.count ?? 1,
@@ -173,8 +175,9 @@ export async function routeFinding(deps: RouterDeps, finding: Finding): Promise<
       // Nothing to do: the lock records it routed, and a first delivery is done in one write.
       ...(acts ? {} : { routed: decisionRecord(early) }),
     }),
-    acts && early.resource !== null ? settle(queries.openIncidentFor(early.resource.id)) : undefined,
-    early.mode === 'automatic' ? settle(queries.automaticSlots(finding.account, now)) : undefined,
+    acts && early.resource !== null ? settle(queries.openIncidentFor(finding, early.resource)) : undefined,
+    automatic ? settle(queries.automaticSlots(finding.account, now)) : undefined,
+    automatic ? settle(queries.organizationSlots(now)) : undefined,
   ]);
   let incidentId: string;
   if (claim.first) {
@@ -186,10 +189,19 @@ export async function routeFinding(deps: RouterDeps, finding: Finding): Promise<
     incidentId = repeat.incidentId;
   }
   try {
-    return await routeClaimed(deps, finding, { incidentId, claimedAt, now, early, marker, slots });
+    return await routeClaimed(deps, finding, {
+      incidentId,
+      claimedAt,
+      now,
+      scope,
+      early,
+      marker,
+      slots,
+      organizationSlots,
+    });
   } catch (error) {
     // Let the next delivery (EventBridge retries a failed target) take it over.
-    await queries.setFindingStatus(finding.id, 'failed').catch(() => undefined);
+    await queries.setFindingStatus(finding, finding.id, 'failed').catch(() => undefined);
     throw error;
   }
 }
@@ -199,38 +211,43 @@ interface Claimed {
   readonly incidentId: string;
   readonly claimedAt: string;
   readonly now: Date;
-  /** The policy's decision before the limit was counted. */
+  readonly scope: Scope;
+  /** The policy's decision before the limits were counted. */
   readonly early: Decision;
   readonly marker: Settled<string | undefined> | undefined;
   readonly slots: Settled<AccountSlots> | undefined;
+  readonly organizationSlots: Settled<AccountSlots> | undefined;
 }
 
 async function routeClaimed(deps: RouterDeps, finding: Finding, claimed: Claimed): Promise<RouteOutcome> {
   const { queries, recorder } = deps;
   const { incidentId, claimedAt, now } = claimed;
   let decision = claimed.early;
-  let slots: AccountSlots | undefined;
-  if (claimed.slots?.ok) {
-    slots = claimed.slots.value;
-    // A take-over finishes the work of a delivery that may have taken a slot already: that slot is its own.
+  const slots = claimed.slots?.ok ? claimed.slots.value : undefined;
+  const organizationSlots = claimed.organizationSlots?.ok ? claimed.organizationSlots.value : undefined;
+  if (slots !== undefined && organizationSlots !== undefined) {
+    // A take-over finishes the work of a delivery that may have taken its slots already: those are its own.
     const others = slots.holders.filter((holder) => holder.incidentId !== incidentId);
-    decision = decideHere(deps, finding, {
+    const inOrganization = organizationSlots.holders.filter((holder) => holder.incidentId !== incidentId);
+    decision = decideIn(deps, finding, claimed.scope, {
       automaticContainmentsLast60Minutes: others.length,
       automaticContainments: others,
+      organizationContainmentsLast60Minutes: inOrganization.length,
+      organizationContainments: inOrganization,
     });
-  } else if (claimed.slots !== undefined && decision.mode === 'automatic') {
-    // Fail closed: without the count the blast-radius limit cannot be enforced.
+  } else if (decision.mode === 'automatic') {
+    // Fail closed: without the counts the blast-radius limits cannot be enforced.
+    const failed = [claimed.slots, claimed.organizationSlots].flatMap((read) =>
+      read !== undefined && !read.ok ? [describeError(read.error).message] : [],
+    );
     decision = {
       ...decision,
       mode: 'approval-first',
-      reasons: [
-        ...decision.reasons,
-        `blast-radius count unavailable: ${describeError(claimed.slots.error).message}`,
-      ],
+      reasons: [...decision.reasons, `blast-radius count unavailable: ${failed.join('; ')}`],
     };
   }
   if (decision.mode === 'none' || decision.playbook === null || decision.resource === null) {
-    await queries.setFindingStatus(finding.id, 'routed', decisionRecord(decision));
+    await queries.setFindingStatus(finding, finding.id, 'routed', decisionRecord(decision));
     return { outcome: 'no-action', findingId: finding.id, reasons: decision.reasons };
   }
   const { playbook, resource } = decision;
@@ -250,6 +267,7 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, claimed: Claimed
     // A marker that could not be read is taken as none: the opening's condition says otherwise if so.
     marker: claimed.marker?.ok ? claimed.marker.value : undefined,
     slots,
+    organizationSlots,
     now,
   });
   if (opening.kind === 'taken-over') return duplicateOf(finding, opening.finding, incidentId);
@@ -260,7 +278,7 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, claimed: Claimed
   const target = { type: resource.type, id: resource.id };
   const routed = (more: readonly string[] = []) => ({
     label: 'finding',
-    write: queries.findingWrite(finding.id, {
+    write: queries.findingWrite(finding, finding.id, {
       status: 'routed',
       decision: { playbook, resource: target, mode, reasons: [...reasons, ...more] },
     }),
@@ -306,7 +324,9 @@ async function routeClaimed(deps: RouterDeps, finding: Finding, claimed: Claimed
             note: `${playbook} could not be started; a later delivery of the finding takes it over`,
           },
           {
-            alongside: [{ label: 'finding', write: queries.findingWrite(finding.id, { status: 'failed' }) }],
+            alongside: [
+              { label: 'finding', write: queries.findingWrite(finding, finding.id, { status: 'failed' }) },
+            ],
           },
         )
         .catch(() => undefined);
@@ -360,7 +380,11 @@ async function correlate(
         alongside: [
           {
             label: 'finding',
-            write: deps.queries.findingWrite(finding.id, { incidentId: holder, status: 'routed', claimedAt }),
+            write: deps.queries.findingWrite(finding, finding.id, {
+              incidentId: holder,
+              status: 'routed',
+              claimedAt,
+            }),
           },
         ],
         // A last-seen time is only ever raised: when the verified incident's is not earlier, nothing changes.

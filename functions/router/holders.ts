@@ -5,6 +5,7 @@
  */
 import type { AuditRecorder, StoredIncident, VerifiedRecord } from '#shared/audit';
 import { AUTOMATIC_WINDOW_MINUTES, type AutomaticContainment } from '#shared/audit-queries';
+import { type Place, resourceKey } from '#shared/audit-table';
 import { IncidentNotFoundError, RecordTamperedError } from '#shared/errors';
 import type { Logger } from '#shared/log';
 
@@ -20,13 +21,20 @@ export type Verdict =
   | { readonly join: false; readonly reason: string };
 
 /**
- * Whether a finding on `resourceId` may join `holder`, the incident its open marker names: only when the
- * holder's record verifies, it is neither recovered nor closed nor past the end of its playbook (which
- * releases the marker), and it is on the resource. Else why not, said for the new incident's record, and
- * the marker is replaced, never joined. One call to verify (the recorder then knows the holder's head, so
- * that the step that joins it is one write).
+ * Whether a finding on `resource`, in `place`, may join `holder`, the incident its open marker names: only
+ * when the holder's record verifies, it is neither recovered nor closed nor past the end of its playbook
+ * (which releases the marker), and it is on the resource in the same place (the same account, and the
+ * same region for a regional resource: the marker's key says so, but the key is only the table's word).
+ * Else why not, said for the new incident's record, and the marker is replaced, never joined. One call to
+ * verify (the recorder then knows the holder's head, so that the step that joins it is one write).
  */
-export async function joinable(deps: HolderDeps, holder: string, resourceId: string): Promise<Verdict> {
+export async function joinable(
+  deps: HolderDeps,
+  holder: string,
+  place: Place,
+  resource: { readonly type: string; readonly id: string },
+): Promise<Verdict> {
+  const resourceId = resource.id;
   const marker = `the open-resource marker of ${resourceId} named incident ${holder}`;
   const opening = 'so a new incident is opened instead of joining it';
   let record: VerifiedRecord | undefined;
@@ -61,6 +69,13 @@ export async function joinable(deps: HolderDeps, holder: string, resourceId: str
   if (!incident.resources.some((r) => r.id === resourceId)) {
     return { join: false, reason: `${marker}, which is not on ${resourceId}, ${opening}` };
   }
+  const key = resourceKey(place, resource);
+  if (!incident.resources.some((r) => r.id === resourceId && resourceKey(incident, r) === key)) {
+    return {
+      join: false,
+      reason: `${marker}, which is in ${incident.account}/${incident.region}, not on the ${resourceId} of ${place.account}/${place.region}, ${opening}`,
+    };
+  }
   return { join: true, incident };
 }
 
@@ -85,18 +100,19 @@ async function verifiedWhenOpen(
 }
 
 /**
- * Why an expired blast-radius slot still counts, if its holder's record says so: the slot's `takenAt` is
+ * Why an expired blast-radius slot (of `owner`: an account's id, or `the organization`) still counts, if
+ * its holder's record says so: the slot's `takenAt` is
  * only the table's word. The holder's last automatic triage (or, without one, its opening) is when it took
  * the slot; within the window, the slot was moved back and still counts. A holder that does not exist, or
  * whose record does not verify, cannot say when: its slot counts too (a forged slot never frees a place).
  */
 export async function slotStillHeld(
   deps: HolderDeps,
-  account: string,
+  owner: string,
   expired: AutomaticContainment,
   now: Date,
 ): Promise<string | undefined> {
-  const slot = `blast-radius slot ${expired.slot} of ${account} says ${expired.incidentId} took it at ${expired.takenAt}`;
+  const slot = `blast-radius slot ${expired.slot} of ${owner} says ${expired.incidentId} took it at ${expired.takenAt}`;
   const counts = `so it still counts against the limit`;
   let record: VerifiedRecord;
   try {
@@ -114,6 +130,6 @@ export async function slotStillHeld(
   }
   const since = new Date(now.getTime() - AUTOMATIC_WINDOW_MINUTES * 60_000).toISOString();
   if (takenAt <= since) return undefined;
-  deps.logger.warn('a blast-radius slot was dated back', { ...expired, account, recordSays: takenAt });
+  deps.logger.warn('a blast-radius slot was dated back', { ...expired, owner, recordSays: takenAt });
   return `${slot}, but its record shows it contained automatically at ${takenAt}, within the last ${AUTOMATIC_WINDOW_MINUTES} minutes, ${counts}`;
 }

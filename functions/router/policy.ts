@@ -15,6 +15,7 @@ import type { PlaybookMode, Settings } from '#shared/settings';
 import { findAlarmMapping } from './cloudwatch.ts';
 import { booleanFact, resourceTags, stringFact } from './facts.ts';
 import { errorMessage } from './read.ts';
+import { accountRules } from './scope.ts';
 
 /** How a playbook runs, or `none` when nothing starts. */
 export type DecisionMode = PlaybookMode | 'none';
@@ -46,6 +47,14 @@ export interface PolicyContext {
   readonly automaticContainmentsLast60Minutes: number;
   /** Those containments, when they were read, so that a reason names what used the limit. */
   readonly automaticContainments?: readonly AutomaticContainment[];
+  /**
+   * Automatic containments started in the whole organization in the last 60 minutes, against
+   * `organization.maxAutomaticContainmentsPerHour`. The router always gives it; undefined (a preview such
+   * as `cordon triage`, which reads no slots) leaves the organization's limit to the router.
+   */
+  readonly organizationContainmentsLast60Minutes?: number;
+  /** Those containments (each naming its account), when they were read. */
+  readonly organizationContainments?: readonly AutomaticContainment[];
   /** `aws` when deployed; `local` on the local runtime, which may rehearse on sample findings. */
   readonly runtime: 'local' | 'aws';
 }
@@ -152,16 +161,43 @@ export function blastRadiusReason(
   limit: number,
   count: number,
   holders: readonly AutomaticContainment[] = [],
+  limitFrom = 'maxAutomaticContainmentsPerHour',
 ): string {
-  const named = holders
-    .slice(0, NAMED_CONTAINMENTS)
-    .map((h) => `${h.incidentId} on ${h.resourceId} at ${h.takenAt}`);
-  if (holders.length > NAMED_CONTAINMENTS) named.push(`${holders.length - NAMED_CONTAINMENTS} more`);
+  const own = limitFrom !== 'maxAutomaticContainmentsPerHour';
   return (
     `blast-radius limit reached: ${count} automatic containments in ${account} in the last ` +
-    `${AUTOMATIC_WINDOW_MINUTES} minutes${named.length === 0 ? '' : ` (${named.join(', ')})`}` +
-    `${count === limit ? '' : `, the limit is ${limit}`}: sent to a person`
+    `${AUTOMATIC_WINDOW_MINUTES} minutes${namedHolders(holders, false)}` +
+    `${own ? `, the limit is ${limit} (${limitFrom})` : count === limit ? '' : `, the limit is ${limit}`}` +
+    ': sent to a person'
   );
+}
+
+/**
+ * Why a finding waits for a person once the organization's blast-radius limit is reached, naming the
+ * containments that used it (oldest first), each with its account.
+ */
+export function organizationLimitReason(
+  limit: number,
+  count: number,
+  holders: readonly AutomaticContainment[] = [],
+): string {
+  return (
+    `organization blast-radius limit reached: ${count} automatic containments across the organization in ` +
+    `the last ${AUTOMATIC_WINDOW_MINUTES} minutes${namedHolders(holders, true)}, the limit is ${limit} ` +
+    '(organization.maxAutomaticContainmentsPerHour): sent to a person'
+  );
+}
+
+/** The containments a limit's reason names, in parentheses: at most {@link NAMED_CONTAINMENTS}, the rest counted. */
+function namedHolders(holders: readonly AutomaticContainment[], withAccount: boolean): string {
+  const named = holders
+    .slice(0, NAMED_CONTAINMENTS)
+    .map(
+      (h) =>
+        `${h.incidentId} on ${h.resourceId}${withAccount && h.account !== undefined ? ` in ${h.account}` : ''} at ${h.takenAt}`,
+    );
+  if (holders.length > NAMED_CONTAINMENTS) named.push(`${holders.length - NAMED_CONTAINMENTS} more`);
+  return named.length === 0 ? '' : ` (${named.join(', ')})`;
 }
 
 function requireNumber(value: unknown, name: string): number {
@@ -175,7 +211,9 @@ function evaluate(input: Finding, context: PolicyContext, settings: Settings, re
   const finding = parseOrThrow(FindingSchema, input, 'finding');
   const none = (): Decision => ({ playbook: null, resource: null, mode: 'none', reasons });
   const threshold = requireNumber(settings.severityThreshold, 'severityThreshold');
-  const limit = requireNumber(settings.maxAutomaticContainmentsPerHour, 'maxAutomaticContainmentsPerHour');
+  // The account's own limit and modes (organization.perAccount) over the defaults.
+  const rules = accountRules(settings, finding.account);
+  const limit = requireNumber(rules.limit, rules.limitFrom);
   const customAction = stringFact(finding, 'customAction');
 
   if (customAction !== undefined) {
@@ -211,12 +249,19 @@ function evaluate(input: Finding, context: PolicyContext, settings: Settings, re
     return none();
   }
   const { playbook, resource } = chosen;
-  const configured = settings.playbookModes[playbook];
+  const general = Object.hasOwn(settings.playbookModes, playbook)
+    ? settings.playbookModes[playbook]
+    : undefined;
+  const own = Object.hasOwn(rules.playbookModes, playbook) ? rules.playbookModes[playbook] : undefined;
+  const configured = own ?? general;
   let mode: PlaybookMode = configured ?? DEFAULT_PLAYBOOK_MODE;
+  const chosenFor = `playbook ${playbook} for ${resource.type} ${resource.id}`;
   reasons.push(
-    configured === undefined
-      ? `playbook ${playbook} for ${resource.type} ${resource.id}; not in settings.playbookModes, so ${DEFAULT_PLAYBOOK_MODE}`
-      : `playbook ${playbook} for ${resource.type} ${resource.id}; settings.playbookModes says ${configured}`,
+    own !== undefined
+      ? `${chosenFor}; organization.perAccount.${finding.account}.playbookModes says ${own}, in place of settings.playbookModes (${general ?? `not listed, so ${DEFAULT_PLAYBOOK_MODE}`})`
+      : configured === undefined
+        ? `${chosenFor}; not in settings.playbookModes, so ${DEFAULT_PLAYBOOK_MODE}`
+        : `${chosenFor}; settings.playbookModes says ${configured}`,
   );
 
   if (resource.type === 'access-key') {
@@ -261,7 +306,27 @@ function evaluate(input: Finding, context: PolicyContext, settings: Settings, re
       );
     } else if (count >= limit) {
       mode = 'approval-first';
-      reasons.push(blastRadiusReason(finding.account, limit, count, context.automaticContainments));
+      reasons.push(
+        blastRadiusReason(finding.account, limit, count, context.automaticContainments, rules.limitFrom),
+      );
+    }
+    const inOrganization = context.organizationContainmentsLast60Minutes;
+    if (inOrganization !== undefined) {
+      const organizationLimit = requireNumber(
+        settings.organization.maxAutomaticContainmentsPerHour,
+        'organization.maxAutomaticContainmentsPerHour',
+      );
+      if (typeof inOrganization !== 'number' || !Number.isFinite(inOrganization) || inOrganization < 0) {
+        mode = 'approval-first';
+        reasons.push(
+          `the number of automatic containments in the organization in the last ${AUTOMATIC_WINDOW_MINUTES} minutes is unknown: a person decides`,
+        );
+      } else if (inOrganization >= organizationLimit) {
+        mode = 'approval-first';
+        reasons.push(
+          organizationLimitReason(organizationLimit, inOrganization, context.organizationContainments),
+        );
+      }
     }
   }
 

@@ -62,7 +62,7 @@ export async function repeated(
   const raise = { ...(count > earlier.count ? { count } : {}), ...(lastSeen ? { lastSeen } : {}) };
   const raiseFinding = async () => {
     if (raise.count !== undefined || raise.lastSeen !== undefined)
-      await deps.queries.raiseFinding(finding.id, raise);
+      await deps.queries.raiseFinding(finding, finding.id, raise);
   };
   // The incident's record raises its own last-seen time only when it is later (a step that says so).
   const raiseIncident = async () => {
@@ -85,7 +85,7 @@ export async function repeated(
     return duplicate;
   }
   const [taken] = await Promise.all([
-    deps.queries.takeOverFinding(finding.id, staleBefore, now.toISOString()),
+    deps.queries.takeOverFinding(finding, finding.id, staleBefore, now.toISOString()),
     raiseFinding(),
   ]);
   if (!taken) {

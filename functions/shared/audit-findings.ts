@@ -4,6 +4,10 @@
  * last-seen raised by later deliveries, and pointed at the incident it joined. The base class of
  * AuditQueries (functions/shared/audit-queries.ts).
  *
+ * A finding is keyed by the account and region it is in and its reporter's id (`keys.finding`): GuardDuty's
+ * ids are unique only within a detector, so two accounts' findings never share an item, and the stored
+ * `findingId` stays the reporter's.
+ *
  * The router's lock is {@link FindingRecords.claimFinding}: one UpdateItem that every delivery makes, whose
  * old item tells the first delivery (none), a repeat, and a delivery that failed or stalled. Its later
  * writes of the finding ({@link FindingRecords.findingWrite}) go in the recorder's transactions.
@@ -11,7 +15,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit.ts';
-import { keys } from './audit-table.ts';
+import { keys, type Place } from './audit-table.ts';
 import type { TransactItem } from './audit-transactions.ts';
 
 /** What the record keeps of a finding id. */
@@ -29,6 +33,8 @@ export interface FindingRecord {
 
 /** What a delivery asks of {@link FindingRecords.claimFinding}. */
 export interface FindingClaimRequest {
+  /** The account and region the finding is in: with its id, its key. */
+  readonly place: Place;
   readonly findingId: string;
   /** The incident a first delivery routes the finding to. */
   readonly incidentId: string;
@@ -95,9 +101,11 @@ export class FindingRecords {
    * delivery to take over when that one failed or stalled ({@link takeOverFinding} decides which one).
    */
   async claimFinding(request: FindingClaimRequest): Promise<FindingClaim> {
-    const { findingId, routed } = request;
+    const { findingId, routed, place } = request;
     const sets = [
       'findingId = :findingId',
+      'account = :account',
+      '#region = :region',
       'incidentId = if_not_exists(incidentId, :incident)',
       '#count = if_not_exists(#count, :count)',
       'lastSeen = if_not_exists(lastSeen, :lastSeen)',
@@ -108,11 +116,13 @@ export class FindingRecords {
     const result = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: keys.finding(findingId),
+        Key: keys.finding(place, findingId),
         UpdateExpression: `SET ${sets.join(', ')} ADD deliveries :one`,
-        ExpressionAttributeNames: { '#count': 'count', '#status': 'status' },
+        ExpressionAttributeNames: { '#count': 'count', '#status': 'status', '#region': 'region' },
         ExpressionAttributeValues: {
           ':findingId': findingId,
+          ':account': place.account,
+          ':region': place.region,
           ':incident': request.incidentId,
           ':count': request.count,
           ':lastSeen': request.lastSeen,
@@ -135,13 +145,17 @@ export class FindingRecords {
    * than the stored one: one conditional update each, made together, so that neither lowers what another
    * delivery raised meanwhile.
    */
-  async raiseFinding(findingId: string, raise: { count?: number; lastSeen?: string }): Promise<void> {
+  async raiseFinding(
+    place: Place,
+    findingId: string,
+    raise: { count?: number; lastSeen?: string },
+  ): Promise<void> {
     const raiseTo = async (name: string, value: unknown): Promise<void> => {
       try {
         await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: keys.finding(findingId),
+            Key: keys.finding(place, findingId),
             UpdateExpression: 'SET #a = :v',
             ConditionExpression: 'attribute_exists(pk) AND #a < :v',
             ExpressionAttributeNames: { '#a': name },
@@ -165,7 +179,7 @@ export class FindingRecords {
    * of a delivery that stalled and the one that took it over only one opens or joins an incident; the
    * item comes back in the refusal.
    */
-  findingWrite(findingId: string, change: FindingChange): TransactItem {
+  findingWrite(place: Place, findingId: string, change: FindingChange): TransactItem {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
@@ -185,7 +199,7 @@ export class FindingRecords {
     return {
       Update: {
         TableName: this.tableName,
-        Key: keys.finding(findingId),
+        Key: keys.finding(place, findingId),
         UpdateExpression: `SET ${sets.join(', ')}`,
         ...(change.claimedAt === undefined
           ? {}
@@ -197,11 +211,16 @@ export class FindingRecords {
   }
 
   /** Marks a finding `routed` (its playbook started, or nothing to do) or `failed` (a retry may take it over). */
-  async setFindingStatus(findingId: string, status: 'routed' | 'failed', decision?: unknown): Promise<void> {
+  async setFindingStatus(
+    place: Place,
+    findingId: string,
+    status: 'routed' | 'failed',
+    decision?: unknown,
+  ): Promise<void> {
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: keys.finding(findingId),
+        Key: keys.finding(place, findingId),
         UpdateExpression: decision === undefined ? 'SET #status = :s' : 'SET #status = :s, decision = :d',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues:
@@ -214,12 +233,12 @@ export class FindingRecords {
    * Takes over the routing of a finding whose earlier delivery failed, or stalled since before
    * `staleBefore`: true for exactly one caller.
    */
-  async takeOverFinding(findingId: string, staleBefore: string, now: string): Promise<boolean> {
+  async takeOverFinding(place: Place, findingId: string, staleBefore: string, now: string): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: keys.finding(findingId),
+          Key: keys.finding(place, findingId),
           UpdateExpression: 'SET #status = :routing, claimedAt = :now',
           ConditionExpression: '#status = :failed OR (#status = :routing AND claimedAt < :stale)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -238,10 +257,14 @@ export class FindingRecords {
     }
   }
 
-  /** What is recorded of a finding id, if it was seen. */
-  async finding(findingId: string): Promise<FindingRecord | undefined> {
+  /** What is recorded of a finding id in a place, if it was seen there. */
+  async finding(place: Place, findingId: string): Promise<FindingRecord | undefined> {
     const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.finding(findingId), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.finding(place, findingId),
+        ConsistentRead: true,
+      }),
     );
     return result.Item as FindingRecord | undefined;
   }

@@ -8,7 +8,15 @@ import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit.ts';
 import { FindingRecords } from './audit-findings.ts';
 import { type AccountSlots, type AutomaticContainment, type FreeSlot, SlotsTable } from './audit-slots.ts';
-import { INDEX, KEY_ATTRIBUTES, keys, SEAL_ATTRIBUTES, withoutAttributes } from './audit-table.ts';
+import {
+  INDEX,
+  KEY_ATTRIBUTES,
+  keys,
+  type Place,
+  resourceKey,
+  SEAL_ATTRIBUTES,
+  withoutAttributes,
+} from './audit-table.ts';
 import type { TransactItem } from './audit-transactions.ts';
 import type { Incident, IncidentStatus, Step } from './domain.ts';
 
@@ -25,11 +33,18 @@ export {
   datedInTheFuture,
   type FreeSlot,
   freeSlots,
+  organizationSlotLabel,
   SLOT_CLOCK_SKEW_MS,
   slotLabel,
 } from './audit-slots.ts';
 
 import { allItems, lastEvaluatedKey } from './pages.ts';
+
+/** What a resource's open marker is keyed by, with its place: its type (global or regional) and id. */
+export interface MarkedResource {
+  readonly type: string;
+  readonly id: string;
+}
 
 export interface Page<T> {
   items: T[];
@@ -156,24 +171,40 @@ export class AuditQueries extends FindingRecords {
     return this.page(INDEX.byRef, 'gsi3pk', keys.actor(actor), 'gsi3sk', options);
   }
 
-  /** The open incident for a resource, if any. */
-  async openIncidentFor(resourceId: string): Promise<string | undefined> {
+  /**
+   * The open incident for a resource of a place, if any: its marker is keyed by {@link resourceKey}, so the
+   * same instance id in two accounts (or regions) has two markers, and one key's in two regions one.
+   */
+  async openIncidentFor(place: Place, resource: MarkedResource): Promise<string | undefined> {
     const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.openMarker(resourceId), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.openMarker(resourceKey(place, resource)),
+        ConsistentRead: true,
+      }),
     );
-    return result.Item?.incidentId as string | undefined;
+    const incidentId = result.Item?.incidentId;
+    return typeof incidentId === 'string' ? incidentId : undefined;
   }
 
   /**
-   * The write that points a resource's open marker at `incidentId`, for a transaction (the router's
+   * The write that points a resource's open marker (of its place) at `incidentId`, for a transaction (the router's
    * opening): on the condition that the resource has no marker (`expected` undefined) or that its marker
    * still names `expected` (a holder found not to be joined). The marker comes back when it fails.
    */
-  markerWrite(resourceId: string, incidentId: string, expected?: string): TransactItem {
+  markerWrite(place: Place, resource: MarkedResource, incidentId: string, expected?: string): TransactItem {
+    const key = resourceKey(place, resource);
     return {
       Put: {
         TableName: this.tableName,
-        Item: { ...keys.openMarker(resourceId), incidentId, resourceId },
+        Item: {
+          ...keys.openMarker(key),
+          incidentId,
+          resourceKey: key,
+          resourceId: resource.id,
+          account: place.account,
+          region: place.region,
+        },
         ...(expected === undefined
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
           : {
@@ -194,6 +225,22 @@ export class AuditQueries extends FindingRecords {
     now: Date,
   ): TransactItem {
     return this.slots.slotWrite(account, free, incidentId, resourceId, now);
+  }
+
+  /** See {@link SlotsTable.organizationSlotWrite}. */
+  organizationSlotWrite(
+    account: string,
+    free: FreeSlot,
+    incidentId: string,
+    resourceId: string,
+    now: Date,
+  ): TransactItem {
+    return this.slots.organizationSlotWrite(account, free, incidentId, resourceId, now);
+  }
+
+  /** See {@link SlotsTable.organizationSlots}. */
+  organizationSlots(now: Date): Promise<AccountSlots> {
+    return this.slots.organizationSlots(now);
   }
 
   /** See {@link SlotsTable.automaticContainments}. */

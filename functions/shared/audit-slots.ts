@@ -1,10 +1,13 @@
 /**
- * The blast-radius slots: each account has `settings.maxAutomaticContainmentsPerHour` slots, items under
- * the account's key, and an automatic containment takes one for {@link AUTOMATIC_WINDOW_MINUTES} minutes,
- * by a conditional update, so that two routers never both take the last place. Read by the router's policy
- * (who holds the slots) and written when it decides to contain without a person: the router makes the
- * update ({@link SlotsTable.slotWrite}) in the transaction that opens the incident and records it
- * automatic, so that the record never says automatic without the slot, nor the slot without the record.
+ * The blast-radius slots: each account has as many slots as its limit (`maxAutomaticContainmentsPerHour`,
+ * or its `organization.perAccount` one), items under the account's key, and the organization as many as
+ * `organization.maxAutomaticContainmentsPerHour`, under its own key. An automatic containment takes one of
+ * its account's and one of the organization's for {@link AUTOMATIC_WINDOW_MINUTES} minutes, by conditional
+ * updates, so that two routers never both take the last place of either. Read by the router's policy (who
+ * holds the slots) and written when it decides to contain without a person: the router makes both updates
+ * ({@link SlotsTable.slotWrite}, {@link SlotsTable.organizationSlotWrite}) in the transaction that opens the
+ * incident and records it automatic, so that the record never says automatic without the slots, nor a slot
+ * without the record.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from './audit-reader.ts';
@@ -15,10 +18,12 @@ import { allItems, lastEvaluatedKey } from './pages.ts';
 /** How long an automatic containment counts against its account's blast-radius limit. */
 export const AUTOMATIC_WINDOW_MINUTES = 60;
 
-/** An automatic containment holding one of its account's blast-radius slots. */
+/** An automatic containment holding one of its account's (or the organization's) blast-radius slots. */
 export interface AutomaticContainment {
   readonly slot: number;
   readonly incidentId: string;
+  /** The account it contains in: given for an organization slot (an account's slot is its own). */
+  readonly account?: string;
   /** The resource it contains. */
   readonly resourceId: string;
   /** When it was taken (ISO 8601). */
@@ -31,7 +36,7 @@ export interface AutomaticContainment {
  */
 export const SLOT_CLOCK_SKEW_MS = 5 * 60_000;
 
-/** An account's blast-radius slots as read at a time. */
+/** An account's (or the organization's) blast-radius slots as read at a time. */
 export interface AccountSlots {
   /**
    * The automatic containments that hold a slot: taken within the window, or dated in the future (an
@@ -54,11 +59,12 @@ function windowStart(now: Date): string {
 
 /** Every live slot counts, even one whose holder fields are not what the router wrote: it fails closed. */
 function slotHolder(item: Record<string, unknown>): AutomaticContainment {
-  const { sk, incidentId, resourceId, takenAt } = item;
+  const { sk, incidentId, resourceId, takenAt, account } = item;
   const slot = Number(String(sk).slice(keys.automaticSlotPrefix.length));
   return {
     slot: Number.isInteger(slot) ? slot : -1,
     incidentId: typeof incidentId === 'string' ? incidentId : 'an unknown incident',
+    ...(typeof account === 'string' ? { account } : {}),
     resourceId: typeof resourceId === 'string' ? resourceId : 'an unknown resource',
     takenAt: String(takenAt),
   };
@@ -96,8 +102,11 @@ export function freeSlots(slots: AccountSlots, limit: number, incidentId: string
   return [...ordered.filter((s) => s.previous === undefined), ...ordered.filter((s) => s.previous)];
 }
 
-/** The label of a slot's write in a transaction, as a refusal names it. */
+/** The label of an account slot's write in a transaction, as a refusal names it. */
 export const slotLabel = (slot: number) => `slot ${slot}`;
+
+/** The label of an organization slot's write in a transaction, as a refusal names it. */
+export const organizationSlotLabel = (slot: number) => `organization slot ${slot}`;
 
 /** An account's slots in the audit table; {@link AuditQueries} answers through it. */
 export class SlotsTable {
@@ -119,21 +128,30 @@ export class SlotsTable {
    * Query of the account's slots (strongly consistent, so a slot just taken is seen), however many
    * incidents the account has; a slot never taken has no item.
    */
-  async automaticSlots(account: string, now: Date): Promise<AccountSlots> {
+  automaticSlots(account: string, now: Date): Promise<AccountSlots> {
+    return this.slotsIn(keys.automaticSlots(account), `the slots of ${account}`, now);
+  }
+
+  /**
+   * The organization's blast-radius slots at `now`, as {@link automaticSlots} reads an account's: one Query
+   * of their partition, each holder naming the account it contains in.
+   */
+  organizationSlots(now: Date): Promise<AccountSlots> {
+    return this.slotsIn(keys.organizationSlots, "the organization's slots", now);
+  }
+
+  private async slotsIn(pk: string, what: string, now: Date): Promise<AccountSlots> {
     const since = windowStart(now);
     const holders: AutomaticContainment[] = [];
     const expired: AutomaticContainment[] = [];
     const slots = await allItems({
-      doing: `dynamodb:Query the slots of ${account}`,
+      doing: `dynamodb:Query ${what}`,
       fetch: (ExclusiveStartKey) =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: {
-              ':pk': keys.automaticSlots(account),
-              ':prefix': keys.automaticSlotPrefix,
-            },
+            ExpressionAttributeValues: { ':pk': pk, ':prefix': keys.automaticSlotPrefix },
             ConsistentRead: true,
             ExclusiveStartKey,
           }),
@@ -152,10 +170,10 @@ export class SlotsTable {
   }
 
   /**
-   * The write that takes a free slot for an incident, for a transaction (the router's opening): an update
-   * on the condition that the slot is free as it was read (never taken or expired; an expired one only
-   * from the holder read, whose record the router checked), its item returned when the condition fails,
-   * so the refusal names who took the slot meanwhile.
+   * The write that takes a free slot of an account for an incident, for a transaction (the router's
+   * opening): an update on the condition that the slot is free as it was read (never taken or expired; an
+   * expired one only from the holder read, whose record the router checked), its item returned when the
+   * condition fails, so the refusal names who took the slot meanwhile.
    */
   slotWrite(
     account: string,
@@ -164,25 +182,63 @@ export class SlotsTable {
     resourceId: string,
     now: Date,
   ): TransactItem {
-    const { previous } = free;
-    return {
-      Update: {
-        TableName: this.tableName,
-        Key: keys.automaticSlot(account, free.slot),
-        UpdateExpression: 'SET takenAt = :now, incidentId = :incident, resourceId = :resource',
-        ConditionExpression:
-          previous === undefined
-            ? 'attribute_not_exists(pk) OR takenAt <= :since'
-            : 'takenAt <= :since AND incidentId = :previous',
-        ExpressionAttributeValues: {
-          ':now': now.toISOString(),
-          ':since': windowStart(now),
-          ':incident': incidentId,
-          ':resource': resourceId,
-          ...(previous === undefined ? {} : { ':previous': previous.incidentId }),
-        },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    };
+    return takeSlot(
+      this.tableName,
+      keys.automaticSlot(account, free.slot),
+      free,
+      { incidentId, resourceId },
+      now,
+    );
   }
+
+  /**
+   * The write that takes a free slot of the organization, as {@link slotWrite} takes an account's, naming
+   * the account the containment is in: in the same transaction as the account's slot.
+   */
+  organizationSlotWrite(
+    account: string,
+    free: FreeSlot,
+    incidentId: string,
+    resourceId: string,
+    now: Date,
+  ): TransactItem {
+    return takeSlot(
+      this.tableName,
+      keys.organizationSlot(free.slot),
+      free,
+      { incidentId, resourceId, account },
+      now,
+    );
+  }
+}
+
+/** The conditional update that takes a free slot (see {@link SlotsTable.slotWrite}). */
+function takeSlot(
+  tableName: string,
+  key: { pk: string; sk: string },
+  free: FreeSlot,
+  holder: { incidentId: string; resourceId: string; account?: string },
+  now: Date,
+): TransactItem {
+  const { previous } = free;
+  return {
+    Update: {
+      TableName: tableName,
+      Key: key,
+      UpdateExpression: `SET takenAt = :now, incidentId = :incident, resourceId = :resource${holder.account === undefined ? '' : ', account = :account'}`,
+      ConditionExpression:
+        previous === undefined
+          ? 'attribute_not_exists(pk) OR takenAt <= :since'
+          : 'takenAt <= :since AND incidentId = :previous',
+      ExpressionAttributeValues: {
+        ':now': now.toISOString(),
+        ':since': windowStart(now),
+        ':incident': holder.incidentId,
+        ':resource': holder.resourceId,
+        ...(holder.account === undefined ? {} : { ':account': holder.account }),
+        ...(previous === undefined ? {} : { ':previous': previous.incidentId }),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
 }

@@ -2,6 +2,9 @@
  * Cordon's settings: the one typed configuration file a team edits to prepare (`cordon.config.ts` at the
  * repository's root). The stack validates it at synth and hands each function the part it needs, as
  * JSON in an environment variable, validated again at cold start with the same schema.
+ *
+ * Longer than 400 lines: one schema of every section a team edits, each field documented where it is
+ * defined, so that the file is the settings' reference.
  */
 import * as z from 'zod/mini';
 import { describeIssues, parseOrThrow } from './domain.ts';
@@ -85,6 +88,95 @@ export const ConsolePrincipalSchema = lazySchema(() =>
   ),
 );
 
+/** A 12-digit AWS account id. */
+const ACCOUNT_ID = /^\d{12}$/;
+/** An AWS region's name (`us-east-1`, `eu-west-2`). */
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** An organizational unit's id, or the organization's root's (every account). */
+const UNIT_ID = /^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/;
+
+const accountId = lazySchema(() =>
+  z.string().check(z.regex(ACCOUNT_ID, 'must be a 12-digit AWS account id')),
+);
+const unitId = lazySchema(() =>
+  z.string().check(z.regex(UNIT_ID, 'must be an organizational unit id (ou-...) or a root id (r-...)')),
+);
+
+/** The role Cordon assumes in each member account unless `organization.responderRoleName` says otherwise. */
+export const DEFAULT_RESPONDER_ROLE = 'cordon-responder';
+/** The organization's blast-radius limit unless `organization.maxAutomaticContainmentsPerHour` says otherwise. */
+export const DEFAULT_ORGANIZATION_LIMIT = 20;
+
+/** What a member in scope needs that the responder role's trust requires. */
+const MEMBERS_NEED =
+  'is required when a member account is in scope (organization.accounts or organization.organizationalUnits): the responder role in each member trusts only callers from the organization that give it';
+
+const organization = lazySchema(() =>
+  z
+    .object({
+      /** The organization's id (`o-...`): the responder role trusts only principals of it (`aws:PrincipalOrgID`). */
+      id: z.optional(z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id (o-...)'))),
+      /** The role Cordon assumes in each member account. Default `cordon-responder`. */
+      responderRoleName: z._default(
+        z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')),
+        DEFAULT_RESPONDER_ROLE,
+      ),
+      /** The `sts:ExternalId` Cordon gives when it assumes the responder role; the role requires it. */
+      externalId: z.optional(
+        z.string().check(z.regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2 to 1224 of the characters STS takes')),
+      ),
+      /** The organizational units (or the root) the responder role is deployed to (a StackSet). Default none. */
+      organizationalUnits: z._default(z.array(unitId), []),
+      /**
+       * The accounts of each of `organizationalUnits`, as `cordon prepare` read them from Organizations: the
+       * router puts them in scope. An OU not in `organizationalUnits` puts nothing in scope. Default none.
+       */
+      unitAccounts: z._default(z.record(unitId, z.array(accountId)), {}),
+      /** Member accounts in scope by id, besides the units' accounts. Default none. */
+      accounts: z._default(z.array(accountId), []),
+      /** Accounts never acted in, even when in scope by a unit or by id: a person responds. Default none. */
+      excludedAccounts: z._default(z.array(accountId), []),
+      /** Regions covered besides the hub's own. Default none: the hub's region only. */
+      regions: z._default(
+        z.array(z.string().check(z.regex(REGION_NAME, 'must be an AWS region such as us-east-1'))),
+        [],
+      ),
+      /**
+       * At most this many automatic containments in the whole organization (every account together) in any
+       * 60 minutes, besides each account's own limit; past it every containment waits for approval. Default 20.
+       */
+      maxAutomaticContainmentsPerHour: z._default(
+        z.number().check(z.int(), z.gte(0)),
+        DEFAULT_ORGANIZATION_LIMIT,
+      ),
+      /**
+       * What differs in one account: its playbook modes (each replaces `playbookModes`' for that account) and
+       * its blast-radius limit (in place of `maxAutomaticContainmentsPerHour`). Default none.
+       */
+      perAccount: z._default(
+        z.record(
+          accountId,
+          z.object({
+            playbookModes: z.optional(z.record(z.string(), z.enum(PLAYBOOK_MODES))),
+            maxAutomaticContainmentsPerHour: z.optional(z.number().check(z.int(), z.gte(0))),
+          }),
+        ),
+        {},
+      ),
+    })
+    .check(
+      z.refine((o) => !membersInScope(o) || o.id !== undefined, { message: MEMBERS_NEED, path: ['id'] }),
+      z.refine((o) => !membersInScope(o) || o.externalId !== undefined, {
+        message: MEMBERS_NEED,
+        path: ['externalId'],
+      }),
+    ),
+);
+
+function membersInScope(o: { accounts: readonly string[]; organizationalUnits: readonly string[] }): boolean {
+  return o.accounts.length > 0 || o.organizationalUnits.length > 0;
+}
+
 /**
  * The settings' sections, each its own schema built on first use: a function that reads only
  * `protectedTag` builds and applies only that one (see {@link readSettingsFromEnv}).
@@ -108,11 +200,16 @@ const SECTIONS = {
     }),
   ),
   /**
-   * At most this many automatic containments per account per hour; past it every containment waits for
-   * approval, so that a storm of false or forged findings cannot take down a fleet. Default 5.
+   * At most this many automatic containments per account in any 60 minutes; past it every containment
+   * waits for approval, so that a storm of false or forged findings cannot take down a fleet. Default 5. An
+   * account's `organization.perAccount` limit replaces it for that account, and the organization's
+   * `organization.maxAutomaticContainmentsPerHour` holds for all of them together.
    */
   maxAutomaticContainmentsPerHour: lazySchema(() => z._default(z.number().check(z.int(), z.gte(0)), 5)),
-  /** The mode of each playbook; unlisted playbooks are `approval-first`. */
+  /**
+   * The mode of each playbook; unlisted playbooks are `approval-first`. An account's
+   * `organization.perAccount` modes replace these for that account.
+   */
   playbookModes: lazySchema(() => z._default(z.record(z.string(), z.enum(PLAYBOOK_MODES)), {})),
   /** Findings to ignore: every given field must match. */
   suppressions: lazySchema(() =>
@@ -265,6 +362,24 @@ const SECTIONS = {
       }),
       { anchorRetentionDays: 365 },
     ),
+  ),
+  /**
+   * The organization Cordon responds in, from this (the hub, security) account: which member accounts and
+   * regions are in scope, the responder role it assumes in each, and the limits and modes per account.
+   * Default: no member and no other region, so that only the hub's account and region are acted in. A
+   * finding out of scope is recorded, with why, and nothing starts: a person responds.
+   */
+  organization: lazySchema(() =>
+    z._default(organization, () => ({
+      responderRoleName: DEFAULT_RESPONDER_ROLE,
+      organizationalUnits: [],
+      unitAccounts: {},
+      accounts: [],
+      excludedAccounts: [],
+      regions: [],
+      maxAutomaticContainmentsPerHour: DEFAULT_ORGANIZATION_LIMIT,
+      perAccount: {},
+    })),
   ),
   /** How the IAM playbook contains. */
   iam: lazySchema(() =>

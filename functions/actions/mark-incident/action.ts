@@ -1,7 +1,7 @@
 /** `mark-incident`: records an incident's status and times as the playbook reaches them. */
 import { defineAction } from '#shared/define-action';
 import { emitMetrics, METRICS } from '#shared/metrics';
-import { releaseOpenMarkers } from '#shared/open-markers';
+import { type OpenMarkerRef, releaseOpenMarkers } from '#shared/open-markers';
 import { markIncident } from './core.ts';
 
 export const action = defineAction({
@@ -12,8 +12,8 @@ export const action = defineAction({
   calls: {},
   deps: ({ recorder, documents, config }) => ({
     recorder,
-    releaseOpen: (incidentId: string, resourceIds: readonly string[]) =>
-      releaseOpenMarkers(documents, config.tableName, incidentId, resourceIds),
+    releaseOpen: (incidentId: string, markers: readonly OpenMarkerRef[]) =>
+      releaseOpenMarkers(documents, config.tableName, incidentId, markers),
     now: () => new Date(),
     emitTimeToContain: (seconds: number) =>
       emitMetrics({ [METRICS.timeToContainSeconds]: { value: seconds, unit: 'Seconds' } }),

@@ -11,6 +11,7 @@ import type { ActionResult } from '#shared/action';
 import type { AuditRecorder } from '#shared/audit';
 import { INCIDENT_STATUSES, parseOrThrow } from '#shared/domain';
 import { lazySchema } from '#shared/lazy-schema';
+import { type OpenMarkerRef, openMarkersOf } from '#shared/open-markers';
 
 const isoDate = lazySchema(() =>
   z.string().check(z.refine((v) => !Number.isNaN(Date.parse(v)), { message: 'must be an ISO date' })),
@@ -33,7 +34,7 @@ export const MarkIncidentInputSchema = lazySchema(() =>
 export interface MarkIncidentDeps {
   readonly recorder: Pick<AuditRecorder, 'verified'>;
   /** Releases the incident's open-resource markers (when it is recovered or closed). */
-  readonly releaseOpen: (incidentId: string, resourceIds: readonly string[]) => Promise<string[]>;
+  readonly releaseOpen: (incidentId: string, markers: readonly OpenMarkerRef[]) => Promise<string[]>;
   readonly now: () => Date;
   /** Emits the time to contain, in seconds from the incident's opening (a CloudWatch metric when deployed). */
   readonly emitTimeToContain?: (seconds: number) => void;
@@ -75,10 +76,7 @@ export async function markIncident(deps: MarkIncidentDeps, input: unknown): Prom
   // A finished incident no longer collects new findings on its resources: they open a new one.
   const released =
     status === 'recovered' || status === 'closed'
-      ? await deps.releaseOpen(
-          incidentId,
-          incident.resources.map((r) => r.id),
-        )
+      ? await deps.releaseOpen(incidentId, openMarkersOf(incident, incident.resources))
       : [];
   return {
     status: 'succeeded',

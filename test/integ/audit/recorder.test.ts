@@ -237,8 +237,13 @@ describe('the audit recorder on DynamoDB Local', () => {
     });
     await rec.updateIncident(a.id, { status: 'contained', containedAt: '2026-10-31T00:10:00.000Z' });
     // The router's own writes: the resource's open marker, and the finding's lock.
-    await t.doc.send(new TransactWriteCommand({ TransactItems: [q.markerWrite('i-aaa', a.id)] }));
+    await t.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [q.markerWrite(a, { type: 'instance', id: 'i-aaa' }, a.id)],
+      }),
+    );
     await q.claimFinding({
+      place: a,
       findingId: 'finding-1',
       incidentId: a.id,
       count: 1,
@@ -255,8 +260,8 @@ describe('the audit recorder on DynamoDB Local', () => {
     const byResource = await q.incidentIdsByResource('AKIAEXAMPLE');
     const byType = await q.incidentsByType('UnauthorizedAccess:IAMUser/TorIPCaller');
     const byActor = await q.stepsByActor('alice@example.com');
-    const openFor = await q.openIncidentFor('i-aaa');
-    const seen = await q.finding('finding-1');
+    const openFor = await q.openIncidentFor(a, { type: 'instance', id: 'i-aaa' });
+    const seen = await q.finding(a, 'finding-1');
 
     expect(incident.status).toBe('contained');
     // The status change is a step of its own, written with the change.

@@ -11,7 +11,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecorder, NewIncident } from '#shared/audit';
-import { keys } from '#shared/audit-table';
+import { keys, resourceKey } from '#shared/audit-table';
 import { releaseOpenMarkers } from '#shared/open-markers';
 import { handleLifecycle } from '../../../functions/lifecycle/core.ts';
 import { runCordon } from '../../support/bin.ts';
@@ -30,6 +30,10 @@ const incidentInput = (resource: string): NewIncident => ({
   firstSeen: '2026-11-01T10:00:00.000Z',
   lastSeen: '2026-11-01T10:05:00.000Z',
 });
+
+/** The open marker's key of an instance of the incidents' place (incidentInput's account and region). */
+const markerKey = (instanceId: string) =>
+  resourceKey({ account: '123456789012', region: 'us-east-1' }, { type: 'instance', id: instanceId });
 
 let table: TestTable;
 let recorder: AuditRecorder;
@@ -96,7 +100,7 @@ describe('cordon incidents close|note|assign on the deployed stack', () => {
       table.doc.send(
         new PutCommand({
           TableName: table.tableName,
-          Item: { ...keys.openMarker(resource), incidentId: holder },
+          Item: { ...keys.openMarker(markerKey(resource)), incidentId: holder },
         }),
       );
     await marker('i-0aaa0000000000001', incident.id);
@@ -136,8 +140,11 @@ describe('cordon incidents close|note|assign on the deployed stack', () => {
     });
     expect((await recorder.verify(incident.id)).ok).toBe(true);
     const markerOf = async (resource: string) =>
-      (await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.openMarker(resource) })))
-        .Item;
+      (
+        await table.doc.send(
+          new GetCommand({ TableName: table.tableName, Key: keys.openMarker(markerKey(resource)) }),
+        )
+      ).Item;
     expect(await markerOf('i-0aaa0000000000001')).toBeUndefined();
     expect(await markerOf('i-0bbb0000000000002')).toMatchObject({ incidentId: other.id });
 

@@ -71,7 +71,8 @@ describe('the end of a playbook', () => {
       action: 'playbook-ended',
       changes: { status: 'SUCCEEDED', releasedOpenMarkers: [WEB] },
     });
-    expect(await d.queries.openIncidentFor(WEB)).toBeUndefined();
+    const place = { account: '123456789012', region: 'us-east-1' };
+    expect(await d.queries.openIncidentFor(place, { type: 'instance', id: WEB })).toBeUndefined();
 
     const [second] = await routeEvent(d, finding('ended-2'));
     expect(second).toMatchObject({ outcome: 'started' });

@@ -12,7 +12,7 @@ import { freeSlots } from '#shared/audit-queries';
 import type { SettingsInput } from '#shared/settings';
 import { type RouteOutcome, type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
 import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
-import { ec2Finding, routerDeps } from '../../support/router.ts';
+import { ec2Finding, placeOf, routerDeps } from '../../support/router.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 let t: TestRuntime;
@@ -88,7 +88,10 @@ describe('the opening refused, and what the router does about it', () => {
     expect(executionsFor(incidentId)).toHaveLength(1);
     const steps = await t.runtime.recorder.steps(incidentId);
     expect(steps.map((s) => s.action)).toEqual(['triage', 'start-playbook']);
-    expect(await slow.queries.finding('refused-finding-1')).toMatchObject({ incidentId, status: 'routed' });
+    expect(await slow.queries.finding(placeOf('123456789012'), 'refused-finding-1')).toMatchObject({
+      incidentId,
+      status: 'routed',
+    });
     expect((await t.runtime.recorder.verify(incidentId)).ok).toBe(true);
   });
 
@@ -105,7 +108,10 @@ describe('the opening refused, and what the router does about it', () => {
     expect(outcome).toMatchObject({ outcome: 'correlated', incidentId });
     const steps = await t.runtime.recorder.steps(incidentId);
     expect(steps.map((s) => s.action)).toEqual(['triage', 'start-playbook', 'correlate-finding']);
-    expect(await slow.queries.finding('refused-marker-1')).toMatchObject({ incidentId, status: 'routed' });
+    expect(await slow.queries.finding(placeOf('123456789012'), 'refused-marker-1')).toMatchObject({
+      incidentId,
+      status: 'routed',
+    });
     expect(executionsFor(incidentId)).toHaveLength(1);
   });
 
@@ -186,7 +192,9 @@ describe('the opening refused, and what the router does about it', () => {
     };
     const event = ec2Finding('refused-start-1', 'i-refused-start-1');
     await expect(routeEvent(flaky, structuredClone(event))).rejects.toThrow(/Rate exceeded/);
-    expect(await flaky.queries.finding('refused-start-1')).toMatchObject({ status: 'failed' });
+    expect(await flaky.queries.finding(placeOf('123456789012'), 'refused-start-1')).toMatchObject({
+      status: 'failed',
+    });
     const [retry] = await routeEvent(flaky, event);
     expect(retry).toMatchObject({ outcome: 'started' });
     const incidentId = incidentOf(retry);
@@ -199,7 +207,10 @@ describe('the opening refused, and what the router does about it', () => {
     ]);
     expect(steps[1]?.error).toMatchObject({ name: 'ThrottlingException', message: 'Rate exceeded' });
     expect(executionsFor(incidentId)).toHaveLength(1);
-    expect(await flaky.queries.finding('refused-start-1')).toMatchObject({ incidentId, status: 'routed' });
+    expect(await flaky.queries.finding(placeOf('123456789012'), 'refused-start-1')).toMatchObject({
+      incidentId,
+      status: 'routed',
+    });
     expect((await t.runtime.recorder.verify(incidentId)).ok).toBe(true);
   });
 });

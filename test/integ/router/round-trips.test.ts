@@ -15,7 +15,7 @@ import type { SettingsInput } from '#shared/settings';
 import { type RouteOutcome, type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
 import { localClient } from '../../../local/store.ts';
 import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
-import { ec2Finding, routerDeps } from '../../support/router.ts';
+import { ec2Finding, placeOf, routerDeps } from '../../support/router.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 /** The calls a client sent and the rounds they came in. */
@@ -100,25 +100,32 @@ describe("the router's round trips to DynamoDB", () => {
     const outcome = await routeOne(deps, ec2Finding('rounds-new-1', 'i-rounds-new-1', '810000000001'));
     expect(outcome).toMatchObject({ outcome: 'started', mode: 'automatic' });
     expect(traffic.rounds).toBe(3);
+    // The lock, the marker's read, the account's slots and the organization's (one Query each, together).
     expect([...traffic.calls].sort()).toEqual(
       [
         'UpdateItemCommand',
         'GetItemCommand',
+        'QueryCommand',
         'QueryCommand',
         'TransactWriteItemsCommand',
         'TransactWriteItemsCommand',
       ].sort(),
     );
     expect(starts).toEqual(['StartExecutionCommand']);
-    // What was written in those rounds: the incident, its two steps, the marker, the slot and the finding.
+    // What was written in those rounds: the incident, its two steps, the marker, the two slots and the finding.
     const incidentId = outcome?.outcome === 'started' ? outcome.incidentId : '';
     const steps = await t.runtime.recorder.steps(incidentId);
     expect(steps.map((s) => s.action)).toEqual(['triage', 'start-playbook']);
-    expect(await deps.queries.openIncidentFor('i-rounds-new-1')).toBe(incidentId);
+    expect(
+      await deps.queries.openIncidentFor(placeOf('810000000001'), { type: 'instance', id: 'i-rounds-new-1' }),
+    ).toBe(incidentId);
     expect(
       (await deps.queries.automaticContainments('810000000001', new Date())).map((h) => h.incidentId),
     ).toEqual([incidentId]);
-    expect(await deps.queries.finding('rounds-new-1')).toMatchObject({
+    expect((await deps.queries.organizationSlots(new Date())).holders).toContainEqual(
+      expect.objectContaining({ incidentId, account: '810000000001', resourceId: 'i-rounds-new-1' }),
+    );
+    expect(await deps.queries.finding(placeOf('810000000001'), 'rounds-new-1')).toMatchObject({
       incidentId,
       status: 'routed',
       decision: { mode: 'automatic' },
@@ -168,12 +175,12 @@ describe("the router's round trips to DynamoDB", () => {
     expect(outcome).toMatchObject({ outcome: 'no-action' });
     expect(traffic).toEqual({ calls: ['UpdateItemCommand'], rounds: 1 });
     expect(starts).toEqual([]);
-    expect(await deps.queries.finding('rounds-none-1')).toMatchObject({
+    expect(await deps.queries.finding(placeOf('810000000009'), 'rounds-none-1')).toMatchObject({
       status: 'routed',
       decision: {
         playbook: null,
         mode: 'none',
-        reasons: expect.arrayContaining([expect.stringMatching(/acts only in 123456789012/)]),
+        reasons: expect.arrayContaining([expect.stringMatching(/^account 810000000009 is not in scope/)]),
       },
     });
   });
@@ -187,7 +194,12 @@ describe("the router's round trips to DynamoDB", () => {
     expect(outcome).toMatchObject({ outcome: 'duplicate', deliveries: 2 });
     expect(traffic.rounds).toBe(1);
     // The lock, and beside it the reads an automatic finding makes, unused.
-    expect([...traffic.calls].sort()).toEqual(['GetItemCommand', 'QueryCommand', 'UpdateItemCommand']);
+    expect([...traffic.calls].sort()).toEqual([
+      'GetItemCommand',
+      'QueryCommand',
+      'QueryCommand',
+      'UpdateItemCommand',
+    ]);
     expect(starts).toEqual([]);
   });
 
@@ -206,13 +218,14 @@ describe("the router's round trips to DynamoDB", () => {
         'UpdateItemCommand',
         'GetItemCommand',
         'QueryCommand',
+        'QueryCommand',
         'UpdateItemCommand',
         'GetItemCommand',
         'TransactWriteItemsCommand',
       ].sort(),
     );
     expect((await t.runtime.recorder.getIncident(incidentId)).lastSeen).toBe('2026-04-02T00:00:00.000Z');
-    expect(await deps.queries.finding('rounds-repeat-2')).toMatchObject({
+    expect(await deps.queries.finding(placeOf('810000000005'), 'rounds-repeat-2')).toMatchObject({
       lastSeen: '2026-04-02T00:00:00.000Z',
     });
     expect((await t.runtime.recorder.verify(incidentId)).ok).toBe(true);
@@ -232,8 +245,10 @@ describe("the router's round trips to DynamoDB", () => {
     );
     expect(outcome).toMatchObject({ outcome: 'correlated', incidentId });
     expect(traffic.rounds).toBe(3);
+    // The lock, the marker, the two slots' Queries (unused) and the holder's record.
     expect([...traffic.calls].sort()).toEqual([
       'GetItemCommand',
+      'QueryCommand',
       'QueryCommand',
       'QueryCommand',
       'TransactWriteItemsCommand',
@@ -244,7 +259,10 @@ describe("the router's round trips to DynamoDB", () => {
     const steps = await t.runtime.recorder.steps(incidentId);
     expect(steps.map((s) => s.action)).toEqual(['triage', 'start-playbook', 'correlate-finding']);
     expect(steps.at(-1)?.incident).toEqual({ lastSeen: '2026-04-03T00:00:00.000Z' });
-    expect(await deps.queries.finding('rounds-corr-2')).toMatchObject({ incidentId, status: 'routed' });
+    expect(await deps.queries.finding(placeOf('810000000006'), 'rounds-corr-2')).toMatchObject({
+      incidentId,
+      status: 'routed',
+    });
     expect((await t.runtime.recorder.getIncident(incidentId)).lastSeen).toBe('2026-04-03T00:00:00.000Z');
     expect((await t.runtime.recorder.verify(incidentId)).ok).toBe(true);
   });

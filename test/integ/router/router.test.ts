@@ -1,16 +1,16 @@
 import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeSlots } from '#shared/audit-queries';
-import { keys } from '#shared/audit-table';
+import { keys, resourceKey } from '#shared/audit-table';
 import { RecordTamperedError } from '#shared/errors';
-import { releaseOpenMarkers } from '#shared/open-markers';
+import { type OpenMarkerRef, openMarkersOf, releaseOpenMarkers } from '#shared/open-markers';
 import type { SettingsInput } from '#shared/settings';
 import { markIncident } from '../../../functions/actions/mark-incident/core.ts';
 import { playbookEnded } from '../../../functions/playbook-ended/core.ts';
 import { type RouteOutcome, type RouterDeps, routeEvent } from '../../../functions/router/core.ts';
 import { stubPlaybooksStack } from '../../../local/stub-playbooks.ts';
 import { fixture } from '../../support/fixtures.ts';
-import { ec2Finding, routerDeps } from '../../support/router.ts';
+import { ec2Finding, placeOf, routerDeps } from '../../support/router.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 let t: TestRuntime;
@@ -54,6 +54,10 @@ function bucketThenInstance(id: string, bucket: string, instanceId: string): Asf
   return event;
 }
 
+/** The ec2Finding's default place. */
+const HERE = placeOf('123456789012');
+const instance = (id: string) => ({ type: 'instance', id });
+
 const executionsFor = (incidentId: string) =>
   t.runtime.engine
     .executionList()
@@ -72,7 +76,7 @@ describe('the router on DynamoDB Local and the engine', () => {
     expect(outcomes.filter((o) => o.outcome === 'duplicate')).toHaveLength(999);
     const incidentId = started[0]?.outcome === 'started' ? started[0].incidentId : '';
     expect(executionsFor(incidentId)).toHaveLength(1);
-    const record = await d.queries.finding('dup-finding-1');
+    const record = await d.queries.finding(HERE, 'dup-finding-1');
     expect(record).toMatchObject({ incidentId, deliveries: 1000, count: 1, status: 'routed' });
     expect(await d.queries.incidentIdsByResource('i-dup1')).toMatchObject({ items: [incidentId] });
     const steps = await t.runtime.recorder.steps(incidentId);
@@ -90,7 +94,7 @@ describe('the router on DynamoDB Local and the engine', () => {
     const [repeat] = await routeEvent(d, event);
     expect(first?.outcome).toBe('started');
     expect(repeat).toMatchObject({ outcome: 'duplicate', deliveries: 2 });
-    expect(await d.queries.finding('dup-finding-2')).toMatchObject({
+    expect(await d.queries.finding(HERE, 'dup-finding-2')).toMatchObject({
       count: 7,
       lastSeen: '2017-11-01T00:00:00.000Z',
     });
@@ -163,8 +167,9 @@ describe('the router on DynamoDB Local and the engine', () => {
       type: 'instance',
       id: 'i-0chosen00000001',
     });
-    expect(await d.queries.openIncidentFor('i-0chosen00000001')).toBe(incidentId);
-    expect(await d.queries.openIncidentFor('chosen-logs-1')).toBeUndefined();
+    const asff = placeOf('111111111111');
+    expect(await d.queries.openIncidentFor(asff, instance('i-0chosen00000001'))).toBe(incidentId);
+    expect(await d.queries.openIncidentFor(asff, { type: 's3-bucket', id: 'chosen-logs-1' })).toBeUndefined();
     const incident = await t.runtime.recorder.getIncident(incidentId);
     expect(incident.resources.map((r) => `${r.type} ${r.id}`)).toEqual([
       'instance i-0chosen00000001',
@@ -248,6 +253,7 @@ describe('the router on DynamoDB Local and the engine', () => {
     const d = { ...deps({ maxAutomaticContainmentsPerHour: 1 }, () => now), staleAfterMs: 1000 };
     // A delivery that took the account's one slot, then died before it started the playbook.
     const claim = await d.queries.claimFinding({
+      place: placeOf('444444444444'),
       findingId: 'takeover-1',
       incidentId: 'takeover-inc',
       count: 1,
@@ -299,14 +305,14 @@ describe('the router on DynamoDB Local and the engine', () => {
     expect(mine?.event).toEqual(event);
   });
 
-  it('does not act on a finding from another account: a person must respond', async () => {
-    const d = { ...deps(), home: { account: '123456789012', region: 'us-east-1' } };
+  it('does not act on a finding from an account out of scope: a person must respond', async () => {
+    const d = { ...deps(), home: HERE };
     const [outcome] = await routeEvent(d, ec2Finding('other-account-1', 'i-elsewhere', '999999999999'));
     expect(outcome).toMatchObject({ outcome: 'no-action' });
     expect(outcome?.outcome === 'no-action' && outcome.reasons.join(' ')).toMatch(
-      /acts only in 123456789012/,
+      /account 999999999999 is not in scope: not the hub 123456789012/,
     );
-    expect(await d.queries.openIncidentFor('i-elsewhere')).toBeUndefined();
+    expect(await d.queries.openIncidentFor(placeOf('999999999999'), instance('i-elsewhere'))).toBeUndefined();
   });
 });
 
@@ -322,10 +328,13 @@ async function forgeMarker(resourceId: string, incidentId: string): Promise<void
   await t.table.doc.send(
     new PutCommand({
       TableName: t.table.tableName,
-      Item: { ...keys.openMarker(resourceId), incidentId, resourceId },
+      Item: { ...keys.openMarker(resourceKey(HERE, instance(resourceId))), incidentId, resourceId },
     }),
   );
 }
+
+/** The incident the open marker of an instance of the default place names. */
+const openFor = (instanceId: string) => routerDeps(t).queries.openIncidentFor(HERE, instance(instanceId));
 
 /** What a forger does to an incident item: sets a field, as an UpdateItem would. */
 async function editIncident(incidentId: string, field: string, value: unknown): Promise<void> {
@@ -362,7 +371,12 @@ describe('the router against a forger with the table', () => {
     const d = deps();
     const closed = incidentOf((await routeEvent(d, ec2Finding('forged-closed-1', 'i-forged-closed')))[0]);
     await t.runtime.recorder.updateIncident(closed, { status: 'closed', closedAt: new Date().toISOString() });
-    await releaseOpenMarkers(t.table.doc, t.table.tableName, closed, ['i-forged-closed']);
+    await releaseOpenMarkers(
+      t.table.doc,
+      t.table.tableName,
+      closed,
+      openMarkersOf(HERE, [instance('i-forged-closed')]),
+    );
     await forgeMarker('i-forged-victim', closed);
 
     const [outcome] = await routeEvent(d, ec2Finding('forged-closed-2', 'i-forged-victim'));
@@ -370,7 +384,7 @@ describe('the router against a forger with the table', () => {
     const opened = incidentOf(outcome);
     expect(opened).not.toBe(closed);
     expect(executionsFor(opened)).toHaveLength(1);
-    expect(await d.queries.openIncidentFor('i-forged-victim')).toBe(opened);
+    expect(await openFor('i-forged-victim')).toBe(opened);
     expect(outcome?.outcome === 'started' && outcome.reasons.join(' ')).toContain(
       `the open-resource marker of i-forged-victim named incident ${closed}, which is closed`,
     );
@@ -390,12 +404,12 @@ describe('the router against a forger with the table', () => {
     expect(outcome).toMatchObject({ outcome: 'started' });
     const opened = incidentOf(outcome);
     expect(opened).not.toBe(first);
-    expect(await d.queries.openIncidentFor('i-forged-edited')).toBe(opened);
+    expect(await openFor('i-forged-edited')).toBe(opened);
     const note = await triageNote(opened);
     expect(note).toContain(
       `the open-resource marker of i-forged-edited named incident ${first}, whose record does not verify (incident-edited`,
     );
-    expect(await d.queries.finding('forged-edited-2')).toMatchObject({
+    expect(await d.queries.finding(HERE, 'forged-edited-2')).toMatchObject({
       incidentId: opened,
       decision: { reasons: expect.arrayContaining([expect.stringContaining('does not verify')]) },
     });
@@ -420,7 +434,7 @@ describe('the router against a forger with the table', () => {
     expect(nothing?.outcome === 'started' && nothing.reasons.join(' ')).toContain(
       'named incident no-such-incident, which does not exist',
     );
-    expect(await d.queries.openIncidentFor('i-forged-nothing')).toBe(incidentOf(nothing));
+    expect(await openFor('i-forged-nothing')).toBe(incidentOf(nothing));
   });
 
   it('turns 20 concurrent findings on a resource with a forged marker into 1 new incident that the rest join', async () => {
@@ -442,7 +456,7 @@ describe('the router against a forger with the table', () => {
     expect(outcomes.filter((o) => o.outcome === 'correlated').map((o) => incidentOf(o))).toEqual(
       Array(19).fill(opened),
     );
-    expect(await d.queries.openIncidentFor('i-forged-storm')).toBe(opened);
+    expect(await openFor('i-forged-storm')).toBe(opened);
     expect(
       (await t.runtime.recorder.steps(opened)).filter((s) => s.action === 'correlate-finding'),
     ).toHaveLength(19);
@@ -457,19 +471,21 @@ describe('the router against a forger with the table', () => {
     const closing = markIncident(
       {
         recorder: t.runtime.recorder,
-        releaseOpen: (incidentId, resourceIds) =>
-          releaseOpenMarkers(t.table.doc, t.table.tableName, incidentId, resourceIds),
+        // Never reached: a record that does not verify releases nothing (else this error, not the refusal).
+        releaseOpen: async () => {
+          throw new Error('released the markers of a record that does not verify');
+        },
         now: () => new Date(),
       },
       { incidentId: victim, status: 'closed' },
     );
     await expect(closing).rejects.toBeInstanceOf(RecordTamperedError);
-    expect(await d.queries.openIncidentFor('i-forged-list')).toBe(victim);
+    expect(await openFor('i-forged-list')).toBe(victim);
 
     const [later] = await routeEvent(d, ec2Finding('forged-list-2', 'i-forged-list'));
     expect(later).toMatchObject({ outcome: 'started' });
     expect(incidentOf(later)).not.toBe(victim);
-    expect(await d.queries.openIncidentFor('i-forged-list')).toBe(incidentOf(later));
+    expect(await openFor('i-forged-list')).toBe(incidentOf(later));
   });
 
   it('releases nothing at the end of a playbook whose incident was edited, records the refusal, and fails', async () => {
@@ -487,8 +503,8 @@ describe('the router against a forger with the table', () => {
     };
     const ended = {
       recorder: t.runtime.recorder,
-      releaseOpen: (incidentId: string, resourceIds: readonly string[]) =>
-        releaseOpenMarkers(t.table.doc, t.table.tableName, incidentId, resourceIds),
+      releaseOpen: (incidentId: string, markers: readonly OpenMarkerRef[]) =>
+        releaseOpenMarkers(t.table.doc, t.table.tableName, incidentId, markers),
     };
     await expect(playbookEnded(ended, event)).rejects.toBeInstanceOf(RecordTamperedError);
     // A retry of the event records nothing more.

@@ -49,7 +49,7 @@ async function end(status: string, record: { incident: StoredIncident; steps: St
           return step(99, input);
         },
       },
-      releaseOpen: async (_id, ids) => [...ids],
+      releaseOpen: async (_id, markers) => markers.map((m) => m.resourceId),
     },
     {
       detail: {

@@ -355,6 +355,105 @@ describe('the policy', () => {
   });
 });
 
+describe('the policy in an organization', () => {
+  const MEMBER = '210987654321';
+  const member = (overrides: Partial<Finding> = {}) => instanceFinding({ account: MEMBER, ...overrides });
+  const organized = (organization: NonNullable<Parameters<typeof testSettings>[0]>['organization']) =>
+    testSettings({
+      organization: {
+        id: 'o-a1b2c3d4e5',
+        externalId: 'cordon-external-id',
+        accounts: [MEMBER],
+        ...organization,
+      },
+    });
+  const holders = (count: number, account = MEMBER) =>
+    Array.from({ length: count }, (_, n) => ({
+      slot: n,
+      incidentId: `inc${n}`,
+      resourceId: `i-${n}`,
+      account,
+      takenAt: `2026-01-01T10:0${n}:00.000Z`,
+    }));
+
+  it("runs a playbook in its account's own mode, and says the account's mode replaced the general one", () => {
+    const settings = organized({
+      perAccount: { [MEMBER]: { playbookModes: { 'ec2-compromise': 'dry-run' } } },
+    });
+    expect(decide(member(), deployed, settings)).toMatchObject({
+      mode: 'dry-run',
+      reasons: [
+        `playbook ec2-compromise for instance i-0abc; organization.perAccount.${MEMBER}.playbookModes says dry-run, in place of settings.playbookModes (automatic)`,
+      ],
+    });
+    // Another account keeps the general mode.
+    expect(decide(instanceFinding(), deployed, settings).mode).toBe('automatic');
+  });
+
+  it('holds an account to its own limit, naming the setting it is from', () => {
+    const settings = organized({ perAccount: { [MEMBER]: { maxAutomaticContainmentsPerHour: 2 } } });
+    expect(decide(member(), { ...deployed, automaticContainmentsLast60Minutes: 1 }, settings).mode).toBe(
+      'automatic',
+    );
+    expectMode(
+      decide(
+        member(),
+        { ...deployed, automaticContainmentsLast60Minutes: 2, automaticContainments: holders(2) },
+        settings,
+      ),
+      'approval-first',
+      new RegExp(
+        `^blast-radius limit reached: 2 automatic containments in ${MEMBER} in the last 60 minutes \\(inc0 on i-0 at .*\\), the limit is 2 \\(organization\\.perAccount\\.${MEMBER}\\.maxAutomaticContainmentsPerHour\\): sent to a person$`,
+      ),
+    );
+    // The hub keeps the general limit of 5.
+    expect(
+      decide(instanceFinding(), { ...deployed, automaticContainmentsLast60Minutes: 4 }, settings).mode,
+    ).toBe('automatic');
+  });
+
+  it("sends containment to a person once the organization's limit is reached, naming who used it and where", () => {
+    const settings = organized({ maxAutomaticContainmentsPerHour: 3 });
+    const context = { ...deployed, organizationContainmentsLast60Minutes: 2 };
+    expect(decide(member(), context, settings).mode).toBe('automatic');
+    const decision = decide(
+      member(),
+      {
+        ...deployed,
+        organizationContainmentsLast60Minutes: 3,
+        organizationContainments: holders(3, '333333333333'),
+      },
+      settings,
+    );
+    expectMode(
+      decision,
+      'approval-first',
+      /^organization blast-radius limit reached: 3 automatic containments across the organization in the last 60 minutes \(inc0 on i-0 in 333333333333 at 2026-01-01T10:00:00\.000Z, .*, inc2 on i-2 in 333333333333 at .*\), the limit is 3 \(organization\.maxAutomaticContainmentsPerHour\): sent to a person$/,
+    );
+    // The account's own limit was not reached: only the organization's reason is given.
+    expect(decision.reasons.some((r) => r.startsWith('blast-radius limit reached'))).toBe(false);
+  });
+
+  it("gives both reasons when the account's limit and the organization's are both reached", () => {
+    const settings = organized({ maxAutomaticContainmentsPerHour: 5 });
+    const decision = decide(
+      member(),
+      { ...deployed, automaticContainmentsLast60Minutes: 5, organizationContainmentsLast60Minutes: 5 },
+      settings,
+    );
+    expectMode(decision, 'approval-first', /^blast-radius limit reached: 5/);
+    expectMode(decision, 'approval-first', /^organization blast-radius limit reached: 5/);
+  });
+
+  it("fails closed when the organization's count is not a count", () => {
+    expectMode(
+      decide(member(), { ...deployed, organizationContainmentsLast60Minutes: Number.NaN }, organized({})),
+      'approval-first',
+      /in the organization in the last 60 minutes is unknown: a person decides/,
+    );
+  });
+});
+
 describe('the policy fails closed', () => {
   it('sends the finding to a person, with the error, when the settings are broken', () => {
     const broken = { ...settings, suppressions: null } as unknown as Settings;
