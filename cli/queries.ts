@@ -4,14 +4,17 @@
  *
  * | question                          | key                                           | filter (if asked)                 |
  * |-----------------------------------|-----------------------------------------------|-----------------------------------|
- * | incidents naming a resource       | by-ref `RESOURCE#<id>`, then a BatchGet       | status, type, severity, account (in memory, on the incidents got) |
- * | incidents of a finding type       | by-ref `TYPE#<type>`, time range on the key   | status, severity, account         |
- * | incidents with a status           | by-status `STATUS#<status>`, time range       | severity, account                 |
- * | incidents in a time range         | by-time `MONTH#<yyyy-mm>`, month by month     | severity, account                 |
+ * | incidents naming a resource       | by-ref `RESOURCE#<id>`, then a BatchGet       | region, type, status, severity, account (in memory, on the incidents got) |
+ * | incidents in an account           | by-place `ACCOUNT#<account>`, time range      | region, type, status, severity    |
+ * | incidents in a region             | by-place `REGION#<region>` (place items), time range, then a BatchGet | type, status, severity (in memory) |
+ * | incidents of a finding type       | by-ref `TYPE#<type>`, time range on the key   | status, severity                  |
+ * | incidents with a status           | by-status `STATUS#<status>`, time range       | severity                          |
+ * | incidents in a time range         | by-time `MONTH#<yyyy-mm>`, month by month     | severity                          |
  * | steps an actor took               | by-ref `ACTOR#<actor>`, time range            | action, incident                  |
  * | steps of one incident             | table `INCIDENT#<id>`, `STEP#` prefix         | actor, action, time               |
  *
- * Severity and account are in no key: a filter on them reads what the key selects and keeps the matches.
+ * Severity is in no key: a filter on it reads what the key selects and keeps the matches. Every BatchGet
+ * follows its UnprocessedKeys, and every Query its pages, until the page asked for is full.
  * Every read is counted in {@link ReadStats} so that tests (and `--debug-reads`) can show what it cost.
  */
 import { BatchGetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -21,12 +24,14 @@ import { INDEX, keys } from '#shared/audit-table';
 import { INCIDENT_STATUSES, type Step } from '#shared/domain';
 import { ValidationError } from '#shared/errors';
 import {
+  conditionsOf,
   decodeToken,
   encodeToken,
   filterExpression,
   fingerprint,
   type IncidentFilter,
   type IncidentPlan,
+  meets,
   merge,
   planIncidents,
   type ResultPage,
@@ -45,6 +50,13 @@ export interface ReadStats {
   /** Items read by BatchGet or Get (each reads exactly the item it returns). */
   got: number;
 }
+
+/** The key attributes of each index a list reads one partition of. */
+const INDEX_KEYS: Record<Exclude<IncidentPlan['index'], 'by-time'>, readonly [string, string]> = {
+  'by-status': ['gsi2pk', 'gsi2sk'],
+  'by-ref': ['gsi3pk', 'gsi3sk'],
+  'by-place': ['gsi4pk', 'gsi4sk'],
+};
 
 /** The console's read side of the audit table. */
 export class ConsoleQueries {
@@ -107,6 +119,7 @@ export class ConsoleQueries {
       resource: filter.resource,
       minSeverity: filter.minSeverity,
       account: filter.account,
+      region: filter.region,
     });
     const token = page.nextToken === undefined ? undefined : decodeToken(page.nextToken, q);
     const since = token?.since ?? filter.since;
@@ -116,19 +129,19 @@ export class ConsoleQueries {
       ExpressionAttributeValues: { ':low': since, ':high': `${until}\uffff` },
       ScanIndexForward: false,
     };
-    const filters = filterExpression([
-      ...(filter.resource === undefined && filter.type !== undefined && filter.status !== undefined
-        ? [['status', '=', filter.status] as const]
-        : []),
-      ...(filter.resource === undefined && filter.minSeverity !== undefined
-        ? [['severity', '>=', filter.minSeverity] as const]
-        : []),
-      ...(filter.resource === undefined && filter.account !== undefined
-        ? [['account', '=', filter.account] as const]
-        : []),
-    ]);
+    const conditions = conditionsOf(filter, plan.filters);
+    // What the key selects is incidents (filtered on the index) or links to them (filtered once got).
+    const filters = plan.via === 'BatchGet' ? {} : filterExpression(conditions);
     const items: StoredIncident[] = [];
     const remaining = () => page.limit - items.length;
+    const take = async (found: Record<string, unknown>[]) => {
+      if (plan.via !== 'BatchGet') {
+        items.push(...found.map((item) => strip<StoredIncident>(item)));
+        return;
+      }
+      const incidents = await this.incidentsById(found.map((item) => String(item.incidentId)));
+      items.push(...incidents.filter((incident) => meets(incident, conditions)));
+    };
     const done = (next: Omit<Token, 'v' | 'q' | 'since' | 'until'> | undefined) => ({
       items,
       plan,
@@ -158,7 +171,7 @@ export class ConsoleQueries {
             Limit: remaining(),
             ...(startKey ? { ExclusiveStartKey: startKey } : {}),
           });
-          items.push(...result.items.map((item) => strip<StoredIncident>(item)));
+          await take(result.items);
           startKey = result.next;
         } while (startKey && remaining() > 0);
         if (remaining() <= 0) {
@@ -170,7 +183,7 @@ export class ConsoleQueries {
       return done(undefined);
     }
 
-    const [pkName, skName] = plan.index === 'by-status' ? ['gsi2pk', 'gsi2sk'] : ['gsi3pk', 'gsi3sk'];
+    const [pkName, skName] = INDEX_KEYS[plan.index];
     let startKey = token?.k;
     do {
       const result = await this.query({
@@ -181,38 +194,31 @@ export class ConsoleQueries {
             ExpressionAttributeNames: { '#pk': pkName, '#sk': skName },
             ExpressionAttributeValues: { ...range.ExpressionAttributeValues, ':pk': plan.key },
           },
-          filter.resource === undefined ? filters : {},
+          filters,
         ),
         Limit: remaining(),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       });
-      if (filter.resource === undefined) {
-        items.push(...result.items.map((item) => strip<StoredIncident>(item)));
-      } else {
-        const ids = result.items.map((item) => String(item.incidentId));
-        const incidents = await this.incidentsById(ids);
-        items.push(
-          ...incidents.filter(
-            (incident) =>
-              (filter.status === undefined || incident.status === filter.status) &&
-              (filter.type === undefined || incident.findingType === filter.type) &&
-              (filter.minSeverity === undefined || incident.severity >= filter.minSeverity) &&
-              (filter.account === undefined || incident.account === filter.account),
-          ),
-        );
-      }
+      await take(result.items);
       startKey = result.next;
     } while (startKey && remaining() > 0);
     return done(startKey ? { k: startKey } : undefined);
   }
 
-  /** Every incident opened in a range, newest first (for `stats` and `verify --all`). */
-  async allIncidents(since: string, until: string): Promise<StoredIncident[]> {
+  /**
+   * Every incident opened in a range, newest first (for `stats` and `verify --all`); in one account or
+   * region when asked, read from by-place.
+   */
+  async allIncidents(
+    since: string,
+    until: string,
+    where: Pick<IncidentFilter, 'account' | 'region'> = {},
+  ): Promise<StoredIncident[]> {
     const out: StoredIncident[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.listIncidents(
-        { since, until },
+        { since, until, ...where },
         { limit: 1000, ...(nextToken ? { nextToken } : {}) },
       );
       out.push(...page.items);

@@ -29,7 +29,8 @@ import {
   noteIncident,
 } from '../lifecycle.ts';
 import { type Column, csv, json, printList } from '../output.ts';
-import type { IncidentFilter } from '../queries/plan.ts';
+import type { IncidentFilter, IncidentPlan } from '../queries/plan.ts';
+import type { ReadStats } from '../queries.ts';
 import { describeStep } from '../step-detail.ts';
 import { parseTime } from '../time.ts';
 
@@ -47,6 +48,7 @@ export const INCIDENT_COLUMNS: readonly Column<StoredIncident>[] = [
   { header: 'type', cell: (i) => i.findingType },
   { header: 'resources', cell: (i) => i.resources.map((r) => r.id).join(' ') },
   { header: 'account', cell: (i) => i.account },
+  { header: 'region', cell: (i) => i.region },
   { header: 'playbook', cell: (i) => i.playbook ?? '' },
   { header: 'title', cell: (i) => i.title },
 ];
@@ -72,6 +74,7 @@ interface ListFlags extends CommonFlags {
   type?: string;
   minSeverity?: string;
   account?: string;
+  inRegion?: string;
   limit?: string;
   nextToken?: string;
   explain?: boolean;
@@ -102,9 +105,7 @@ export function incidentFilter(flags: ListFlags, now: Date): IncidentFilter {
       ]);
     }
   }
-  if (flags.account !== undefined && !/^\d{12}$/.test(flags.account)) {
-    throw new ValidationError('--account', [`must be a 12-digit AWS account id, got "${flags.account}"`]);
-  }
+  const place = parsePlace(flags);
   const status = parseStatus(flags.status);
   return {
     since,
@@ -113,8 +114,55 @@ export function incidentFilter(flags: ListFlags, now: Date): IncidentFilter {
     ...(flags.type !== undefined ? { type: flags.type } : {}),
     ...(flags.resource !== undefined ? { resource: flags.resource } : {}),
     ...(minSeverity !== undefined ? { minSeverity } : {}),
-    ...(flags.account !== undefined ? { account: flags.account } : {}),
+    ...place,
   };
+}
+
+/** An AWS region's name, as the record keeps the finding's (`local` is the local runtime's). */
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$|^local$/;
+
+/**
+ * Checks `--account` and `--in-region`, the place flags of `incidents list` and `stats` (`--region` is the
+ * console's own AWS region, as on every command).
+ */
+export function parsePlace(flags: { account?: string; inRegion?: string }): {
+  account?: string;
+  region?: string;
+} {
+  if (flags.account !== undefined && !/^\d{12}$/.test(flags.account)) {
+    throw new ValidationError('--account', [`must be a 12-digit AWS account id, got "${flags.account}"`]);
+  }
+  if (flags.inRegion !== undefined && !REGION.test(flags.inRegion)) {
+    throw new ValidationError('--in-region', [
+      `must be an AWS region such as eu-west-1, got "${flags.inRegion}"`,
+    ]);
+  }
+  return {
+    ...(flags.account !== undefined ? { account: flags.account } : {}),
+    ...(flags.inRegion !== undefined ? { region: flags.inRegion } : {}),
+  };
+}
+
+/** The flags `--account` and `--in-region`, with the help that says which index serves them. */
+export function withPlaceOptions(command: Command, what: string): Command {
+  return command
+    .option(
+      '--account <id>',
+      `${what} in this AWS account (the 12-digit id): read from the by-place index, by account`,
+    )
+    .option(
+      '--in-region <region>',
+      `${what} in this AWS region, e.g. eu-west-1 (the finding's region; --region is where the console connects): read from the by-place index, by region; with --account, the account's incidents filtered on the region`,
+    );
+}
+
+/** What `--explain` prints of a plan and what its reads cost. */
+export function explainPlan(plan: IncidentPlan, stats: ReadStats): string {
+  const via = plan.via ? ` (the items it selects point at incidents, got ${plan.via})` : '';
+  const filtered = plan.filters.length
+    ? `, filtered on ${plan.filters.join(', ')}${plan.via ? ' (in memory, on the incidents got)' : ''}`
+    : '';
+  return `plan: ${plan.index} ${plan.key}${via}${filtered}; ${stats.queries} queries read ${stats.read} items and returned ${stats.returned} (${stats.got} by BatchGet)`;
 }
 
 /**
@@ -148,11 +196,11 @@ export function registerIncidentsCommands(cli: Command, ctx: ConsoleContext): Co
   const incidents = cli
     .command('incidents')
     .description('Incidents in the audit record: list them, show one, close, note or assign one');
-  withCommonOptions(
+  const list = withCommonOptions(
     incidents
       .command('list')
       .description(
-        'List incidents, newest first. The most selective of --resource, --type, --status (else the time range) picks the index; --min-severity and --account filter what it reads.',
+        'List incidents, newest first, with the account and region of each. The first of --resource, --account, --in-region, --type, --status (else the time range) picks the index; the other filters and --min-severity filter what it reads.',
       ),
   )
     .option('--status <status>', 'open, contained, recovered, failed or closed')
@@ -163,8 +211,8 @@ export function registerIncidentsCommands(cli: Command, ctx: ConsoleContext): Co
     .option('--until <when>', 'a date or a duration back from now (default: now)')
     .option('--resource <id>', 'incidents naming this instance id, access key, role or bucket')
     .option('--type <finding-type>', 'incidents of this finding type, e.g. Backdoor:EC2/C&CActivity.B!DNS')
-    .option('--min-severity <n>', 'incidents of at least this severity (0-10)')
-    .option('--account <id>', 'incidents in this AWS account')
+    .option('--min-severity <n>', 'incidents of at least this severity (0-10)');
+  withPlaceOptions(list, 'incidents')
     .option('--limit <n>', 'at most this many (1-1000)', '50')
     .option('--next-token <token>', 'continue a list from where it stopped')
     .option('--explain', 'print the index used and the items read against returned to stderr')
@@ -184,12 +232,7 @@ export function registerIncidentsCommands(cli: Command, ctx: ConsoleContext): Co
           ...(page.nextToken ? { nextToken: page.nextToken } : {}),
           empty: 'No incidents.',
         });
-        if (flags.explain) {
-          const s = c.queries.stats;
-          ctx.io.err(
-            `plan: ${page.plan.index} ${page.plan.key}${page.plan.filters.length ? `, filtered on ${page.plan.filters.join(', ')}` : ''}; ${s.queries} queries read ${s.read} items and returned ${s.returned} (${s.got} by BatchGet)`,
-          );
-        }
+        if (flags.explain) ctx.io.err(explainPlan(page.plan, c.queries.stats));
       });
     });
   withCommonOptions(

@@ -1,9 +1,9 @@
 /**
- * `cordon stats --since 30d`: counts by finding type, status and playbook; median and 90th percentile of
- * time to detect, contain and recover; the approvers' median response time; automatic against approved
- * actions. It reads the incidents opened in the range (by-time) and each counted one's steps (its
- * partition). Rehearsals, dry runs and sample findings' incidents are left out unless
- * `--include-rehearsals`, and how many were is said.
+ * `cordon stats --since 30d`: counts by finding type, status, playbook, account and region; median and 90th
+ * percentile of time to detect, contain and recover; the approvers' median response time; automatic against
+ * approved actions. It reads the incidents opened in the range (by-time; by-place with `--account` or
+ * `--in-region`) and each counted one's steps (its partition). Rehearsals, dry runs and sample findings'
+ * incidents are left out unless `--include-rehearsals`, and how many were is said.
  */
 import type { Command } from 'commander';
 import type { StoredIncident } from '#shared/audit';
@@ -20,6 +20,7 @@ import {
 import { type Column, csv, json, textTable } from '../output.ts';
 import { approvalsOf } from '../report/model.ts';
 import { between, formatDuration, parseTime } from '../time.ts';
+import { parsePlace, withPlaceOptions } from './incidents.ts';
 
 /** Steps that record the machinery rather than an action on a resource. */
 const NOT_ACTIONS = new Set([
@@ -43,6 +44,10 @@ export interface Spread {
 export interface Stats {
   readonly since: string;
   readonly until: string;
+  /** The account the figures are of (`--account`); every account when absent. */
+  readonly account?: string;
+  /** The region the figures are of (`--in-region`); every region when absent. */
+  readonly region?: string;
   readonly incidents: number;
   /**
    * The rehearsals, dry runs and sample findings' incidents in the range (`rehearsal` set at opening): left
@@ -52,6 +57,8 @@ export interface Stats {
   readonly byType: Record<string, number>;
   readonly byStatus: Record<string, number>;
   readonly byPlaybook: Record<string, number>;
+  readonly byAccount: Record<string, number>;
+  readonly byRegion: Record<string, number>;
   readonly timeToDetect: Spread;
   readonly timeToContain: Spread;
   readonly timeToRecover: Spread;
@@ -117,7 +124,7 @@ export function computeStats(
   until: string,
   all: readonly StoredIncident[],
   stepsOf: ReadonlyMap<string, readonly Step[]>,
-  options: { readonly includeRehearsals?: boolean } = {},
+  options: { readonly includeRehearsals?: boolean; readonly account?: string; readonly region?: string } = {},
 ): Stats {
   const included = options.includeRehearsals === true;
   const rehearsals = all.filter((i) => i.rehearsal !== undefined).length;
@@ -135,11 +142,15 @@ export function computeStats(
   return {
     since,
     until,
+    ...(options.account !== undefined ? { account: options.account } : {}),
+    ...(options.region !== undefined ? { region: options.region } : {}),
     incidents: incidents.length,
     rehearsals: { count: rehearsals, included },
     byType: count(incidents.map((i) => i.findingType)),
     byStatus: count(incidents.map((i) => i.status)),
     byPlaybook: count(incidents.map((i) => i.playbook ?? 'none')),
+    byAccount: count(incidents.map((i) => i.account)),
+    byRegion: count(incidents.map((i) => i.region)),
     timeToDetect: spread(incidents.map((i) => between(i.firstSeen, i.openedAt))),
     timeToContain: spread(incidents.map((i) => between(i.openedAt, i.containedAt))),
     timeToRecover: spread(incidents.map((i) => between(i.openedAt, i.recoveredAt))),
@@ -164,6 +175,8 @@ export function statsRows(stats: Stats): Row[] {
   const rows: Row[] = [
     { section: 'range', key: 'since', value: stats.since },
     { section: 'range', key: 'until', value: stats.until },
+    ...(stats.account !== undefined ? [{ section: 'range', key: 'account', value: stats.account }] : []),
+    ...(stats.region !== undefined ? [{ section: 'range', key: 'region', value: stats.region }] : []),
     { section: 'incidents', key: 'total', value: String(stats.incidents) },
   ];
   if (stats.rehearsals.count > 0) {
@@ -183,6 +196,8 @@ export function statsRows(stats: Stats): Row[] {
   counts('by type', stats.byType);
   counts('by status', stats.byStatus);
   counts('by playbook', stats.byPlaybook);
+  counts('by account', stats.byAccount);
+  counts('by region', stats.byRegion);
   const times = (section: string, key: string, s: Spread) =>
     rows.push({
       section,
@@ -214,17 +229,20 @@ interface StatsFlags extends CommonFlags {
   since: string;
   until?: string;
   includeRehearsals?: boolean;
+  account?: string;
+  inRegion?: string;
 }
 
 /** Adds `stats` to the console. */
 export function registerStatsCommand(cli: Command, ctx: ConsoleContext): Command {
-  return withCommonOptions(
+  const command = withCommonOptions(
     cli
       .command('stats')
       .description(
-        'Counts by finding type, status and playbook; median and p90 time to detect, contain and recover; approvers’ median response; automatic against approved actions',
+        'Counts by finding type, status, playbook, account and region; median and p90 time to detect, contain and recover; approvers’ median response; automatic against approved actions. --account and --in-region count one account or region.',
       ),
-  )
+  );
+  return withPlaceOptions(command, 'count the incidents')
     .option('--since <when>', 'incidents opened since (a date or a duration such as 30d)', '30d')
     .option('--until <when>', 'incidents opened until (default: now)')
     .option(
@@ -238,8 +256,9 @@ export function registerStatsCommand(cli: Command, ctx: ConsoleContext): Command
       const until =
         flags.until !== undefined ? parseTime('--until', flags.until, now, true) : now.toISOString();
       if (since > until) throw new ValidationError('--since', [`${since} is after --until ${until}`]);
+      const place = parsePlace(flags);
       await withConnection(ctx.connect, connectionFlags(flags), async (c) => {
-        const incidents = await c.queries.allIncidents(since, until);
+        const incidents = await c.queries.allIncidents(since, until, place);
         const counted = flags.includeRehearsals
           ? incidents
           : incidents.filter((i) => i.rehearsal === undefined);
@@ -253,6 +272,7 @@ export function registerStatsCommand(cli: Command, ctx: ConsoleContext): Command
         );
         const stats = computeStats(since, until, incidents, stepsOf, {
           includeRehearsals: flags.includeRehearsals === true,
+          ...place,
         });
         if (format === 'json') ctx.io.out(json(stats));
         else if (format === 'csv') ctx.io.out(csv(statsRows(stats), COLUMNS));

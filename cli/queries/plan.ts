@@ -17,6 +17,8 @@ export interface IncidentFilter {
   readonly resource?: string;
   readonly minSeverity?: number;
   readonly account?: string;
+  /** The region the incidents are in (`--in-region`): the finding's, not the console's. */
+  readonly region?: string;
 }
 
 /** Filters of `cordon steps`. */
@@ -36,10 +38,50 @@ export interface ResultPage<T> {
 
 /** Which key serves a list, and what is filtered after it: printed by `--explain`, checked by tests. */
 export interface IncidentPlan {
-  readonly index: 'by-ref' | 'by-status' | 'by-time';
+  readonly index: 'by-ref' | 'by-status' | 'by-time' | 'by-place';
   readonly key: string;
-  /** Conditions applied after the key (a FilterExpression, or in memory for a resource). */
-  readonly filters: readonly string[];
+  /**
+   * Conditions applied after the key, by the incident field they test: a FilterExpression on the index, or,
+   * when the key selects links rather than incidents (`via`), in memory on the incidents got.
+   */
+  readonly filters: readonly IncidentField[];
+  /**
+   * `BatchGet`: the key selects items that point at incidents (a resource's links, a region's place items),
+   * and the incidents are got by id, 100 keys a request.
+   */
+  readonly via?: 'BatchGet';
+}
+
+/** The incident fields a list may filter on. */
+export type IncidentField = 'findingType' | 'status' | 'severity' | 'account' | 'region';
+
+/** The condition a filter of the list puts on a field: what the FilterExpression and the memory filter test. */
+export function conditionsOf(
+  filter: IncidentFilter,
+  fields: readonly IncidentField[],
+): (readonly [IncidentField, '=' | '>=', string | number])[] {
+  const value: Record<IncidentField, readonly [IncidentField, '=' | '>=', string | number] | undefined> = {
+    findingType: filter.type === undefined ? undefined : ['findingType', '=', filter.type],
+    status: filter.status === undefined ? undefined : ['status', '=', filter.status],
+    severity: filter.minSeverity === undefined ? undefined : ['severity', '>=', filter.minSeverity],
+    account: filter.account === undefined ? undefined : ['account', '=', filter.account],
+    region: filter.region === undefined ? undefined : ['region', '=', filter.region],
+  };
+  return fields.flatMap((field) => {
+    const condition = value[field];
+    return condition ? [condition] : [];
+  });
+}
+
+/** Whether an incident meets conditions (the memory filter after a BatchGet). */
+export function meets(
+  incident: object,
+  conditions: readonly (readonly [IncidentField, '=' | '>=', string | number])[],
+): boolean {
+  return conditions.every(([field, op, value]) => {
+    const actual = (incident as Record<string, unknown>)[field];
+    return op === '=' ? actual === value : typeof actual === 'number' && actual >= Number(value);
+  });
 }
 
 /** An item as the console shows it: without its keys and the record's seal. */
@@ -47,27 +89,40 @@ export function strip<T>(item: Record<string, unknown>): T {
   return withoutAttributes<T>(item, KEY_ATTRIBUTES, SEAL_ATTRIBUTES);
 }
 
-/** Chooses the key for a list: resource, else finding type, else status, else time. */
+/**
+ * Chooses the key for a list: resource (by-ref), else account (by-place, the incident items), else region
+ * (by-place, the place items, then the incidents by BatchGet), else finding type (by-ref), else status
+ * (by-status), else time (by-time, month by month). What the key does not select is filtered.
+ */
 export function planIncidents(filter: IncidentFilter): IncidentPlan {
-  const filters: string[] = [];
-  const add = (condition: string | false) => {
-    if (condition) filters.push(condition);
-  };
   let plan: Omit<IncidentPlan, 'filters'>;
+  /** The field the key selects by, so not filtered on. */
+  let keyed: IncidentField | undefined;
   if (filter.resource !== undefined) {
-    plan = { index: 'by-ref', key: keys.resourceRef(filter.resource) };
-    add(filter.type !== undefined && 'findingType');
-    add(filter.status !== undefined && 'status');
+    plan = { index: 'by-ref', key: keys.resourceRef(filter.resource), via: 'BatchGet' };
+  } else if (filter.account !== undefined) {
+    plan = { index: 'by-place', key: keys.account(filter.account) };
+    keyed = 'account';
+  } else if (filter.region !== undefined) {
+    plan = { index: 'by-place', key: keys.region(filter.region), via: 'BatchGet' };
+    keyed = 'region';
   } else if (filter.type !== undefined) {
     plan = { index: 'by-ref', key: keys.type(filter.type) };
-    add(filter.status !== undefined && 'status');
+    keyed = 'findingType';
   } else if (filter.status !== undefined) {
     plan = { index: 'by-status', key: keys.status(filter.status) };
+    keyed = 'status';
   } else {
     plan = { index: 'by-time', key: 'MONTH#<yyyy-mm>' };
   }
-  add(filter.minSeverity !== undefined && 'severity');
-  add(filter.account !== undefined && 'account');
+  const asked: Record<IncidentField, boolean> = {
+    region: filter.region !== undefined,
+    findingType: filter.type !== undefined,
+    status: filter.status !== undefined,
+    severity: filter.minSeverity !== undefined,
+    account: filter.account !== undefined,
+  };
+  const filters = (Object.keys(asked) as IncidentField[]).filter((field) => asked[field] && field !== keyed);
   return { ...plan, filters };
 }
 

@@ -2,8 +2,8 @@
  * Reading the record back: an incident, its steps as stored and in order (every page of the Query), and
  * the verification of both against the chain, the key and the anchors (functions/shared/audit-verify.ts).
  * {@link AuditReader} is the base of the recorder (functions/shared/audit.ts), which adds the writes; it
- * also keeps what the recorder knows of each incident's head, so that a record just verified is appended
- * to with no further read.
+ * also keeps what the recorder knows of each incident's head (and its place: account and region), so that a
+ * record just verified is appended to with no further read.
  */
 import {
   type DynamoDBDocumentClient,
@@ -11,7 +11,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { KEY_ATTRIBUTES, keys, seqOfStepKey, withoutAttributes } from './audit-table.ts';
+import { KEY_ATTRIBUTES, keys, type Place, seqOfStepKey, withoutAttributes } from './audit-table.ts';
 import { changeAfterHead, type VerifyResult, verifyRecord } from './audit-verify.ts';
 import type { Incident, Step } from './domain.ts';
 import { IncidentNotFoundError, RecordTamperedError, translateAwsError } from './errors.ts';
@@ -65,6 +65,15 @@ export interface Head {
   readonly tip: ChainTip;
   /** The incident's last-seen time as stored, when known: whether a raise is still one. */
   readonly lastSeen: string | undefined;
+  /** The incident's account and region, stamped on every step written after this head. */
+  readonly place: Place | undefined;
+}
+
+/** The place an incident item (or its opening, or its place item) states; undefined when it states none. */
+export function placeOfItem(item: Readonly<Record<string, unknown>> | undefined): Place | undefined {
+  return typeof item?.account === 'string' && typeof item.region === 'string'
+    ? { account: item.account, region: item.region }
+    : undefined;
 }
 
 /** What the head of an incident item says, as stored; undefined when it says nothing a write can match. */
@@ -133,6 +142,15 @@ export class AuditReader {
     this.client = options.client;
     this.tableName = options.tableName;
     this.seal = options.seal;
+  }
+
+  /**
+   * The account and region of an incident, as this recorder knows them from its opening, a read of its
+   * incident item (before an append, or a refusal's), or its verification; undefined when it knows neither.
+   * Costs no call: every step this recorder writes to the incident carries this place.
+   */
+  placeOf(incidentId: string): Place | undefined {
+    return this.heads.get(incidentId)?.place;
   }
 
   /** Reads an incident, or throws {@link IncidentNotFoundError}. */
@@ -226,10 +244,15 @@ export class AuditReader {
     return (await this.check(incidentId)).result;
   }
 
-  /** The incident item and its steps (keys included), read with one Query of the incident's partition. */
-  protected async partition(
-    incidentId: string,
-  ): Promise<{ incident: Record<string, unknown> | undefined; steps: Record<string, unknown>[] }> {
+  /**
+   * The incident item, its place item and its steps (keys included), read with one Query of the incident's
+   * partition.
+   */
+  protected async partition(incidentId: string): Promise<{
+    incident: Record<string, unknown> | undefined;
+    place: Record<string, unknown> | undefined;
+    steps: Record<string, unknown>[];
+  }> {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
@@ -237,8 +260,10 @@ export class AuditReader {
       ConsistentRead: true,
     });
     const incidentSk = keys.incident(incidentId).sk;
+    const placeSk = keys.place(incidentId).sk;
     return {
       incident: items.find((item) => item.sk === incidentSk),
+      place: items.find((item) => item.sk === placeSk),
       steps: items.filter((item) => String(item.sk).startsWith(keys.stepPrefix)),
     };
   }
@@ -252,7 +277,7 @@ export class AuditReader {
       const anchors = await this.sealed(`reading the anchors of ${incidentId}`, () =>
         this.seal.anchors(incidentId),
       );
-      const { incident, steps } = await this.partition(incidentId);
+      const { incident, place, steps } = await this.partition(incidentId);
       if (!incident) throw new IncidentNotFoundError(`incident ${incidentId} does not exist`);
       // A step past the head that changes the incident was written with its head: read the head again.
       const laterHead =
@@ -262,6 +287,7 @@ export class AuditReader {
       const snapshot = {
         incidentId,
         incident,
+        ...(place ? { place } : {}),
         steps,
         anchors,
         ...(typeof laterHead === 'number' ? { laterHead } : {}),
@@ -294,6 +320,7 @@ export class AuditReader {
         stored: storedHead(incident),
         tip,
         lastSeen: typeof incident.lastSeen === 'string' ? incident.lastSeen : undefined,
+        place: placeOfItem(incident),
       });
     }
     if (!result.ok) {

@@ -5,10 +5,18 @@
  * What holds when it says `ok`: every step was written by Cordon (each step is either anchored under its own
  * number, or carries a valid MAC of the record key: a later anchor vouches for the chain it follows, not for
  * a step no anchor or MAC vouches for), in the order written, unchanged; no anchored step is missing, no
- * anchor is hidden; and the incident item says exactly what its opening and its steps say. What it names
- * when not: the first break, with its kind.
+ * anchor is hidden; the incident item says exactly what its opening and its steps say; every step and the
+ * incident's place item are in the account and region the incident was opened in. What it names when not:
+ * the first break, with its kind.
+ *
+ * An incident opened before incidents had a place item (its opening has no `placeItem` mark) has no by-place
+ * key and no place item, and verifies without them; its steps carry no place (audit-verify-places.ts).
  */
+
+export { PLACE_ITEM_MARK } from './audit-verify-places.ts';
+
 import { keys, seqOfStepKey } from './audit-table.ts';
+import { byPlaceKeys, placeItemBreak, stepPlaceBreak } from './audit-verify-places.ts';
 import { type IncidentChanges, MUTABLE_INCIDENT_FIELDS } from './domain.ts';
 import { canonicalJson, GENESIS_HASH, openingHash, stepHash } from './hash-chain.ts';
 import { type AnchorEntry, stepMacMessage } from './seal.ts';
@@ -35,6 +43,11 @@ export type BreakKind =
   | 'anchor-unreadable'
   /** A delete marker was put over an anchor, so that a listing of current objects no longer shows it. */
   | 'anchor-hidden'
+  /**
+   * A place the record holds says another account or region than the incident's opening: the place item
+   * (edited, pointing at another incident, or gone from an incident opened with one), or a step's.
+   */
+  | 'place-edited'
   /**
    * The incident has no opening and nothing of it was ever anchored: a record written before Cordon sealed
    * its records (or an item made to look like one). Nothing in it can be vouched for.
@@ -67,6 +80,8 @@ export interface RecordSnapshot {
   readonly incidentId: string;
   /** The incident item as stored (keys included). */
   readonly incident: Readonly<Record<string, unknown>>;
+  /** The incident's place item as stored (keys included), if it has one. */
+  readonly place?: Readonly<Record<string, unknown>>;
   /** The step items as stored, in key order. */
   readonly steps: readonly Readonly<Record<string, unknown>>[];
   readonly anchors: readonly AnchorEntry[];
@@ -287,6 +302,8 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
       }
       unconfirmed.push(seq);
     }
+    const misplacedStep = stepPlaceBreak(item, opening as Record<string, unknown>, incidentId);
+    if (misplacedStep) return broken(seq, 'place-edited', misplacedStep);
     if (seq <= head) Object.assign(state, changesOf(item));
     prevHash = hash;
     expected++;
@@ -339,6 +356,7 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
     gsi3pk: keys.type(String(state.findingType)),
     gsi3sk: timeKey,
   };
+  Object.assign(derived, byPlaceKeys(opening as Record<string, unknown>, incident, timeKey));
   for (const [field, value] of Object.entries(derived)) {
     if (incident[field] !== value)
       differ.push(`its index key ${field} is ${text(incident[field])}, not ${value}`);
@@ -346,6 +364,8 @@ export async function verifyRecord(snapshot: RecordSnapshot, checkMac: MacCheck)
   if (differ.length > 0) {
     return broken(0, 'incident-edited', `the incident item was changed: ${differ.join('; ')}`);
   }
+  const misplaced = placeItemBreak(snapshot.place, opening as Record<string, unknown>, incidentId, timeKey);
+  if (misplaced) return broken(0, 'place-edited', misplaced);
   return {
     ok: true,
     incidentId,

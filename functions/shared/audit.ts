@@ -10,6 +10,11 @@
  * recorder knows the head of every incident it opened, appended to or verified, and reads one it does not
  * know once (a consistent GetItem of the incident item).
  *
+ * Every step carries its incident's account and region (its place), which the recorder knows from the same
+ * sources as the head: the opening, that GetItem, a refusal's incident item or a verification. The opening
+ * also writes the incident's place item (`keys.place`), which the by-place index finds incidents by region
+ * with; the incident item itself is found by account there.
+ *
  * A writer chains only onto a step it can vouch for (one it wrote, or one whose MAC the key confirms): a
  * step a forger put in the table is never laundered by an honest step written after it. A head that lags
  * its steps (a record written before heads moved with their steps, or a head an attacker moved back) does
@@ -32,11 +37,12 @@ import {
   type Head,
   openingTip,
   pause,
+  placeOfItem,
   remember,
   stepOf,
   storedHead,
 } from './audit-reader.ts';
-import { keys } from './audit-table.ts';
+import { keys, type Place } from './audit-table.ts';
 import {
   type AlongsideWrite,
   cancellationReasons,
@@ -48,6 +54,7 @@ import {
   type TransactItem,
   writeError,
 } from './audit-transactions.ts';
+import { PLACE_ITEM_MARK } from './audit-verify.ts';
 import { type Clock, type IdSource, randomIds, systemClock } from './clock.ts';
 import {
   type Incident,
@@ -61,6 +68,7 @@ import {
 import {
   ConditionsFailedError,
   IncidentNotFoundError,
+  PlaceMismatchError,
   RecordTamperedError,
   ValidationError,
   WriteConflictError,
@@ -115,11 +123,34 @@ function incidentItem(incident: Incident, opening: Record<string, unknown>, hash
     gsi2sk: timeKey,
     gsi3pk: keys.type(incident.findingType),
     gsi3sk: timeKey,
+    gsi4pk: keys.account(incident.account),
+    gsi4sk: timeKey,
     ...incident,
     opening,
     openingHash: hash,
     openingMac: mac,
   };
+}
+
+/**
+ * The place a step is stamped with: its incident's. A step that names another account or region is refused
+ * with {@link PlaceMismatchError}, nothing written: a step never says it was somewhere its incident is not.
+ */
+function stampOf(incidentId: string, step: StepInput, place: Place | undefined): Partial<Place> {
+  if (!place) {
+    return {
+      ...(step.account ? { account: step.account } : {}),
+      ...(step.region ? { region: step.region } : {}),
+    };
+  }
+  const account = step.account ?? place.account;
+  const region = step.region ?? place.region;
+  if (account !== place.account || region !== place.region) {
+    throw new PlaceMismatchError(
+      `incident ${incidentId} is in account ${place.account}, region ${place.region}: a step in account ${account}, region ${region} is not recorded on it`,
+    );
+  }
+  return { account, region };
 }
 
 /** Opens incidents and appends steps; reads and verifies them through {@link AuditReader}. */
@@ -164,9 +195,13 @@ export class AuditRecorder extends AuditReader {
       normalize({ ...input, id: input.id ?? this.ids(), status: 'open', openedAt }),
       'incident',
     );
-    const stepInputs = (options.steps ?? []).map((s) => normalize(parseOrThrow(StepInputSchema, s, 'step')));
+    const place: Place = { account: opened.account, region: opened.region };
+    const stepInputs = (options.steps ?? []).map((s) => {
+      const step = normalize(parseOrThrow(StepInputSchema, s, 'step'));
+      return { ...step, ...stampOf(opened.id, step, place) };
+    });
     const alongside = options.alongside ?? [];
-    const opening = normalize(opened) as unknown as Record<string, unknown>;
+    const opening = { ...normalize(opened), [PLACE_ITEM_MARK]: true } as unknown as Record<string, unknown>;
     const hash = openingHash(opening);
     // The incident as its steps leave it: verify recomputes the same from the opening and the chain.
     const incident: Incident = { ...opened };
@@ -224,6 +259,21 @@ export class AuditRecorder extends AuditReader {
           },
         },
       })),
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...keys.place(opened.id),
+            gsi4pk: keys.region(opened.region),
+            gsi4sk: timeKey,
+            incidentId: opened.id,
+            account: opened.account,
+            region: opened.region,
+            openedAt: opened.openedAt,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
     ];
     try {
       await this.client.send(
@@ -247,6 +297,7 @@ export class AuditRecorder extends AuditReader {
       stored: last ? { seq: tip.seq, hash: tip.hash } : undefined,
       tip,
       lastSeen: incident.lastSeen,
+      place,
     });
     await Promise.all([
       this.anchorQuietly(opened.id, 0, hash),
@@ -361,6 +412,7 @@ export class AuditRecorder extends AuditReader {
       const item: Record<string, unknown> = {
         ...this.stepKeys(incidentId, seq, step, recordedAt),
         ...step,
+        ...stampOf(incidentId, step, head.place),
         ...(changes ? { incident: changes } : {}),
         incidentId,
         seq,
@@ -403,6 +455,7 @@ export class AuditRecorder extends AuditReader {
           stored: { seq, hash },
           tip: { seq, hash, mac, item },
           lastSeen: changes?.lastSeen ?? (typeof now?.lastSeen === 'string' ? now.lastSeen : head.lastSeen),
+          place: head.place ?? placeOfItem(now),
         };
         // A transaction the SDK retried after its first attempt was written fails its own conditions: the
         // head is at this very step, which must not be written twice.
@@ -469,6 +522,7 @@ export class AuditRecorder extends AuditReader {
         stored: { seq, hash },
         tip: { seq, hash, mac, item },
         lastSeen: changes?.lastSeen ?? head.lastSeen,
+        place: head.place,
       });
     }
     throw new WriteConflictError(
@@ -543,6 +597,19 @@ export class AuditRecorder extends AuditReader {
     };
   }
 
+  /**
+   * The account and region of an incident: what {@link placeOf} knows, else one consistent read of its
+   * incident item, which the next append to it then does not repeat (the head it states is kept). Throws
+   * {@link IncidentNotFoundError} for an incident that does not exist.
+   */
+  async placeFor(incidentId: string): Promise<Place | undefined> {
+    const known = this.heads.get(incidentId);
+    if (known) return known.place;
+    const head = await this.readHead(incidentId);
+    remember(this.heads, incidentId, head);
+    return head.place;
+  }
+
   /** The head of an incident this recorder does not know: one consistent read of the incident item. */
   private async readHead(incidentId: string): Promise<Head> {
     const item = await this.incidentItem(incidentId);
@@ -564,7 +631,7 @@ export class AuditRecorder extends AuditReader {
           ? { seq: stored.seq, hash: stored.hash, mac: item.lastMac }
           : await this.lastStep(incidentId);
     }
-    return { stored, tip: tip ?? openingTip(item), lastSeen };
+    return { stored, tip: tip ?? openingTip(item), lastSeen, place: placeOfItem(item) };
   }
 
   /** After a step is written: from here nothing may throw, or a caller would take it for a missing one. */

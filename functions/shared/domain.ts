@@ -192,6 +192,12 @@ export const StepInputSchema = lazySchema(() =>
     dryRun: z.optional(z.boolean()),
     /** What this step changed on the incident's item (status, times), written with the step in one transaction. */
     incident: z.optional(IncidentChangesSchema),
+    /**
+     * The account and region the step is in: its incident's. The recorder stamps them on every step it writes
+     * (a caller need not give them; one that gives another incident's place is refused).
+     */
+    account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))),
+    region: z.optional(nonEmpty),
   }),
 );
 export type StepInput = z.infer<typeof StepInputSchema>;

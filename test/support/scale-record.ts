@@ -1,11 +1,13 @@
 /**
  * A large audit record for measuring the console's reads: 10,000 incidents with 10 steps each (and their
- * resource links), generated deterministically, loaded with parallel BatchWrites, and a document client
- * that counts what each read read and returned. The console's scale test and `npm run bench` use it.
+ * resource links and place items), in 10 accounts and 2 regions, generated deterministically, loaded with
+ * parallel BatchWrites, and a document client that counts what each read read and returned. The console's
+ * scale test and `npm run bench` use it.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DocumentSender } from '#shared/audit';
 import { keys } from '#shared/audit-table';
+import { PLACE_ITEM_MARK } from '#shared/audit-verify';
 import type { IncidentStatus } from '#shared/domain';
 import { openingHash, stepHash } from '#shared/hash-chain';
 import type { RecordSeal } from '#shared/seal';
@@ -14,6 +16,8 @@ export const INCIDENTS = 10_000;
 export const STEPS_PER_INCIDENT = 10;
 const TYPES = Array.from({ length: 20 }, (_, i) => `Type:EC2/Finding${i}`);
 const ACCOUNTS = Array.from({ length: 10 }, (_, i) => String(100000000000 + i));
+/** Every other incident is in the second region (not drawn from the generator: the rest stays as it was). */
+const REGIONS = ['us-east-1', 'eu-west-1'] as const;
 const APPROVERS = Array.from({ length: 5 }, (_, i) => `approver${i}@example.com`);
 const START = Date.parse('2025-12-01T00:00:00.000Z');
 const SPAN = Date.parse('2026-11-28T00:00:00.000Z') - START;
@@ -47,6 +51,10 @@ export function records(): Record<string, unknown>[] {
     const findingType = TYPES[Math.floor(rnd() * TYPES.length)] ?? '';
     const resourceId = `i-${String(n % 3000).padStart(8, '0')}`;
     const timeKey = `${openedAt}#${id}`;
+    // Drawn in the order they always were: severity, then account.
+    const severity = 1 + Math.floor(rnd() * 10);
+    const account = ACCOUNTS[Math.floor(rnd() * ACCOUNTS.length)] ?? '';
+    const region = REGIONS[n % 2] ?? '';
     const incident: Record<string, unknown> = {
       ...keys.incident(id),
       gsi1pk: keys.month(openedAt),
@@ -55,13 +63,15 @@ export function records(): Record<string, unknown>[] {
       gsi2sk: timeKey,
       gsi3pk: keys.type(findingType),
       gsi3sk: timeKey,
+      gsi4pk: keys.account(account),
+      gsi4sk: timeKey,
       id,
       status,
       title: `${findingType} on ${resourceId}`,
       findingType,
-      severity: 1 + Math.floor(rnd() * 10),
-      account: ACCOUNTS[Math.floor(rnd() * ACCOUNTS.length)],
-      region: 'us-east-1',
+      severity,
+      account,
+      region,
       resources: [{ type: 'instance', id: resourceId }],
       playbook: 'ec2-compromise',
       openedAt,
@@ -70,9 +80,21 @@ export function records(): Record<string, unknown>[] {
       lastSeq: STEPS_PER_INCIDENT,
     };
     // What the incident was opened with, and the status its record then changed (the step after the last).
-    const opening = { ...incident, status: 'open' } as Record<string, unknown>;
-    for (const key of ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'lastSeq'])
+    const opening = { ...incident, status: 'open', [PLACE_ITEM_MARK]: true } as Record<string, unknown>;
+    for (const key of [
+      'pk',
+      'sk',
+      'gsi1pk',
+      'gsi1sk',
+      'gsi2pk',
+      'gsi2sk',
+      'gsi3pk',
+      'gsi3sk',
+      'gsi4pk',
+      'gsi4sk',
+    ])
       delete opening[key];
+    delete opening.lastSeq;
     incident.opening = opening;
     incident.openingHash = openingHash(opening);
     items.push(incident);
@@ -82,6 +104,15 @@ export function records(): Record<string, unknown>[] {
       gsi3sk: timeKey,
       incidentId: id,
       resourceId,
+      openedAt,
+    });
+    items.push({
+      ...keys.place(id),
+      gsi4pk: keys.region(region),
+      gsi4sk: timeKey,
+      incidentId: id,
+      account,
+      region,
       openedAt,
     });
     let prevHash = String(incident.openingHash);
@@ -97,6 +128,8 @@ export function records(): Record<string, unknown>[] {
         status: 'succeeded',
         actor,
         incidentId: id,
+        account,
+        region,
         seq,
         startedAt: at,
         recordedAt: at,

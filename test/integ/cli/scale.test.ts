@@ -131,7 +131,7 @@ describe('console queries on 10,000 incidents and 100,000 steps', () => {
 
   it.each<[string, Work, number]>([
     ['incidents list --min-severity 8 (by-time, severity filtered)', list({ minSeverity: 8 }, 200), 0.3],
-    ['incidents list --account (by-time, account filtered)', list({ account: '100000000003' }, 200), 0.1],
+    ['incidents list --account (by-place ACCOUNT#)', list({ account: '100000000003' }, 200), 0.1],
     [
       'incidents list --type --status open (by-ref TYPE#, status filtered)',
       list({ type: 'Type:EC2/Finding3', status: 'open' }),

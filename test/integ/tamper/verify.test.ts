@@ -144,6 +144,7 @@ describe('1. an edited step', () => {
       // the hash does not cover: an anchored step's MAC is not read (the anchor vouches for it).
       expect(fields.sort()).toEqual(
         [
+          'account',
           'action',
           'actor',
           'before',
@@ -162,6 +163,7 @@ describe('1. an edited step', () => {
           'phase',
           'prevHash',
           'recordedAt',
+          'region',
           'seq',
           'startedAt',
           'startedSeq',

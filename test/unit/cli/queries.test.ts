@@ -6,10 +6,45 @@ const RANGE = { since: '2026-01-01T00:00:00.000Z', until: '2026-11-28T00:00:00.0
 
 describe('planIncidents', () => {
   it('serves a resource from its by-ref links, whatever else is asked, and filters the rest', () => {
-    expect(planIncidents({ ...RANGE, resource: 'i-1', type: 'T', status: 'open', minSeverity: 7 })).toEqual({
+    expect(
+      planIncidents({
+        ...RANGE,
+        resource: 'i-1',
+        type: 'T',
+        status: 'open',
+        minSeverity: 7,
+        account: '123456789012',
+        region: 'eu-west-1',
+      }),
+    ).toEqual({
       index: 'by-ref',
       key: 'RESOURCE#i-1',
-      filters: ['findingType', 'status', 'severity'],
+      via: 'BatchGet',
+      filters: ['region', 'findingType', 'status', 'severity', 'account'],
+    });
+  });
+
+  it('serves an account from by-place, its incident items, with the region and the rest filtered', () => {
+    expect(planIncidents({ ...RANGE, account: '123456789012' })).toEqual({
+      index: 'by-place',
+      key: 'ACCOUNT#123456789012',
+      filters: [],
+    });
+    expect(
+      planIncidents({ ...RANGE, account: '123456789012', region: 'eu-west-1', type: 'T', status: 'open' }),
+    ).toEqual({
+      index: 'by-place',
+      key: 'ACCOUNT#123456789012',
+      filters: ['region', 'findingType', 'status'],
+    });
+  });
+
+  it('serves a region from by-place, its place items, then the incidents got by BatchGet and filtered', () => {
+    expect(planIncidents({ ...RANGE, region: 'eu-west-1', status: 'failed', minSeverity: 4 })).toEqual({
+      index: 'by-place',
+      key: 'REGION#eu-west-1',
+      via: 'BatchGet',
+      filters: ['status', 'severity'],
     });
   });
 
@@ -21,11 +56,11 @@ describe('planIncidents', () => {
     });
   });
 
-  it('serves a status from by-status and a bare range from by-time, filtering severity and account', () => {
-    expect(planIncidents({ ...RANGE, status: 'closed', account: '123456789012' })).toEqual({
+  it('serves a status from by-status and a bare range from by-time, filtering severity', () => {
+    expect(planIncidents({ ...RANGE, status: 'closed', minSeverity: 4 })).toEqual({
       index: 'by-status',
       key: 'STATUS#closed',
-      filters: ['account'],
+      filters: ['severity'],
     });
     expect(planIncidents({ ...RANGE, minSeverity: 4 })).toEqual({
       index: 'by-time',

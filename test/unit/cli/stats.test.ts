@@ -102,6 +102,26 @@ describe('computeStats', () => {
     expect(stats.approvers).toEqual({ 'alice@example.com': { count: 1, p50Ms: 120_000, p90Ms: 120_000 } });
   });
 
+  it('counts by account and region, and names the account and region the figures are of', () => {
+    const all = [
+      incident('a'),
+      incident('b', { account: '210987654321' }),
+      incident('c', { account: '210987654321', region: 'eu-west-1' }),
+    ];
+    const stats = computeStats('s', 'u', all, new Map());
+    expect(stats.byAccount).toEqual({ '123456789012': 1, '210987654321': 2 });
+    expect(stats.byRegion).toEqual({ 'eu-west-1': 1, 'us-east-1': 2 });
+    expect(stats).not.toHaveProperty('account');
+    const rows = statsRows(stats);
+    expect(rows).toContainEqual({ section: 'by account', key: '210987654321', value: '2' });
+    expect(rows).toContainEqual({ section: 'by region', key: 'eu-west-1', value: '1' });
+    const one = computeStats('s', 'u', all.slice(1), new Map(), { account: '210987654321' });
+    expect(one).toMatchObject({ account: '210987654321', byAccount: { '210987654321': 2 } });
+    expect(statsRows(one)).toContainEqual({ section: 'range', key: 'account', value: '210987654321' });
+    const region = computeStats('s', 'u', all.slice(2), new Map(), { region: 'eu-west-1' });
+    expect(statsRows(region)).toContainEqual({ section: 'range', key: 'region', value: 'eu-west-1' });
+  });
+
   it('leaves rehearsals, dry runs and sample findings out of every figure unless asked, and counts them', () => {
     const real = incident('real', { containedAt: '2026-11-01T10:01:00.000Z' });
     const marked = (['sample', 'dry-run', 'rehearsal'] as const).map((kind) =>

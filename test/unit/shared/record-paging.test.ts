@@ -168,12 +168,13 @@ describe("a verified record's partition across pages", () => {
     const bySk = [...written].sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
     expect(bySk.map((item) => String(item.sk).split('#')[0])).toEqual([
       'INCIDENT',
+      'PLACE',
       'RESOURCE',
       'STEP',
       'STEP',
       'STEP',
     ]);
-    const pages = [bySk.slice(0, 2), bySk.slice(2, 3), bySk.slice(3)];
+    const pages = [bySk.slice(0, 3), bySk.slice(3, 4), bySk.slice(4)];
 
     const { client, inputs } = queryPages(pages);
     const record = await new AuditRecorder({ client, tableName: 'audit', seal }).verified(incident.id);
