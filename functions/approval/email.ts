@@ -58,9 +58,14 @@ function rowsHtml(rows: readonly Row[]): string[] {
   ];
 }
 
-/** The subject line of a request's emails. */
+/** Where the resource is, as the incident's verified record says: `account 123456789012, us-east-1`. */
+function placeText(request: ApprovalRequest): string {
+  return `account ${request.finding.account}, ${request.finding.region}`;
+}
+
+/** The subject line of a request's emails: what, on which resource, where. */
 export function requestSubject(request: ApprovalRequest): string {
-  return `[Cordon] Approval needed: ${request.action} on ${request.resource.id} (${request.finding.findingType})`;
+  return `[Cordon] Approval needed: ${request.action} on ${request.resource.id} in ${placeText(request)} (${request.finding.findingType})`;
 }
 
 /** The email asking one approver to decide, with that approver's link. */
@@ -71,7 +76,7 @@ export function requestEmail(request: ApprovalRequest, to: string, link: string)
   const deadline = `Decide by ${utc(request.expiresAt)}.`;
   const text = [
     ...(banner ? [banner, ''] : []),
-    `Cordon asks you to approve or reject: ${request.action} on ${request.resource.type} ${request.resource.id}. ${deadline}`,
+    `Cordon asks you to approve or reject: ${request.action} on ${request.resource.type} ${request.resource.id} in ${placeText(request)}. ${deadline}`,
     '',
     ...rows.map(([k, v]) => `${k}: ${v}`),
     '',
@@ -85,7 +90,7 @@ export function requestEmail(request: ApprovalRequest, to: string, link: string)
     ...(banner
       ? [`<p style="background:#fff4ce;padding:8px"><strong>${escapeHtml(banner)}</strong></p>`]
       : []),
-    `<p>Cordon asks you to approve or reject: <strong>${escapeHtml(request.action)}</strong> on ${escapeHtml(request.resource.type)} <strong>${escapeHtml(request.resource.id)}</strong>. ${escapeHtml(deadline)}</p>`,
+    `<p>Cordon asks you to approve or reject: <strong>${escapeHtml(request.action)}</strong> on ${escapeHtml(request.resource.type)} <strong>${escapeHtml(request.resource.id)}</strong> in ${escapeHtml(placeText(request))}. ${escapeHtml(deadline)}</p>`,
     ...rowsHtml(rows),
     `<p><a href="${escapeHtml(link)}">Open the decision page</a> (yours alone; works once, until ${escapeHtml(request.expiresAt)}).</p>`,
     `<p>Opening the link changes nothing: you decide on the page. If nobody decides by ${escapeHtml(request.expiresAt)}, the request is ${ifNobody}.</p>`,

@@ -14,6 +14,14 @@ export const ActionEventSchema = lazySchema(() =>
     executionArn: z.optional(z.string()),
     /** Report what would be done and change nothing. */
     dryRun: z.optional(z.boolean()),
+    /**
+     * Where the incident is (the finding's account and region, `$.finding` of the execution input): the
+     * action acts there. Absent: the hub's (the account and region Cordon is deployed in).
+     */
+    account: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'))),
+    region: z.optional(
+      z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$|^local$/, 'must be an AWS region such as us-east-1')),
+    ),
   }),
 );
 export type ActionEvent = z.infer<typeof ActionEventSchema>;

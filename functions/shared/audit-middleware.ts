@@ -7,16 +7,23 @@
  * finds the work done and can only record `already-done`); if it still cannot, the invocation fails, so that
  * the state machine retries it and the idempotent action records `already-done`.
  *
+ * The record's place wins over the event's: after the `started` step (which tells the recorder the incident's
+ * place), an event whose account or region is not the incident's fails its step with `PlaceMismatchError`
+ * before the action runs. What the event does not name is the hub's ({@link AuditStepOptions.home}); what
+ * neither names is not compared.
+ *
  * Each step is one write (functions/shared/audit.ts). The recorder carries the head from the `started` step
  * to the final one, so an action costs one read of the head (when the recorder does not know it yet) and
  * two writes.
  */
 import type { MiddlewareObj, Request } from '@middy/core';
+import type { Context as LambdaContext } from 'aws-lambda';
 import { type ActionEvent, ActionEventSchema, type ActionResult } from './action.ts';
 import type { AuditRecorder } from './audit.ts';
+import type { Place } from './audit-table.ts';
 import type { Phase } from './domain.ts';
 import { parseOrThrow } from './domain.ts';
-import { RETRYABLE_ERRORS, translateAwsError } from './errors.ts';
+import { PlaceMismatchError, RETRYABLE_ERRORS, translateAwsError } from './errors.ts';
 import { describeError, type Logger } from './log.ts';
 
 export interface AuditStepOptions {
@@ -29,6 +36,11 @@ export interface AuditStepOptions {
   readonly logger?: Logger;
   /** Waits before each further try of a final step that could not be written. Default 200, 800, 3200 ms. */
   readonly outcomeRetryDelaysMs?: readonly number[];
+  /**
+   * The hub's place (what an event that names no account or region acts in), from the invocation's Lambda
+   * context. Default none: only what the event names is compared with the record's place.
+   */
+  readonly home?: (lambda: LambdaContext | undefined) => Partial<Place>;
 }
 
 const OUTCOME_RETRY_DELAYS_MS = [200, 800, 3200];
@@ -75,6 +87,24 @@ export function auditStep<E extends ActionEvent, R extends ActionResult>(
       executionArn: event.executionArn,
       dryRun: event.dryRun,
     });
+    // The started step told the recorder the incident's place; the action runs only there.
+    const recorded = recorder.placeOf(event.incidentId);
+    const home = options.home?.(request.context as LambdaContext | undefined) ?? {};
+    const claimed = {
+      account: event.account ?? home.account,
+      region: event.region ?? home.region,
+    };
+    if (
+      recorded !== undefined &&
+      ((claimed.account !== undefined && claimed.account !== recorded.account) ||
+        (claimed.region !== undefined && claimed.region !== recorded.region))
+    ) {
+      throw new PlaceMismatchError(
+        `${action} was sent to account ${claimed.account ?? '(unnamed)'} region ${claimed.region ?? '(unnamed)'}, ` +
+          `but incident ${event.incidentId} is in account ${recorded.account} region ${recorded.region}: ` +
+          'the record says where it acts, nothing was done',
+      );
+    }
   };
 
   const after = async (request: Request<E, R>): Promise<void> => {

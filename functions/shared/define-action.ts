@@ -4,7 +4,9 @@
  * granted under, how its core's dependencies are made, and its core. From that one declaration:
  *
  * - its handler (`handler.ts`: `export const handler = actionHandler(action)`) reads the configuration
- *   once, makes the clients once, and runs the core inside the audit middleware with the declared phase;
+ *   once, makes the hub's clients once, and runs the core inside the audit middleware with the declared
+ *   phase, with the dependencies of the place its event names (./responder.ts: in a member account, the
+ *   responder role's clients in the finding's region);
  * - the stack makes its function and grants it exactly the declared calls (infra/action-functions.ts);
  * - the IAM comparison test holds the calls its bundle can send to the declared ones, and those to the
  *   template's grants (test/infra/iam-grants.test.ts).
@@ -13,8 +15,10 @@
  * the stack imports every declaration at synth time (functions/actions/index.ts), while a function's bundle
  * holds only its own.
  */
+import type { Context as LambdaContext } from 'aws-lambda';
 import type { ActionEvent, ActionResult } from './action.ts';
 import { auditStep } from './audit-middleware.ts';
+import type { Place } from './audit-table.ts';
 import {
   type ClientClasses,
   type FunctionContext,
@@ -23,6 +27,7 @@ import {
   type ServiceKey,
 } from './define-function.ts';
 import type { Phase } from './domain.ts';
+import { accountOfArn, BoundedCache, hubOf, placeOfEvent, Responders } from './responder.ts';
 
 /** An IAM condition block as a statement's `Condition` holds it: operator → key → value(s). */
 export type Conditions = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
@@ -51,6 +56,18 @@ export interface ActionFacts {
    * profile passes its role); none at all when the settings list none.
    */
   readonly passInstanceRoles?: boolean;
+  /**
+   * Acts in the hub whatever the incident's place: its clients are always its function's own (`notify`: the
+   * emails go from the hub's SES identity). Default false: the action acts where the finding is, with the
+   * member's responder role there, which holds its calls. An action without clients never assumes a role.
+   */
+  readonly inHub?: boolean;
+}
+
+/** What an action's dependencies are made from: its function's context, with the clients of one place. */
+export interface ActionContext<C extends ClientClasses> extends FunctionContext<C> {
+  /** Where the action acts: the event's account and region, the hub's for what it does not name. */
+  readonly place: Partial<Place>;
 }
 
 export interface ActionSpec<N extends string, C extends ClientClasses, D> extends ActionFacts {
@@ -59,8 +76,11 @@ export interface ActionSpec<N extends string, C extends ClientClasses, D> extend
   readonly clients: C;
   /** The calls it makes with each of its clients, and none with a client it does not make. */
   readonly calls: { readonly [K in keyof C]: readonly string[] };
-  /** Its core's dependencies, made once at cold start. */
-  readonly deps: (context: FunctionContext<C>) => D;
+  /**
+   * Its core's dependencies, from the clients of a place: made on the first invocation in the hub, once, and
+   * for each (member place, incident) on its first invocation there (cached, at most 64 at a time).
+   */
+  readonly deps: (context: ActionContext<C>) => D;
   /** The core: `(deps, event) => result`, what the unit tests call. */
   readonly core: (deps: D, event: ActionEvent) => Promise<ActionResult>;
 }
@@ -109,13 +129,73 @@ export function iamCalls(action: Pick<ActionFacts, 'calls'>): string[] {
 export function actionHandler<N extends string, C extends ClientClasses, D>(
   action: ActionDeclaration<N, C, D>,
 ) {
-  return makeHandler<C, FunctionContext<C>['config'], D, ActionEvent, ActionResult>({
+  /** The hub's place: the environment's, else the account of the function's own ARN. */
+  const home = (lambda: LambdaContext | undefined): Partial<Place> =>
+    hubOf(process.env, accountOfArn(lambda?.invokedFunctionArn));
+  return makeHandler<C, FunctionContext<C>['config'], PlacedDeps<C, D>, ActionEvent, ActionResult>({
     name: action.name,
     clients: action.clients,
-    deps: action.deps,
+    deps: (context) => new PlacedDeps(action, context),
     use: ({ recorder, logger }) => [
-      auditStep({ recorder, phase: action.phase, action: action.name, logger }),
+      auditStep({ recorder, phase: action.phase, action: action.name, logger, home }),
     ],
-    run: (deps, event) => action.core(deps, event),
+    run: async (placed, event, _context, lambda) => action.core(await placed.of(event, home(lambda)), event),
   });
+}
+
+/**
+ * An action's dependencies by place: the hub's made once; a member's (and another region's) made from the
+ * clients {@link Responders} gives for the place and incident, cached per place and incident. For a member,
+ * the responder role is assumed before the core runs, so that a refusal fails the step by its own name
+ * (`ResponderUnavailableError`) and never as a failed call inside the core.
+ */
+class PlacedDeps<C extends ClientClasses, D> {
+  readonly #action: ActionDeclaration<string, C, D>;
+  readonly #context: FunctionContext<C>;
+  readonly #byPlace = new BoundedCache<D>();
+  #hub: D | undefined;
+  #responders: Responders<C> | undefined;
+
+  constructor(action: ActionDeclaration<string, C, D>, context: FunctionContext<C>) {
+    this.#action = action;
+    this.#context = context;
+  }
+
+  async of(event: ActionEvent, hub: Partial<Place>): Promise<D> {
+    const action = this.#action;
+    const actsInPlace = action.inHub !== true && Object.keys(action.clients).length > 0;
+    this.#responders ??= new Responders(action.clients, this.#context.clients, {
+      ...(hub.account === undefined ? {} : { hubAccount: hub.account }),
+    });
+    const responders = this.#responders;
+    const place = placeOfEvent(event, responders.hub);
+    if (!actsInPlace || responders.isHub(place)) {
+      this.#hub ??= action.deps(this.#placed(this.#context.clients, responders.hub));
+      return this.#hub;
+    }
+    const member = !responders.inHubAccount(place);
+    if (member) await responders.credentials(place.account ?? '', event.incidentId);
+    const key = `${place.account ?? ''}#${place.region ?? ''}#${member ? event.incidentId : ''}`;
+    const cached = this.#byPlace.get(key);
+    if (cached !== undefined) return cached;
+    const deps = action.deps(this.#placed(responders.clientsFor(place, event.incidentId), place));
+    this.#byPlace.set(key, deps);
+    return deps;
+  }
+
+  /** The function's context with the clients of a place; its settings still read on first use. */
+  #placed(clients: FunctionContext<C>['clients'], place: Partial<Place>): ActionContext<C> {
+    const context = this.#context;
+    return {
+      config: context.config,
+      documents: context.documents,
+      recorder: context.recorder,
+      logger: context.logger,
+      clients,
+      place,
+      get settings() {
+        return context.settings;
+      },
+    };
+  }
 }

@@ -19,6 +19,8 @@
 
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy, { type MiddlewareObj } from '@middy/core';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Context as LambdaContext } from 'aws-lambda';
 import type { AuditRecorder } from './audit.ts';
 import { type ClientClass, makeClient } from './clients.ts';
 import { type AuditConfig, readAuditConfig } from './config.ts';
@@ -81,15 +83,25 @@ export interface HandlerSpec<C extends ClientClasses, Config extends AuditConfig
   readonly deps: (context: FunctionContext<C, Config>) => D;
   /** Middlewares, outermost first; default none. */
   readonly use?: (context: FunctionContext<C, Config>) => readonly MiddlewareObj<E, R>[];
-  /** Handles one event. */
-  readonly run: (deps: D, event: E, context: FunctionContext<C, Config>) => Promise<R>;
+  /** Handles one event; `lambda` is the invocation's Lambda context. */
+  readonly run: (deps: D, event: E, context: FunctionContext<C, Config>, lambda: LambdaContext) => Promise<R>;
+}
+
+/** Where and as whom clients are made: default the function's region and its own role. */
+export interface ClientsOptions {
+  /** Overrides `AWS_REGION`: a finding's region. */
+  readonly region?: string;
+  /** A member account's responder role (./responder.ts); default the function's own role. */
+  readonly credentials?: AwsCredentialIdentityProvider;
+  /** Environment to read; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Makes each client of a definition through the factory, with its service's endpoint name. */
-export function makeClients<C extends ClientClasses>(classes: C): ClientsOf<C> {
+export function makeClients<C extends ClientClasses>(classes: C, options: ClientsOptions = {}): ClientsOf<C> {
   const clients: Record<string, unknown> = {};
   for (const [key, Client] of Object.entries(classes) as [ServiceKey, ClientClass<unknown>][]) {
-    clients[key] = makeClient(Client, { service: SERVICES[key].endpoint });
+    clients[key] = makeClient(Client, { service: SERVICES[key].endpoint, ...options });
   }
   return clients as ClientsOf<C>;
 }
@@ -127,8 +139,8 @@ export function makeHandler<C extends ClientClasses, Config extends AuditConfig,
   let deps: D | undefined;
   const chain = middy<E, R>();
   for (const middleware of spec.use?.(context) ?? []) chain.use(middleware);
-  return chain.handler(async (event) => {
+  return chain.handler(async (event, lambda) => {
     deps ??= spec.deps(context);
-    return spec.run(deps, event, context);
+    return spec.run(deps, event, context, lambda);
   });
 }

@@ -101,6 +101,38 @@ export class PagingError extends CordonError {
   override readonly name: string = 'PagingError';
 }
 
+/**
+ * The responder role of a member account could not be assumed (AccessDenied: no such role, a wrong external
+ * id, a caller or account outside the organization). Not retried: a person must deploy or fix the role; the
+ * playbook's catch emails the approvers.
+ */
+export class ResponderUnavailableError extends CordonError {
+  override readonly name: string = 'ResponderUnavailableError';
+  readonly roleArn: string;
+  readonly account: string;
+  constructor(message: string, facts: { roleArn: string; account: string }, options?: { cause?: unknown }) {
+    super(message, options);
+    this.roleArn = facts.roleArn;
+    this.account = facts.account;
+  }
+}
+
+/**
+ * An action was sent to a member account while the function has no organization configuration
+ * (`CORDON_ACCOUNT`, `CORDON_RESPONDER_ROLE`, `CORDON_EXTERNAL_ID`): it cannot act there. Not retried.
+ */
+export class OrganizationNotConfiguredError extends CordonError {
+  override readonly name: string = 'OrganizationNotConfiguredError';
+}
+
+/**
+ * An action's event names another account or region than its incident's record: the record's place wins,
+ * nothing is done. Not retried.
+ */
+export class PlaceMismatchError extends CordonError {
+  override readonly name: string = 'PlaceMismatchError';
+}
+
 /** A hash chain check found a broken, missing or reordered step. */
 export class ChainBrokenError extends CordonError {
   override readonly name: string = 'ChainBrokenError';

@@ -31,6 +31,7 @@ import { RETRYABLE_ERRORS } from '#shared/errors';
 import { APPROVAL_REJECTED } from '../../functions/approval/errors.ts';
 import type { Decision } from '../../functions/approval/model.ts';
 import type { ApprovalFunctions } from './approval-functions.ts';
+import { findingPlace } from './steps.ts';
 
 export interface ApprovalGateProps {
   /** The request, timeout and check functions: an `ApprovalApi`. */
@@ -200,6 +201,8 @@ export class ApprovalGate extends sfn.StateMachineFragment {
         enteredTime,
         defaultDecision: this.defaultDecision,
         phase: props.phase ?? 'eradication',
+        // The check runs in the audit middleware, which holds the place to the incident's recorded one.
+        ...findingPlace(),
       }),
       payloadResponseOnly: true,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),

@@ -15,7 +15,10 @@ import { RETRYABLE_ERRORS } from '#shared/errors';
 export interface ActionTaskProps {
   /** What the task does, for a person reading the definition. */
   readonly comment: string;
-  /** The task's payload: the common fields (incident, execution, dry run) are added. */
+  /**
+   * The task's payload: the common fields (incident, execution, dry run, and the finding's account and
+   * region, which no payload overrides) are added.
+   */
   readonly payload?: Record<string, unknown>;
   /** Where the result goes, under `$.results`. Default the task id in camel case. */
   readonly resultKey?: string;
@@ -23,6 +26,18 @@ export interface ActionTaskProps {
   readonly timeout?: Duration;
   /** Where a failure past the retries goes, with the error in `$.failure`. Default the recorded failure. */
   readonly onFailure?: sfn.IChainable;
+}
+
+/**
+ * Where an action acts: the finding's account and region, from the execution input (`PlaybookInput`). Every
+ * action task's payload carries them (functions/shared/action.ts), and the audit middleware holds them to
+ * the incident's recorded place.
+ */
+export function findingPlace(): { account: string; region: string } {
+  return {
+    account: sfn.JsonPath.stringAt('$.finding.account'),
+    region: sfn.JsonPath.stringAt('$.finding.region'),
+  };
 }
 
 function camel(id: string): string {
@@ -48,6 +63,7 @@ export class PlaybookSteps {
       payload: sfn.TaskInput.fromObject({
         incidentId: sfn.JsonPath.stringAt('$.incidentId'),
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        ...findingPlace(),
         kind: 'failure',
         playbook,
         resource: sfn.JsonPath.objectAt('$.resource'),
@@ -128,6 +144,8 @@ export class PlaybookSteps {
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
         dryRun: sfn.JsonPath.stringAt('$.dryRun'),
         ...props.payload,
+        // Last, so that no payload of a playbook sends an action anywhere but where the finding is.
+        ...findingPlace(),
       }),
       resultPath: `$.results.${props.resultKey ?? camel(id)}`,
       taskTimeout: sfn.Timeout.duration(props.timeout ?? Duration.seconds(60)),

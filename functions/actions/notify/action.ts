@@ -10,6 +10,8 @@ export const action = defineAction({
   clients: { ses: SESv2Client },
   // From the settings' sender identity only.
   calls: { ses: ['SendEmail'] },
+  // The emails go from the hub's SES identity, whatever account the incident is in.
+  inHub: true,
   deps: ({ clients, settings }) => ({
     ses: clients.ses,
     sender: settings.sender,

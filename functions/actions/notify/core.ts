@@ -22,6 +22,9 @@ export const NotifyInputSchema = lazySchema(() =>
     /** For `manual`: the steps to take, each a line. */
     instructions: z.optional(z.array(z.unknown())),
     resource: z.optional(z.looseObject({ type: z.string(), id: z.string() })),
+    /** Where the incident is: the finding's account and region (every playbook task sends them). */
+    account: z.optional(z.string()),
+    region: z.optional(z.string()),
   }),
 );
 export type NotifyInput = z.infer<typeof NotifyInputSchema>;
@@ -53,9 +56,19 @@ function instructionLine(item: unknown): string {
   return JSON.stringify(item);
 }
 
-/** Builds the message: subject and text body. */
+/** Where the incident is, as the payload names it: `account 123456789012, us-east-1`, or empty. */
+function placeText(input: NotifyInput): string {
+  const parts = [
+    ...(input.account ? [`account ${input.account}`] : []),
+    ...(input.region ? [input.region] : []),
+  ];
+  return parts.join(', ');
+}
+
+/** Builds the message: subject and text body; both name the resource and where it is. */
 export function notifyMessage(input: NotifyInput): { subject: string; text: string } {
-  const on = input.resource ? ` on ${input.resource.type} ${input.resource.id}` : '';
+  const where = placeText(input);
+  const on = `${input.resource ? ` on ${input.resource.type} ${input.resource.id}` : ''}${where ? ` in ${where}` : ''}`;
   if (input.kind === 'failure') {
     const error = input.failure?.Error ?? 'unknown error';
     const cause = causeText(input.failure?.Cause);

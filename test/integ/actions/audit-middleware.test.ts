@@ -209,4 +209,40 @@ describe('the audit middleware', () => {
     expect(steps[1]?.before).toEqual({ groups: ['sg-1'] });
     expect(appends()).toBe(4);
   });
+
+  it("fails the step when the event's place is not the incident's, before the action runs", async () => {
+    const incident = await openIncident();
+    let ran = 0;
+    const handler = middy<ActionEvent, ActionResult>()
+      .use(
+        auditStep({
+          recorder,
+          phase: 'containment',
+          action: 'isolate-instance',
+          home: () => ({ account: '123456789012', region: 'us-east-1' }),
+        }),
+      )
+      .handler(async () => {
+        ran++;
+        return { status: 'succeeded' };
+      });
+    // The hub's own place, named or not, is the incident's: the action runs.
+    await handler({ incidentId: incident.id }, context);
+    await handler({ incidentId: incident.id, account: '123456789012', region: 'us-east-1' }, context);
+    expect(ran).toBe(2);
+    for (const place of [{ account: '883606788610' }, { region: 'eu-west-1' }]) {
+      await expect(handler({ incidentId: incident.id, ...place }, context)).rejects.toMatchObject({
+        name: 'PlaceMismatchError',
+      });
+    }
+    expect(ran).toBe(2);
+    const steps = await recorder.steps(incident.id);
+    expect(steps.slice(4).map((s) => [s.status, s.error?.name])).toEqual([
+      ['started', undefined],
+      ['failed', 'PlaceMismatchError'],
+      ['started', undefined],
+      ['failed', 'PlaceMismatchError'],
+    ]);
+    expect(steps[5]?.error?.message).toContain('is in account 123456789012 region us-east-1');
+  });
 });
