@@ -1,6 +1,7 @@
 /**
  * Cordon's stack, deployed into the security account: the audit table, the router and its triggers,
- * the action functions, the approval API and the playbooks.
+ * the action functions, the approval API and the playbooks; and, when the settings name the organization,
+ * what lets the actions act in its member accounts (infra/constructs/responders.ts).
  */
 import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -17,8 +18,10 @@ import { ApprovalApi } from './constructs/approval-api.ts';
 import { AuditTable } from './constructs/audit-table.ts';
 import { Operations } from './constructs/operations.ts';
 import { type Playbook, stateMachineName } from './constructs/playbook.ts';
+import { organizationIsSet, Responders } from './constructs/responders.ts';
 import { RestoreRole } from './constructs/restore-role.ts';
 import { Triggers } from './constructs/triggers.ts';
+import { coveredRegions } from './declared-grants.ts';
 import { acknowledgeStack } from './nag.ts';
 import { addPlaybooks, PLAYBOOK_IDS } from './playbook-wiring.ts';
 
@@ -48,6 +51,8 @@ export class CordonStack extends Stack {
   readonly playbookEnded: ActionFunction;
   /** Every action function, by action name. */
   readonly actions: ReadonlyMap<string, ActionFunction>;
+  /** The responder template and its StackSet: only when the settings name the organization. */
+  readonly responders: Responders | undefined;
   readonly playbooks: ReadonlyMap<string, Playbook>;
 
   constructor(scope: Construct, id: string, props: CordonStackProps = {}) {
@@ -83,7 +88,11 @@ export class CordonStack extends Stack {
       onFailure: new destinations.SqsDestination(this.triggers.deadLetterQueue),
     });
 
-    this.restoreRole = new RestoreRole(this, 'RestoreRole', { settings: this.settings });
+    // It restores in every region covered: a recovery in another region of this account uses it too.
+    this.restoreRole = new RestoreRole(this, 'RestoreRole', {
+      settings: this.settings,
+      regions: coveredRegions(this.region, this.settings),
+    });
     const actions = new ActionFunctions(this, {
       actions: Object.values(declared),
       audit: this.audit,
@@ -92,6 +101,13 @@ export class CordonStack extends Stack {
     });
     this.actions = actions.byName;
     this.recordNote = actions.get('record-note');
+    this.responders = organizationIsSet(this.settings)
+      ? new Responders(this, 'Responders', {
+          settings: this.settings,
+          declarations: Object.values(declared),
+          functions: actions.byName,
+        })
+      : undefined;
 
     this.approvals = new ApprovalApi(this, 'Approvals', {
       table: this.audit,

@@ -13,25 +13,33 @@ import * as guards from '../role-guards.ts';
 export interface RestoreRoleProps {
   /** The validated settings: their instance roles and recovery profile. */
   readonly settings: Settings;
+  /** Default `cordon-restore-<the stack's region>`. */
+  readonly roleName?: string;
+  /** The regions it restores in. Default the stack's own. */
+  readonly regions?: readonly string[];
+  /** The account's roles it guards. Default the stack's own (guards.roleScopeOf). */
+  readonly roles?: guards.RoleScope;
 }
 
 export class RestoreRole extends iam.Role {
   constructor(scope: Construct, id: string, props: RestoreRoleProps) {
     const stack = Stack.of(scope);
     super(scope, id, {
-      roleName: `cordon-restore-${stack.region}`,
+      roleName: props.roleName ?? `cordon-restore-${stack.region}`,
       assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
       description: "Lets AWS Backup restore an instance for Cordon's recovery",
     });
     const { settings } = props;
+    const regions = props.regions ?? [stack.region];
+    const roles = props.roles ?? guards.roleScopeOf(stack);
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['ec2:RunInstances', 'ec2:CreateTags'],
-        resources: [
-          `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:*`,
-          `arn:${stack.partition}:ec2:${stack.region}::image/*`,
-          `arn:${stack.partition}:ec2:${stack.region}::snapshot/*`,
-        ],
+        resources: regions.flatMap((region) => [
+          `arn:${stack.partition}:ec2:${region}:${stack.account}:*`,
+          `arn:${stack.partition}:ec2:${region}::image/*`,
+          `arn:${stack.partition}:ec2:${region}::snapshot/*`,
+        ]),
       }),
     );
     this.addToPrincipalPolicy(
@@ -45,11 +53,11 @@ export class RestoreRole extends iam.Role {
         resources: ['*'],
       }),
     );
-    const instanceRoles = guards.instanceRoleArns(stack, settings);
+    const instanceRoles = guards.instanceRoleArns(roles, settings);
     if (instanceRoles.length > 0) {
       this.addToPrincipalPolicy(guards.passInstanceRoles(instanceRoles));
       guards.denyUntouchable(
-        stack,
+        roles,
         settings,
         (statement) => this.addToPrincipalPolicy(statement),
         ['iam:PassRole'],
@@ -62,11 +70,15 @@ export class RestoreRole extends iam.Role {
         `recovery.instanceProfileName is ${settings.recovery.instanceProfileName} but instanceRoles is empty: the restore role may pass no role, so a restore with that profile fails. List its role in instanceRoles.`,
       );
     }
-    const { partition, region, account } = guards.shownEnvironment(stack);
+    const { partition, account } = guards.shownEnvironment(stack);
     for (const resource of [
-      `ec2:${region}:${account}:*`,
-      `ec2:${region}::image/*`,
-      `ec2:${region}::snapshot/*`,
+      ...regions
+        .map((r) => guards.shown(r, 'Region'))
+        .flatMap((region) => [
+          `ec2:${region}:${account}:*`,
+          `ec2:${region}::image/*`,
+          `ec2:${region}::snapshot/*`,
+        ]),
       '*',
     ]) {
       acknowledge(

@@ -11,7 +11,7 @@ beforeAll(() => {
 });
 
 describe('the audit table', () => {
-  it('has the keys and the three indexes every access pattern needs', () => {
+  it('has the keys and the four indexes every access pattern needs', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'cordon-audit',
       KeySchema: [
@@ -40,6 +40,14 @@ describe('the audit table', () => {
           KeySchema: [
             { AttributeName: 'gsi3pk', KeyType: 'HASH' },
             { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+          ],
+        }),
+        // An organization's incidents by account, and by region through their place items.
+        Match.objectLike({
+          IndexName: 'by-place',
+          KeySchema: [
+            { AttributeName: 'gsi4pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi4sk', KeyType: 'RANGE' },
           ],
         }),
       ],

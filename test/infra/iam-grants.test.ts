@@ -15,6 +15,12 @@
  * The action functions are declared (functions/actions/<name>/action.ts, listed in functions/actions/index.ts):
  * for each, what its bundle calls, what its declaration says it calls, and what the template grants it are
  * the same list, the record's own calls apart.
+ *
+ * Every action's bundle holds the responder layer (functions/shared/responder.ts), which assumes a member's
+ * responder role (`RESPONDER_CALLS`): its call is granted only to the actions that act where the finding is
+ * (not `inHub`, with clients: what define-action's placed dependencies do) and only when the settings name
+ * the organization; the comparison runs on a stack that names one. The responder role of the member
+ * template is granted exactly the union of those actions' declared calls.
  */
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -25,6 +31,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import settingsFile from '../../cordon.config.ts';
 import * as declared from '../../functions/actions/index.ts';
 import { type ActionFacts, iamCalls } from '../../functions/shared/define-action.ts';
+import { RESPONDER_CALLS } from '../../functions/shared/responder.ts';
 import { buildApp } from '../../infra/cordon-app.ts';
 import { fromRoot, REPO_ROOT } from '../../infra/paths.ts';
 import { synthStack } from '../support/app.ts';
@@ -32,14 +39,35 @@ import { synthStack } from '../support/app.ts';
 /** Instance roles for the stack the comparison runs on: with them, the release may pass a role to EC2. */
 const INSTANCE_ROLES = ['web-role', '/app/*'];
 
-/** The stack with instance roles configured, unbundled. */
+/** An organization with a unit, for the stack the comparison runs on. */
+const ORGANIZATION = {
+  id: 'o-a1b2c3d4e5',
+  externalId: 'cordon-test-external-id',
+  organizationalUnits: ['ou-ab12-cd34ef56'],
+  unitAccounts: { 'ou-ab12-cd34ef56': ['210987654321'] },
+  regions: ['eu-west-1'],
+};
+
+/** The stack with instance roles and the organization configured, unbundled. */
 function stackWithInstanceRoles() {
   return buildApp({
     nag: false,
     app: { context: { 'aws:cdk:bundling-stacks': [] } },
-    stack: { settings: { ...settingsFile, instanceRoles: INSTANCE_ROLES } },
+    stack: { settings: { ...settingsFile, instanceRoles: INSTANCE_ROLES, organization: ORGANIZATION } },
   }).stack;
 }
+
+/** What the responder layer in every action's bundle calls: assuming a member's responder role. */
+const RESPONDER_LAYER = new Set(iamCalls({ calls: RESPONDER_CALLS }));
+
+/** Whether an action acts where its finding is, so assumes a member's responder role: not in the hub only, with clients. */
+const actsInPlace = (action: ActionFacts) => action.inHub !== true && Object.keys(action.calls).length > 0;
+
+/** The declaration whose handler an entry is, if any. */
+const declarationOf = (entry: string) =>
+  Object.values(declared).find((a) => entry === `functions/actions/${a.name}/handler.ts`) as
+    | ActionFacts
+    | undefined;
 
 /** The IAM service prefix of each SDK package the functions may import. */
 const SERVICE_OF_PACKAGE: Readonly<Record<string, string>> = {
@@ -315,7 +343,8 @@ function grantedActions(resources: Record<string, CfnResource>, roleId: string):
   const documents: PolicyDocumentJson[] = [];
   for (const resource of Object.values(resources)) {
     const roles = resource.Properties?.Roles as { Ref?: string }[] | undefined;
-    if (resource.Type === 'AWS::IAM::Policy' && roles?.some((r) => r.Ref === roleId)) {
+    const policy = resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy';
+    if (policy && roles?.some((r) => r.Ref === roleId)) {
       documents.push(resource.Properties?.PolicyDocument as PolicyDocumentJson);
     }
   }
@@ -340,17 +369,28 @@ interface GrantComparison {
   readonly ungranted: readonly string[];
 }
 
-/** Compares each function's grants with its calls; `calls` by entry as {@link callsOfEntries} gives them. */
+/**
+ * Compares each function's grants with its calls; `calls` by entry as {@link callsOfEntries} gives them.
+ * `organization`: whether the stack names the organization. The responder layer's call in an action's bundle
+ * is expected granted exactly when the action acts in place and the organization is named; otherwise it is
+ * never sent (the action acts in the hub), and a grant of it is reported as unused.
+ */
 function compareGrants(
   resources: Record<string, CfnResource>,
   calls: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  organization: boolean,
 ): GrantComparison[] {
   return templateFunctions(resources).map((fn) => {
     if (fn.entry === undefined || fn.roleId === undefined) {
       throw new Error(`function ${fn.logicalId} has no cordon:entry metadata or no role of its own`);
     }
-    const called = calls.get(fn.entry);
-    if (called === undefined) throw new Error(`no calls computed for ${fn.entry}`);
+    const found = calls.get(fn.entry);
+    if (found === undefined) throw new Error(`no calls computed for ${fn.entry}`);
+    const action = declarationOf(fn.entry);
+    const assumes = organization && action !== undefined && actsInPlace(action);
+    const called = new Map(
+      [...found].filter(([a]) => !(action !== undefined && RESPONDER_LAYER.has(a) && !assumes)),
+    );
     const granted = grantedActions(resources, fn.roleId);
     return {
       function: fn.logicalId,
@@ -371,9 +411,13 @@ function compareGrants(
   });
 }
 
-/** What every function's recorder calls (the audit table, the record key, the anchor): no action's own. */
+/**
+ * What every function's recorder calls (the audit table, the record key, the anchor) and what the responder
+ * layer calls (compared by {@link compareGrants}): no action's own.
+ */
 const RECORD_SERVICES = ['dynamodb', 'kms', 's3'];
-const ownCall = (action: string) => !RECORD_SERVICES.includes(action.split(':')[0] ?? '');
+const ownCall = (action: string) =>
+  !RECORD_SERVICES.includes(action.split(':')[0] ?? '') && !RESPONDER_LAYER.has(action);
 
 /** What a declaration says its function calls, as IAM actions: its calls and the PassRole it declares. */
 function declaredCalls(action: ActionFacts): string[] {
@@ -446,12 +490,59 @@ describe('IAM grants against the calls each function makes', () => {
   });
 
   it('grants no function an action its code does not call, and every call it makes', () => {
-    expect(findings(compareGrants(resources, calls))).toEqual([]);
+    expect(findings(compareGrants(resources, calls, true))).toEqual([]);
+  });
+
+  it('grants the responder layer only to the actions that act in place, and only with the organization', () => {
+    for (const [entry, called] of calls) {
+      if (declarationOf(entry) !== undefined) expect(called.has('sts:AssumeRole'), entry).toBe(true);
+    }
+    const assumers = (template: Record<string, CfnResource>) =>
+      templateFunctions(template)
+        .filter((fn) => fn.roleId !== undefined && grantedActions(template, fn.roleId).has('sts:AssumeRole'))
+        .map((fn) => fn.entry)
+        .sort();
+    const acting = Object.values(declared)
+      .filter((a) => actsInPlace(a as ActionFacts))
+      .map((a) => `functions/actions/${a.name}/handler.ts`)
+      .sort();
+    expect(assumers(resources)).toEqual(acting);
+    expect(acting).not.toContain('functions/actions/notify/handler.ts');
+    expect(acting).not.toContain('functions/actions/record-note/handler.ts');
+    // Without the organization no function may assume any role, and the layer's call is never sent.
+    const defaults = synthStack().template.toJSON().Resources as Record<string, CfnResource>;
+    expect(assumers(defaults)).toEqual([]);
+    expect(findings(compareGrants(defaults, calls, false)).filter((f) => f.includes('sts:'))).toEqual([]);
+    // Taken for a stack with the organization, the same grants miss the layer's call.
+    expect(findings(compareGrants(defaults, calls, true))).toContainEqual(
+      expect.stringMatching(
+        /^functions\/actions\/ec2-isolate\/handler\.ts: calls sts:AssumeRole \(.*\) with no grant$/,
+      ),
+    );
+  });
+
+  it("grants a member's responder role exactly the union of what the actions that act in place declare", () => {
+    const stack = stackWithInstanceRoles();
+    const template = stack.responders?.stage.template() as { Resources: Record<string, CfnResource> };
+    const roleId = stack.responders?.stage.stack.getLogicalId(
+      stack.responders.stage.stack.role.node.defaultChild as never,
+    );
+    if (roleId === undefined) throw new Error('the stack has no responder template');
+    const acting = Object.values(declared).filter((a) => actsInPlace(a as ActionFacts)) as ActionFacts[];
+    const union = new Set(acting.flatMap((a) => declaredCalls(a)));
+    expect([...grantedActions(template.Resources, roleId)].sort()).toEqual([...union].sort());
+    // Every service an action acting in place calls, and not the hub's email.
+    expect(
+      [...union]
+        .map((a) => a.split(':')[0])
+        .filter((s, i, all) => all.indexOf(s) === i)
+        .sort(),
+    ).toEqual(['autoscaling', 'backup', 'ec2', 'elasticloadbalancing', 'iam']);
   });
 
   it('leaves only the release ungranted a PassRole when no instance roles are configured, and grants none', () => {
     const defaults = synthStack().template.toJSON().Resources as Record<string, CfnResource>;
-    const passes = findings(compareGrants(defaults, calls)).filter((f) => f.includes('iam:PassRole'));
+    const passes = findings(compareGrants(defaults, calls, false)).filter((f) => f.includes('iam:PassRole'));
     // AWS refuses the association then, and the release refuses a profile whose role is not listed.
     expect(passes).toEqual([
       expect.stringMatching(
@@ -469,7 +560,7 @@ describe('IAM grants against the calls each function makes', () => {
     const tag = stack.actions.get('ec2-tag');
     if (!tag) throw new Error('the stack has no ec2-tag function');
     tag.addToRolePolicy(new iam.PolicyStatement({ actions: ['ec2:RebootInstances'], resources: ['*'] }));
-    const comparisons = compareGrants(Template.fromStack(stack).toJSON().Resources, calls);
+    const comparisons = compareGrants(Template.fromStack(stack).toJSON().Resources, calls, true);
     expect(findings(comparisons)).toContain(
       'functions/actions/ec2-tag/handler.ts: granted ec2:RebootInstances, which no code calls',
     );
@@ -508,7 +599,7 @@ describe('IAM grants against the calls each function makes', () => {
         (statement as { Action?: string[] }).Action = actions;
       }
     }
-    const reported = findings(compareGrants(edited, calls));
+    const reported = findings(compareGrants(edited, calls, true));
     expect(
       reported.some((f) => /ec2-eradicate\/handler\.ts: calls ec2:StopInstances \(functions\//.test(f)),
     ).toBe(true);
