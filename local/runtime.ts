@@ -3,14 +3,19 @@
  * sandbox account standing in for AWS (or, with `aws: true`, the real endpoints), and the audit record
  * in a DynamoDB Local table. `cordon run`, the demo and the integration tests all use it.
  *
- * Handlers are imported once per process and make their SDK clients at module scope, so the sandbox is
- * attached through one switch plugin that forwards each call to the current account: a new account
- * (`useAccount`) takes effect for clients made before it.
+ * The sandbox is an organization (local/sandbox/organization.ts): the hub, where the stack runs
+ * (`LOCAL_ACCOUNT`, `LOCAL_REGION`; `runtime.sandbox` is its home region), and member accounts, each with
+ * its regions and responder role. Handlers are imported once per process and make their SDK clients at
+ * module scope, so the organization is attached through one switch plugin that forwards each call to the
+ * account and region it is for: a new organization (`useOrganization`, `useAccount`) takes effect for
+ * clients made before it.
  *
  * By concern: `runtime/switch.ts` forwards the SDK's calls, `runtime/options.ts` holds the options and the
- * handlers' environment, `runtime/account-file.ts` keeps the sandbox account between commands.
+ * handlers' environment, `runtime/account-file.ts` keeps the sandbox organization between commands,
+ * `runtime/organization.ts` names the local organization in the stack's settings, and
+ * `runtime/identities.ts` says who each function is when it calls.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -20,6 +25,7 @@ import { makeClient } from '#shared/clients';
 import { makeDocumentClient } from '#shared/dynamo';
 import { CordonError } from '#shared/errors';
 import { releaseOpenMarkers } from '#shared/open-markers';
+import type { Settings } from '#shared/settings';
 import { type DecideDeps, handleDecision } from '../functions/approval/decide/core.ts';
 import { emailApprovers, refusalEmail } from '../functions/approval/email.ts';
 import type { ApprovalRequest } from '../functions/approval/model.ts';
@@ -43,7 +49,7 @@ import {
   runOutsideFunctions,
 } from './engine/index.ts';
 import { Outbox } from './outbox.ts';
-import { isAccountState, readAccountFile, writeAccountFile } from './runtime/account-file.ts';
+import { type FunctionIdentities, functionIdentities } from './runtime/identities.ts';
 import {
   consolePrincipalsOf,
   DECISION_ENTRY,
@@ -52,15 +58,24 @@ import {
   localTableNames,
   PLAYBOOK_ENDED_ENTRY,
 } from './runtime/options.ts';
+import {
+  namedOrganization,
+  organizationOptions,
+  placesOf,
+  withLocalOrganizationStack,
+} from './runtime/organization.ts';
 import { withLocalPreparedGroups } from './runtime/prepared.ts';
+import { saveOrganization, startingOrganization } from './runtime/saved.ts';
 import { attached, installSwitch, NoSandboxError } from './runtime/switch.ts';
-import { type AccountSeed, type AccountState, Sandbox, type SentEmail } from './sandbox/index.ts';
+import type { AccountSeed, Sandbox, SentEmail } from './sandbox/index.ts';
+import { LocalOrganization, type OrganizationSeed, type OrganizationState } from './sandbox/organization.ts';
 import { LOCAL_REGION } from './store.ts';
 import { TableGuard, TableGuardError } from './table-guard.ts';
 import { type LocalTrust, openLocalTrust } from './trust.ts';
 
 export { AccountFileError } from './runtime/account-file.ts';
 export type { LocalRuntimeOptions } from './runtime/options.ts';
+export { LOCAL_EXTERNAL_ID, LOCAL_ORGANIZATION_ID } from './runtime/organization.ts';
 export { NoSandboxError } from './runtime/switch.ts';
 
 /** The sandbox account's id, and the engine's, so that ARNs agree. */
@@ -85,8 +100,13 @@ export class LocalRuntime {
   readonly #consolePrincipals: readonly string[];
   /** Where the console route's file is, and its secret, while it is served. */
   #serverFile: { readonly dir: string; readonly secret: string } | undefined;
-  #sandbox: Sandbox | undefined;
+  #organization: LocalOrganization | undefined;
+  readonly #identities: FunctionIdentities;
+  /** The organization the settings name (id, external id, responder role name), each when they do. */
+  readonly #named: ReturnType<typeof namedOrganization>;
   readonly #accountFile: string | undefined;
+  /** The stack's settings, the local organization included, when the scope is Cordon's own stack. */
+  readonly settings: Settings | undefined;
   #approvers: { approvers: readonly string[]; sender: string } | undefined;
   readonly #ended: Promise<unknown>[] = [];
   readonly #documents = makeDocumentClient();
@@ -100,13 +120,18 @@ export class LocalRuntime {
     this.approvalServer = served?.server;
     this.outbox = served?.outbox;
     this.aws = options.aws ?? false;
+    // What the sandbox starts from, known before the stack is built: its members are named in its settings.
+    const start = this.aws ? undefined : startingOrganization(options);
+    const prepared = withLocalPreparedGroups(options, LOCAL_ACCOUNT, LOCAL_REGION);
     const scope =
       options.scope ??
       buildApp({
         nag: false,
         app: { context: { 'aws:cdk:bundling-stacks': [] } },
-        stack: withLocalPreparedGroups(options, LOCAL_ACCOUNT, LOCAL_REGION),
+        stack: start ? withLocalOrganizationStack(prepared, placesOf(start, LOCAL_REGION)) : prepared,
       }).stack;
+    this.settings = scope instanceof CordonStack ? scope.settings : undefined;
+    this.#named = namedOrganization(this.settings);
     if (scope instanceof CordonStack)
       this.#approvers = { approvers: scope.settings.approvers, sender: scope.settings.sender };
     const env = localEnv(options, trust, served?.server.url);
@@ -115,8 +140,12 @@ export class LocalRuntime {
     this.engine = LocalEngine.fromApp(scope, {
       env,
       waitScale: options.waitScale ?? 1,
-      ...(this.aws ? {} : { accountId: LOCAL_ACCOUNT, region: LOCAL_REGION }),
-      onWait: (seconds) => this.#sandbox?.advance(seconds * 1000),
+      ...(this.aws
+        ? options.awsPlace
+          ? { accountId: options.awsPlace.account, region: options.awsPlace.region }
+          : {}
+        : { accountId: LOCAL_ACCOUNT, region: LOCAL_REGION }),
+      onWait: (seconds) => this.#organization?.advance(seconds * 1000),
       onEvent: (event) => {
         options.onEvent?.(event);
         // As EventBridge does when deployed: the end of an execution reaches the playbook-ended function.
@@ -148,17 +177,19 @@ export class LocalRuntime {
         `approvals are served, but no function of the template has cordon:entry ${DECISION_ENTRY}: the table guard cannot tell the decision core's policy (tableGuard: false turns it off)`,
       );
     }
+    this.#identities = functionIdentities(this.engine.template, {
+      accountId: this.engine.accountId,
+      region: this.engine.region,
+    });
     installSwitch();
     attached.trust = trust;
     attached.guard = this.tableGuard;
     attached.allowReal = this.aws;
     attached.engine = this.aws ? this.engine : undefined;
+    const callers = this.#identities.callers;
+    attached.callerOf = (logicalId) => callers.get(logicalId);
     this.#accountFile = this.aws ? undefined : options.accountFile;
-    if (!this.aws) {
-      const file = options.accountFile;
-      if (!options.seed && file !== undefined && existsSync(file)) this.#attach(readAccountFile(file));
-      else this.useAccount(options.seed ?? {});
-    }
+    if (start !== undefined) this.#attach(start);
   }
 
   /** Starts a runtime. Only one runs per process at a time. */
@@ -234,25 +265,42 @@ export class LocalRuntime {
     );
   }
 
-  /** The current sandbox account; throws in `aws` mode. */
+  /** The hub's home sandbox account (where the stack runs); throws in `aws` mode. */
   get sandbox(): Sandbox {
-    if (!this.#sandbox) throw new NoSandboxError('this runtime drives real AWS endpoints: it has no sandbox');
-    return this.#sandbox;
+    return this.organization.hubSandbox;
   }
 
-  /** Replaces the sandbox account with a new one made from `seed`, and returns it. */
+  /** The sandbox organization: the hub and its members, by account and region; throws in `aws` mode. */
+  get organization(): LocalOrganization {
+    if (!this.#organization)
+      throw new NoSandboxError('this runtime drives real AWS endpoints: it has no sandbox');
+    return this.#organization;
+  }
+
+  /** The roles of the stack's action functions: whom a seeded member's responder role trusts by default. */
+  get actionRoleArns(): readonly string[] {
+    return this.#identities.actionRoleArns;
+  }
+
+  /**
+   * Replaces the sandbox with an organization of the hub alone, its home region made from `seed` (what a
+   * single-account runtime had), and returns the hub's sandbox.
+   */
   useAccount(seed: AccountSeed): Sandbox {
+    return this.useOrganization({ hub: seed }).hubSandbox;
+  }
+
+  /** Replaces the sandbox organization with a new one made from `seed`, and returns it. */
+  useOrganization(seed: OrganizationSeed): LocalOrganization {
     return this.#attach(seed);
   }
 
-  /** Attaches a new sandbox account, made from a seed or continuing from a saved state. */
-  #attach(from: AccountSeed | AccountState): Sandbox {
+  /** Attaches a new organization, made from a seed or continuing from a saved state. */
+  #attach(from: OrganizationSeed | OrganizationState): LocalOrganization {
     if (this.aws) throw new NoSandboxError('this runtime drives real AWS endpoints: it has no sandbox');
     const outbox = this.outbox;
-    const options = {
+    const sandbox = {
       taskTokens: this.engine,
-      accountId: LOCAL_ACCOUNT,
-      region: LOCAL_REGION,
       ...(outbox
         ? {
             onEmail: (email: SentEmail) =>
@@ -266,9 +314,15 @@ export class LocalRuntime {
           }
         : {}),
     };
-    this.#sandbox = isAccountState(from) ? Sandbox.restore(from, options) : Sandbox.create(from, options);
-    attached.sandbox = this.#sandbox;
-    return this.#sandbox;
+    const options = organizationOptions(this.#named, {
+      hub: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
+      trustedPrincipals: this.#identities.actionRoleArns,
+      sandbox,
+    });
+    this.#organization =
+      'accounts' in from ? LocalOrganization.restore(from, options) : LocalOrganization.create(from, options);
+    attached.organization = this.#organization;
+    return this.#organization;
   }
 
   private async executionEnded(
@@ -330,9 +384,12 @@ export class LocalRuntime {
     this.#serverFile = undefined;
     await this.approvalServer?.close();
     await this.engine.close();
-    if (this.#accountFile !== undefined && this.#sandbox)
-      writeAccountFile(this.#accountFile, this.#sandbox.state());
-    if (attached.sandbox === this.#sandbox) attached.sandbox = undefined;
+    if (this.#accountFile !== undefined && this.#organization)
+      saveOrganization(this.#accountFile, this.#organization);
+    if (attached.organization === this.#organization) {
+      attached.organization = undefined;
+      attached.callerOf = undefined;
+    }
     if (attached.trust === this.trust) attached.trust = undefined;
     if (attached.guard === this.tableGuard) attached.guard = undefined;
     if (attached.engine === this.engine) attached.engine = undefined;

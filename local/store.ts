@@ -16,6 +16,8 @@ import {
   DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  type TableDescription,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { AUDIT_TABLE } from '#shared/audit-table';
 import { CordonError } from '#shared/errors';
@@ -217,9 +219,44 @@ export async function createAuditTable(client: DynamoDBClient, tableName: string
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
+  let table = await activeTable(client, tableName);
+  // A state folder made by an earlier Cordon may lack an index added since (by-place): each missing one is
+  // created, one per UpdateTable as DynamoDB allows. Items written before it carry no keys of it.
+  for (const index of AUDIT_TABLE.indexes) {
+    if (table.GlobalSecondaryIndexes?.some((existing) => existing.IndexName === index.name)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [index.partitionKey, index.sortKey].map((key) => ({
+          AttributeName: key.name,
+          AttributeType: key.type,
+        })),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.name,
+              KeySchema: [
+                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+                { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
+            },
+          },
+        ],
+      }),
+    );
+    table = await activeTable(client, tableName);
+  }
+}
+
+/** Waits until the table and every index of it are ACTIVE, and returns its description. */
+async function activeTable(client: DynamoDBClient, tableName: string): Promise<TableDescription> {
   for (let i = 0; i < 100; i++) {
-    const table = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (table.Table?.TableStatus === 'ACTIVE') return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every(
+      (index) => index.IndexStatus === 'ACTIVE',
+    );
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return Table;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new LocalStoreError(`table ${tableName} did not become ACTIVE`);

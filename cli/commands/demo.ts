@@ -2,10 +2,13 @@
  * `cordon demo` (`npm run demo`): a game day on this machine, with no AWS account and no network.
  *
  * Two real GuardDuty findings from the fixtures go through the router (triage, incident, playbook
- * start) and their playbooks run on the local engine against a sandbox account that holds what the
- * findings name. Approval emails land in the outbox; the demo then plays the approver and decides by
- * the link, as a person's browser would. It ends with each incident's timeline and its verified chain.
- * Everything stays in the state folder (`./.cordon`).
+ * start) and their playbooks run on the local engine against a sandbox organization that holds what the
+ * findings name, in the findings' account: the fixtures' findings are in member account 883606788610
+ * (delivered to the GuardDuty administrator 101010101111), so Cordon, in the hub (LOCAL_ACCOUNT), contains
+ * them in the member through its responder role. Approval emails land in the outbox; the demo then plays
+ * the approver and decides by the link, as a person's browser would. It ends with each incident's
+ * timeline, the accounts and regions each playbook acted in, and its verified chain. Everything stays in
+ * the state folder (`./.cordon`).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +25,8 @@ import { routeEvent } from '../../functions/router/core.ts';
 import { normalizeEvent } from '../../functions/router/normalize.ts';
 import { LOCAL_ACCOUNT, LocalRuntime } from '../../local/runtime.ts';
 import { type AccountSeed, callerArnOf } from '../../local/sandbox/index.ts';
-import { seedForEvent } from '../../local/seed-from-finding.ts';
+import type { MemberSeed, OrganizationSeed } from '../../local/sandbox/organization.ts';
+import { mergeOrganizationSeeds, seedForEvent } from '../../local/seed-from-finding.ts';
 import {
   LOCAL_TABLE,
   openStateStore,
@@ -30,9 +34,11 @@ import {
   stateAccountFile,
   stateDir,
 } from '../../local/state.ts';
+import { LOCAL_REGION } from '../../local/store.ts';
 import { timeline } from '../format.ts';
 import { closeIncident, type LocalRecord, localOperator } from '../lifecycle.ts';
 import { ConsoleQueries } from '../queries.ts';
+import { actedIn, markCalls } from '../run/places.ts';
 import { decideByLink, nextApprovalLink } from './approve-locally.ts';
 
 const fixture = (name: string): unknown =>
@@ -96,20 +102,29 @@ function asFindingOf(event: unknown, gameDay: string): unknown {
 }
 
 /**
- * One account for both findings, with a daily backup of each instance (the newest taken a day before the
- * finding was first seen, one after it: the recovery must pick the first) and the restore role.
+ * An account of the game day, with a daily backup of each of its instances (the newest taken a day before
+ * the finding was first seen, one after it: the recovery must pick the first) and, in the account's first
+ * region (IAM is global), the restore role.
  */
-function demoAccount(seeds: AccountSeed[], firstSeen: Map<string, string>): AccountSeed {
-  const vpcs = seeds.flatMap((s) => s.vpcs ?? []);
-  const instances = seeds.flatMap((s) => s.instances ?? []);
+function withBackups(
+  seed: AccountSeed,
+  region: string,
+  first: boolean,
+  firstSeen: Map<string, string>,
+): AccountSeed {
+  const instances = seed.instances ?? [];
   const day = 86_400_000;
   return {
+    ...seed,
     instances,
-    ...(vpcs.length ? { vpcs } : {}),
-    iam: {
-      users: seeds.flatMap((s) => s.iam?.users ?? []),
-      roles: [...seeds.flatMap((s) => s.iam?.roles ?? []), { name: 'cordon-restore-us-east-1' }],
-    },
+    ...(first
+      ? {
+          iam: {
+            users: seed.iam?.users ?? [],
+            roles: [...(seed.iam?.roles ?? []), { name: `cordon-restore-${region}` }],
+          },
+        }
+      : {}),
     backup: {
       recoveryPoints: instances.flatMap((instance) => {
         const seen = Date.parse(firstSeen.get(instance.id) ?? new Date().toISOString());
@@ -123,23 +138,47 @@ function demoAccount(seeds: AccountSeed[], firstSeen: Map<string, string>): Acco
   };
 }
 
+/** The game day's organization: the findings' accounts merged, each with its backups and restore role. */
+function demoOrganization(seeds: OrganizationSeed[], firstSeen: Map<string, string>): OrganizationSeed {
+  const merged = mergeOrganizationSeeds(seeds);
+  const member = (m: MemberSeed): MemberSeed => ({
+    ...m,
+    regions: Object.fromEntries(
+      Object.entries(m.regions ?? {}).map(([region, seed], i) => [
+        region,
+        withBackups(seed, region, i === 0, firstSeen),
+      ]),
+    ),
+  });
+  return {
+    ...merged,
+    hub: withBackups(merged.hub ?? {}, LOCAL_REGION, true, firstSeen),
+    ...(merged.members
+      ? { members: Object.fromEntries(Object.entries(merged.members).map(([a, m]) => [a, member(m)])) }
+      : {}),
+  };
+}
+
 /**
- * The sandbox account a game day starts from, made from its events (the same for every game day: only the
- * finding ids differ), and when each resource was first seen.
+ * The sandbox organization a game day starts from, made from its events (the same for every game day: only
+ * the finding ids differ): each finding's account (the fixtures': member 883606788610, with its responder
+ * role) holding what it names; and when each resource was first seen.
  */
 export function demoSeed(
   events: readonly unknown[] = SCENARIOS.map((s) => fixture(s.event)),
   settings: Settings = parseSettings(settingsFile),
-): { seed: AccountSeed; firstSeen: Map<string, string> } {
+): { seed: OrganizationSeed; firstSeen: Map<string, string> } {
   const firstSeen = new Map<string, string>();
-  const seed = demoAccount(
+  const seed = demoOrganization(
     events.map((event) => {
       const normalized = normalizeEvent(event, settings);
       const findings = normalized.kind === 'findings' ? normalized.findings : [];
       for (const f of findings) for (const r of f.resources) firstSeen.set(r.id, f.firstSeen);
+      const [first] = findings;
       return seedForEvent(
         event,
         findings.flatMap((f) => f.resources),
+        first ? { account: first.account, region: first.region } : undefined,
       );
     }),
     firstSeen,
@@ -179,19 +218,31 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     out("Building Cordon's own stack for the local engine (its state machines and functions)...");
     // The operator of a local runtime is the person at the keyboard: while the demo waits, they may
     // decide from the console (`cordon approvals approve|reject --local`), as the sandbox's caller.
-    const operator = callerArnOf(seed, LOCAL_ACCOUNT);
+    const operator = callerArnOf(seed.hub ?? {}, LOCAL_ACCOUNT);
     const consolePrincipals = [...settings.approval.consolePrincipals, operator];
     runtime = await LocalRuntime.start({
       store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
       stack: { settings: { ...settings, approval: { ...settings.approval, consolePrincipals } } },
       trust: await openStateTrust(dir),
-      seed,
-      // Left in the state folder on exit: `cordon release <id> --local` continues from this account.
+      organization: seed,
+      // Left in the state folder on exit: `cordon release <id> --local` continues from this organization.
       accountFile: stateAccountFile(dir),
       waitScale: 0.01,
       approvals: { stateDir: dir, print: (text) => out(text.replace(/^/gm, '    ')), operator },
     });
     out('The local engine is ready.');
+    const org = runtime.organization;
+    for (const a of org.accounts()) {
+      out(
+        `  ${a.hub ? 'Hub' : a.inOrganization ? 'Member' : 'Outside'} account ${a.account} (${a.regions.join(', ')})${
+          a.hub
+            ? `: Cordon runs here; organization ${org.id}`
+            : a.responderRoleArn
+              ? `: responder role ${a.responderRoleArn}`
+              : ''
+        }`,
+      );
+    }
     const documents = makeDocumentClient();
     const closed = await closeEarlierGameDays(
       { recorder: runtime.recorder, documents },
@@ -204,9 +255,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       recorder: runtime.recorder,
       queries: new AuditQueries(documents, LOCAL_TABLE),
       sfn: makeClient(SFNClient, { service: 'SFN' }),
-      settings,
+      // The stack's settings: the local organization's members are in scope.
+      settings: runtime.settings ?? settings,
       playbookArn: (id: string) => arns.get(id),
       runtime: 'local' as const,
+      home: { account: LOCAL_ACCOUNT, region: LOCAL_REGION },
       now: () => new Date(),
       ids: randomIds,
       logger: createLogger('router', { level: 'silent' }),
@@ -219,6 +272,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         `Event: test/fixtures/events/${scenario.event} (a real event; this game day's finding id ends in -${gameDay})`,
       );
       out('--- Identification: the router triages the finding and opens an incident');
+      const mark = markCalls(org);
       const [outcome] = await routeEvent(deps, events[index]);
       if (outcome?.outcome !== 'started') {
         out(`The router did not start a playbook: ${JSON.stringify(outcome)}`);
@@ -250,6 +304,12 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       await decider;
       out(`Playbook ${outcome.playbook}: ${result.status}${result.error ? ` (${result.error})` : ''}`);
       if (result.status !== 'SUCCEEDED') failures++;
+      const { account, region } =
+        (execution.input as { finding?: { account?: string; region?: string } }).finding ?? {};
+      out(
+        `The finding is in account ${account ?? '?'}${account === LOCAL_ACCOUNT ? ' (the hub)' : ' (a member)'}, region ${region ?? '?'}. The AWS calls, by where they were answered:`,
+      );
+      for (const line of actedIn(org, mark)) out(`  ${line}`);
       const incident = await runtime.recorder.getIncident(outcome.incidentId);
       out(
         `Incident ${incident.id}: ${incident.status}${incident.containedAt ? `, contained at ${incident.containedAt}` : ''}`,

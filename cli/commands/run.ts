@@ -6,9 +6,12 @@
  * For an event it rehearses what the router would do: the router's policy (functions/router/policy.ts, as
  * `cordon triage --local` prints it) chooses the playbook and its mode, so a target-only instance waits for
  * approval; `--playbook` and `--mode` override them, and a playbook that does not fit the event's resource is
- * refused. The sandbox account holds what the event names (or what `--account` describes, validated field
- * by field; see docs/examples/account.json) and is kept in the state folder (`account.json`) when the
- * command ends, so that a later `cordon release --local` or `cordon run --incident` continues from it.
+ * refused. The sandbox holds what the event names (or what `--account` describes, validated field by
+ * field; see docs/examples/account.json) in the finding's account: the hub's when the finding is in
+ * LOCAL_ACCOUNT, else a member of the sandbox organization with its responder role, in the finding's region
+ * (the playbook's actions then assume that role). It is kept in the state folder (`account.json`) when the
+ * command ends, so that a later `cordon release --local` or `cordon run --incident` continues from it; the
+ * run ends by saying which account and region answered which calls.
  * The record goes to the local store in the state folder. With `--aws` the same engine drives the real
  * endpoints (the default credential chain and the standard endpoint settings), for a game day in a
  * sandbox AWS account; only the calls meant for the local engine (its task tokens) stay local.
@@ -22,8 +25,8 @@ import { parseSettings } from '#shared/settings';
 import settingsFile from '../../cordon.config.ts';
 import type { ApprovalRequest } from '../../functions/approval/model.ts';
 import { ApprovalStore } from '../../functions/approval/store.ts';
-import { LocalRuntime } from '../../local/runtime.ts';
-import type { AccountSeed } from '../../local/sandbox/index.ts';
+import { LOCAL_ACCOUNT, LocalRuntime } from '../../local/runtime.ts';
+import type { OrganizationSeed } from '../../local/sandbox/organization.ts';
 import { seedForEvent } from '../../local/seed-from-finding.ts';
 import {
   LOCAL_TABLE,
@@ -36,7 +39,8 @@ import { RELEASE_CHECK_RESULT, RELEASE_RESULT } from '../../playbooks/release.ts
 import { describeCause } from '../errors-text.ts';
 import { timeline } from '../format.ts';
 import { isReleasePlaybook } from '../playbook-choice.ts';
-import { awsRegion, localOperator, readAccountSeed, readJsonFile } from '../run/inputs.ts';
+import { awsAccount, awsRegion, localOperator, readAccountSeed, readJsonFile } from '../run/inputs.ts';
+import { actedIn, markCalls } from '../run/places.ts';
 import { firstFinding, type Plan, planForEvent, planForIncident, type RunOptions } from '../run/plan.ts';
 import { approve, listApprovals, localApprovalsDeps, reject } from './approvals.ts';
 
@@ -85,19 +89,23 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
   const aws = options.aws ?? false;
   const region = aws ? await awsRegion() : undefined;
   const accountFile = aws ? undefined : stateAccountFile(dir);
-  let seed: AccountSeed | undefined = options.account ? readAccountSeed(options.account) : undefined;
+  let seed: OrganizationSeed | undefined;
   let eventPlan: Plan | undefined;
   if (options.event !== undefined) {
     const event = readJsonFile(options.event, '--event');
     const finding = firstFinding(event, settings);
     eventPlan = planForEvent(finding, settings, options);
-    if (!aws) seed ??= seedForEvent(event, finding.resources);
+    const place = { account: finding.account, region: finding.region };
+    if (options.account) seed = readAccountSeed(options.account, place);
+    if (!aws) seed ??= seedForEvent(event, finding.resources, place);
     out(
       `Finding ${finding.type} (severity ${finding.severity}) on ${eventPlan.resource.type} ${eventPlan.resource.id}`,
     );
     out(`Playbook ${eventPlan.playbook}, mode ${eventPlan.mode}`);
     for (const reason of eventPlan.reasons.slice(1)) out(`  ${reason}`);
-  } else if (!aws && !seed && accountFile !== undefined && !existsSync(accountFile)) {
+  } else if (options.account) {
+    seed = readAccountSeed(options.account);
+  } else if (!aws && accountFile !== undefined && !existsSync(accountFile)) {
     throw new ValidationError('--incident', [
       `${dir} holds no sandbox account (account.json) to act on: run cordon run or the demo first, or give --account`,
     ]);
@@ -109,23 +117,30 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
       ? `Driving REAL AWS endpoints (--aws) in ${region}.`
       : 'Sandbox account: nothing leaves this machine.',
   );
+  if (!aws && eventPlan && eventPlan.finding.account !== LOCAL_ACCOUNT) {
+    out(
+      `The finding is in member account ${eventPlan.finding.account}, region ${eventPlan.finding.region}: the actions assume its responder role.`,
+    );
+  }
   const store = await openStateStore(dir);
   const started = Date.now();
   const since = () => `+${((Date.now() - started) / 1000).toFixed(2)}s`.padStart(8);
   let runtime: LocalRuntime | undefined;
   try {
-    // With --aws, the real caller is asked of STS only when --decision needs it: without it, the run
-    // serves no console route and is decided by its links.
+    // With --aws, the real caller is an operator only when --decision needs it: without it, the run
+    // serves no console route and is decided by its links. Its account is the stack's, always.
     const operatorArn = !aws || options.decision ? await localOperator(seed, aws) : undefined;
+    const awsPlace = aws && region !== undefined ? { account: await awsAccount(), region } : undefined;
     const consolePrincipals = [...settings.approval.consolePrincipals, ...(operatorArn ? [operatorArn] : [])];
     runtime = await LocalRuntime.start({
       store: { endpoint: store.endpoint, tableName: LOCAL_TABLE },
       stack: { settings: { ...settings, approval: { ...settings.approval, consolePrincipals } } },
       trust: await openStateTrust(dir),
       approvals: { stateDir: dir, print: out, ...(operatorArn ? { operator: operatorArn } : {}) },
-      ...(seed ? { seed } : {}),
+      ...(seed ? { organization: seed } : {}),
       ...(accountFile ? { accountFile } : {}),
       aws,
+      ...(awsPlace ? { awsPlace } : {}),
       waitScale: options.waitScale ?? 0.01,
       onEvent: (e) => {
         if (/StateEntered$/.test(e.type) && e.stateName) out(`${since()}  ${e.stateName}`);
@@ -213,12 +228,14 @@ export async function runPlaybook(options: RunOptions): Promise<number> {
         );
       })().catch((error: unknown) => out(`${since()}  could not decide: ${String(error)}`));
     });
+    const mark = aws ? undefined : markCalls(runtime.organization);
     const input = playbookInput(incidentId, plan.finding, plan.resource, plan.mode, plan.reasons);
     const result = await engine.run(plan.playbook, input, {
       name: executionName(incidentId, plan.playbook),
     });
     out(`${since()}  execution ${result.status}${result.error ? `: ${result.error}` : ''}`);
     await active.settled();
+    if (mark) for (const line of actedIn(runtime.organization, mark)) out(`  acted in ${line}`);
     out('');
     out(timeline(await runtime.recorder.steps(incidentId)));
     const refused = result.status === 'SUCCEEDED' ? nothingReleased(result.output) : undefined;

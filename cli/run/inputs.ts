@@ -1,11 +1,17 @@
-/** What `cordon run` reads before it starts: JSON files, an `--account` seed, the operator, the `--aws` region. */
+/**
+ * What `cordon run` reads before it starts: JSON files, an `--account` seed (one account's, or a whole
+ * organization's), the operator, the `--aws` region.
+ */
 import { readFileSync } from 'node:fs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { makeClient } from '#shared/clients';
 import { ValidationError } from '#shared/errors';
 import { LOCAL_ACCOUNT } from '../../local/runtime.ts';
-import { type AccountSeed, callerArnOf } from '../../local/sandbox/index.ts';
+import { callerArnOf } from '../../local/sandbox/index.ts';
+import { checkOrganizationSeed, isOrganizationSeed } from '../../local/sandbox/organization/seed-schema.ts';
+import type { OrganizationPlace, OrganizationSeed } from '../../local/sandbox/organization.ts';
 import { checkAccountSeed } from '../../local/sandbox/seed-schema.ts';
+import { seedAt } from '../../local/seed-from-finding.ts';
 
 /** Reads and parses a JSON file, with a message that names the file and what is wrong. */
 export function readJsonFile(path: string, what: string): unknown {
@@ -24,16 +30,23 @@ export function readJsonFile(path: string, what: string): unknown {
   }
 }
 
-/** Reads an `--account` seed file, refusing it with each bad field named. */
-export function readAccountSeed(path: string): AccountSeed {
-  const checked = checkAccountSeed(readJsonFile(path, '--account'));
-  if (!checked.ok) {
-    throw new ValidationError('--account', [
-      ...checked.problems,
-      'see docs/examples/account.json for a seed file',
-    ]);
+/**
+ * Reads an `--account` seed file, refusing it with each bad field named: a whole organization's (it names a
+ * `hub`, `members` or `outsiders`), or one account's, which is the finding's account (`place`: the hub, or
+ * a member with its responder role; default the hub).
+ */
+export function readAccountSeed(path: string, place?: OrganizationPlace): OrganizationSeed {
+  const value = readJsonFile(path, '--account');
+  const refused = (problems: string[]) =>
+    new ValidationError('--account', [...problems, 'see docs/examples/account.json for a seed file']);
+  if (isOrganizationSeed(value)) {
+    const checked = checkOrganizationSeed(value);
+    if (!checked.ok) throw refused(checked.problems);
+    return checked.seed;
   }
-  return checked.seed;
+  const checked = checkAccountSeed(value);
+  if (!checked.ok) throw refused(checked.problems);
+  return seedAt(checked.seed, place);
 }
 
 /**
@@ -42,11 +55,22 @@ export function readAccountSeed(path: string): AccountSeed {
  * `approval.consolePrincipals` decides from the console, so this run lists it there: the operator of a
  * local runtime is the person at the keyboard, and the record names them.
  */
-export async function localOperator(seed: AccountSeed | undefined, aws: boolean): Promise<string> {
-  if (!aws) return callerArnOf(seed ?? {}, LOCAL_ACCOUNT);
+export async function localOperator(seed: OrganizationSeed | undefined, aws: boolean): Promise<string> {
+  if (!aws) return callerArnOf(seed?.hub ?? {}, LOCAL_ACCOUNT);
   const identity = await makeClient(STSClient, { service: 'STS' }).send(new GetCallerIdentityCommand({}));
   if (!identity.Arn) throw new ValidationError('caller identity', ['Arn: STS returned none']);
   return identity.Arn;
+}
+
+/**
+ * The account `--aws` drives: its caller's, from STS (GetCallerIdentity needs no permission,
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so that the stack's
+ * functions know it as their own (the hub they act in without assuming a responder role).
+ */
+export async function awsAccount(): Promise<string> {
+  const identity = await makeClient(STSClient, { service: 'STS' }).send(new GetCallerIdentityCommand({}));
+  if (!identity.Account) throw new ValidationError('caller identity', ['Account: STS returned none']);
+  return identity.Account;
 }
 
 /**

@@ -9,6 +9,7 @@ import { APPROVAL_ENV, ApprovalSettingsSchema } from '../../functions/approval/c
 import type { CordonStackProps } from '../../infra/cordon-stack.ts';
 import type { EngineOptions, TemplateFunction } from '../engine/index.ts';
 import type { AccountSeed } from '../sandbox/index.ts';
+import type { OrganizationSeed } from '../sandbox/organization.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../store.ts';
 import type { LocalTrust } from '../trust.ts';
 
@@ -19,17 +20,34 @@ export interface LocalRuntimeOptions {
   readonly scope?: App | Stack;
   /** Props for Cordon's own stack when `scope` is not given (e.g. other settings). */
   readonly stack?: CordonStackProps;
-  /** The simulated account. Default: an account with a default VPC only (or the one `accountFile` holds). */
+  /**
+   * The simulated account: the hub's home region, alone (the same as `organization: { hub: seed }`).
+   * Default: an account with a default VPC only (or the organization `accountFile` holds).
+   */
   readonly seed?: AccountSeed;
   /**
-   * A file that keeps the sandbox account between commands: when it exists and no `seed` is given, the
-   * account continues from the state it holds; on `close()` the account's whole state is written to it,
-   * so that a later command (`cordon release --local` after `cordon run` or the demo) acts on what this
-   * one left. Ignored with `aws`.
+   * The simulated organization: the hub (whose home region `seed` may give instead), member accounts with
+   * their regions and responder roles, and accounts outside it (local/sandbox/organization.ts). Members'
+   * responder roles trust the stack's action roles and the organization's external id by default; when the
+   * stack's settings name no organization, the stack gets one naming these members and regions
+   * (local/runtime/organization.ts).
+   */
+  readonly organization?: OrganizationSeed;
+  /**
+   * A file that keeps the sandbox organization between commands: when it exists and neither `seed` nor
+   * `organization` is given, the organization continues from the state it holds; on `close()` its whole
+   * state is written to it, so that a later command (`cordon release --local` after `cordon run` or the
+   * demo) acts on what this one left (local/runtime/account-file.ts). Ignored with `aws`.
    */
   readonly accountFile?: string;
   /** Drive the real AWS endpoints (default credential chain and endpoint settings) instead of a sandbox. */
   readonly aws?: boolean;
+  /**
+   * With `aws`: the account the credentials are of, and the region driven. The engine's ARNs, and the
+   * functions' `AWS::AccountId` (their `CORDON_ACCOUNT`: the hub their actions act in with their own role),
+   * then name them. Default the stack's environment, else the engine's placeholder account.
+   */
+  readonly awsPlace?: { readonly account: string; readonly region: string };
   /** The record key and anchor. Default: new ones, in memory (`cordon run` and the demo pass the state folder's). */
   readonly trust?: LocalTrust;
   /**

@@ -2,7 +2,7 @@
  * The isolation groups `cordon prepare --local` made in the state folder's sandbox account
  * (`prepared.json` beside `account.json`), added to the stack's settings when the runtime continues from
  * that account, as a deployment adds those of `cordon.prepared.json` at synth. A runtime on a new account
- * (a seed, the demo, `cordon run --event`) or on AWS gets none: the ids are of that saved account only.
+ * (a seed or an organization, the demo, `cordon run --event`) or on AWS gets none: the ids are of that saved account only.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,7 +22,8 @@ export function withLocalPreparedGroups(
   region: string,
 ): CordonStackProps | undefined {
   const file = options.accountFile;
-  if (options.aws || options.seed || file === undefined || !existsSync(file)) return options.stack;
+  if (options.aws || options.seed || options.organization || file === undefined || !existsSync(file))
+    return options.stack;
   const groups = preparedGroupsFor(join(dirname(file), LOCAL_PREPARED_FILE), account, region);
   if (Object.keys(groups).length === 0) return options.stack;
   return { ...options.stack, settings: withPreparedGroups(options.stack?.settings ?? settingsFile, groups) };

@@ -13,6 +13,70 @@ export interface CallContext {
   readonly command: string;
   /** The most items any page may hold ({@link SandboxOptions.pageCap}); undefined: as AWS's page sizes say. */
   readonly pageCap?: number | undefined;
+  /** Who makes the call: by default the account's seeded caller. */
+  readonly caller: Caller;
+  /** Where `AssumeRole` of another account's role is decided (the local organization), if anywhere. */
+  readonly roles?: RoleDirectory | undefined;
+}
+
+/**
+ * Who makes a call: what `GetCallerIdentity` answers, what an `AccessDenied` names, and what a trust policy
+ * is matched against.
+ */
+export interface Caller {
+  /** The caller's ARN: an assumed role's session (`arn:aws:sts::<account>:assumed-role/<role>/<session>`) or a user. */
+  readonly arn: string;
+  readonly userId: string;
+  readonly account: string;
+  /**
+   * The principal a trust policy's `Principal.AWS` names: the role's ARN for an assumed role's session
+   * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles),
+   * else the caller's ARN.
+   */
+  readonly principalArn: string;
+}
+
+/** The caller an ARN names: an assumed role's session, a user, or any other principal. */
+export function callerOf(arn: string, userId: string): Caller {
+  const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(arn);
+  if (session) {
+    const [, partition, account, role] = session as unknown as [string, string, string, string];
+    return { arn, userId, account, principalArn: `arn:${partition}:iam::${account}:role/${role}` };
+  }
+  const account = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(arn)?.[1] ?? '';
+  return { arn, userId, account, principalArn: arn };
+}
+
+/** What `AssumeRole` asks of another account's role. */
+export interface AssumeRoleRequest {
+  readonly caller: Caller;
+  readonly roleArn: string;
+  readonly account: string;
+  readonly roleName: string;
+  readonly session: string;
+  readonly externalId: string | undefined;
+  readonly durationSeconds: number;
+  /** Sandbox time of the call, epoch milliseconds. */
+  readonly now: number;
+}
+
+/** Temporary credentials a {@link RoleDirectory} issued, and the role's id. */
+export interface IssuedSession {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** Epoch milliseconds. */
+  readonly expiration: number;
+  readonly roleId: string;
+}
+
+/** Decides `AssumeRole` of roles of other accounts, and issues their credentials. */
+export interface RoleDirectory {
+  /**
+   * The session issued, `'denied'` when the role, its trust policy or the caller's grant refuses it (AWS's
+   * `AccessDenied`), or undefined for an account the directory does not know.
+   */
+  assumeRole(request: AssumeRoleRequest): IssuedSession | 'denied' | undefined;
 }
 
 /** A simulated command: takes the SDK command input, returns the SDK output without `$metadata`. */

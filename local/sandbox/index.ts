@@ -15,7 +15,16 @@ import type {
 } from '@smithy/types';
 import { autoScalingHandlers } from './autoscaling.ts';
 import { backupHandlers, refreshBackup } from './backup.ts';
-import type { CallContext, HandlerMap, JournalContext, JournalEvent, JournaledService } from './context.ts';
+import {
+  type CallContext,
+  type Caller,
+  callerOf,
+  type HandlerMap,
+  type JournalContext,
+  type JournalEvent,
+  type JournaledService,
+  type RoleDirectory,
+} from './context.ts';
 import { ec2Handlers, refreshEc2 } from './ec2.ts';
 import { elbHandlers, elbv2Handlers, refreshElbv2 } from './elb.ts';
 import type { ServiceName } from './errors.ts';
@@ -29,6 +38,7 @@ import {
 } from './errors.ts';
 import { iamHandlers } from './iam.ts';
 import { kmsService } from './kms.ts';
+import { isStackable, matches } from './matching.ts';
 import type {
   CallRecord,
   InjectedError,
@@ -46,6 +56,13 @@ import type { AccountState, SentEmail } from './state.ts';
 import { sortedCopy } from './state.ts';
 import { stsHandlers } from './sts.ts';
 
+export type {
+  AssumeRoleRequest,
+  Caller,
+  IssuedSession,
+  RoleDirectory,
+} from './context.ts';
+export { callerOf } from './context.ts';
 export type { ServiceName } from './errors.ts';
 export { SandboxJournalError, SandboxSeedError, SandboxUnsupportedCommandError } from './errors.ts';
 export type {
@@ -89,32 +106,6 @@ const HANDLERS: Readonly<Record<Exclude<ServiceName, 'SFN' | PersistedService>, 
   STS: stsHandlers,
 };
 
-interface Stackable {
-  middlewareStack: { use(plugin: Pluggable<object, object>): void };
-}
-
-function isStackable(client: unknown): client is Stackable {
-  if (typeof client !== 'object' || client === null || !('middlewareStack' in client)) return false;
-  const stack = client.middlewareStack;
-  return typeof stack === 'object' && stack !== null && 'use' in stack && typeof stack.use === 'function';
-}
-
-/** Splits `EC2:StopInstances` into its service and command; the service is optional. */
-function parseKey(key: string): { service?: string; command: string } {
-  const index = key.indexOf(':');
-  return index < 0
-    ? { command: key }
-    : { service: key.slice(0, index).toLowerCase(), command: key.slice(index + 1) };
-}
-
-function matches(key: string, service: ServiceName, command: string): boolean {
-  if (key === '*') return true;
-  const parsed = parseKey(key);
-  return (
-    parsed.command === command && (parsed.service === undefined || parsed.service === service.toLowerCase())
-  );
-}
-
 /** A simulated AWS account. */
 export class Sandbox {
   #state: AccountState;
@@ -131,6 +122,7 @@ export class Sandbox {
     () => this.now(),
   );
   readonly #pageCap: number | undefined;
+  readonly #roles: RoleDirectory | undefined;
 
   private constructor(seed: AccountSeed, options: SandboxOptions) {
     this.#clock = options.now ?? Date.now;
@@ -141,6 +133,7 @@ export class Sandbox {
       throw new TypeError(`pageCap must be a whole number of at least 1, got ${String(options.pageCap)}`);
     }
     this.#pageCap = options.pageCap;
+    this.#roles = options.roles;
     this.#state = buildState(seed, {
       now: this.#clock(),
       ...(options.accountId ? { accountId: options.accountId } : {}),
@@ -175,13 +168,15 @@ export class Sandbox {
 
   /**
    * The command-level middleware: answers every call of a simulated service from the account's state,
-   * and lets the pass-through clients' calls go on.
+   * and lets the pass-through clients' calls go on. `caller` is who makes the calls (default: the seed's
+   * caller, {@link Sandbox.caller}): the local runtime passes the function whose invocation runs, or the
+   * session whose credentials the client holds.
    */
-  middleware(): InitializeMiddleware<object, object> {
+  middleware(caller?: Caller): InitializeMiddleware<object, object> {
     return (next: InitializeHandler<object, object>, context: HandlerExecutionContext) =>
       async (args: InitializeHandlerArguments<object>): Promise<InitializeHandlerOutput<object>> => {
         if (context.clientName !== undefined && this.#passThrough.has(context.clientName)) return next(args);
-        const output = await this.#dispatch(context.clientName, context.commandName, args.input);
+        const output = await this.#dispatch(context.clientName, context.commandName, args.input, caller);
         // No `next`: the request never reaches serialization, signing, retries or the network.
         return { output: output as object, response: {} };
       };
@@ -197,6 +192,16 @@ export class Sandbox {
     if (!isStackable(client)) throw new TypeError('Sandbox.attach expects an AWS SDK v3 client');
     client.middlewareStack.use(this.plugin());
     return client;
+  }
+
+  /** The account's id and region. */
+  get place(): { readonly account: string; readonly region: string } {
+    return { account: this.#state.accountId, region: this.#state.region };
+  }
+
+  /** Who calls when no one else is named: the seed's caller (default an assumed `CordonResponder` role). */
+  get caller(): Caller {
+    return { ...callerOf(this.#state.callerArn, this.#state.callerUserId), account: this.#state.accountId };
   }
 
   /** A deep copy of the whole account state, with sorted keys, for assertions. */
@@ -253,6 +258,7 @@ export class Sandbox {
     clientName: string | undefined,
     commandName: string | undefined,
     input: object,
+    caller: Caller = this.caller,
   ): Promise<unknown> {
     const command = (commandName ?? 'Unknown').replace(/Command$/, '');
     const service = serviceOf(clientName);
@@ -278,7 +284,7 @@ export class Sandbox {
       let delay = 0;
       for (const [key, ms] of this.#latency) if (matches(key, service, command)) delay += ms;
       if (delay > 0) await sleep(delay);
-      const output = await this.#execute(service, command, input);
+      const output = await this.#execute(service, command, input, caller);
       const withMetadata = {
         ...(output as object),
         $metadata: {
@@ -300,7 +306,7 @@ export class Sandbox {
     }
   }
 
-  async #execute(service: ServiceName, command: string, input: object): Promise<unknown> {
+  async #execute(service: ServiceName, command: string, input: object, caller: Caller): Promise<unknown> {
     const injected = this.#failures.find((f) => f.remaining > 0 && matches(f.key, service, command));
     if (injected) {
       injected.remaining -= 1;
@@ -314,19 +320,27 @@ export class Sandbox {
       );
     }
     if (this.#state.denied.some((key) => matches(key, service, command))) {
-      throw accessDenied(service, command, this.#state.callerArn);
+      throw accessDenied(service, command, caller.arn);
     }
     this.#refresh();
     if (service === 'SFN') return sfnCall(this.#taskTokens, command, input);
-    if (service === 'KMS') return this.#executeJournaled(service, kmsService, command, input);
-    if (service === 'S3') return this.#executeJournaled(service, s3Service, command, input);
+    if (service === 'KMS') return this.#executeJournaled(service, kmsService, command, input, caller);
+    if (service === 'S3') return this.#executeJournaled(service, s3Service, command, input, caller);
     const handler = HANDLERS[service][command];
     if (!handler) throw new SandboxUnsupportedCommandError(service, command);
     // Work on a draft, so that a failed command (or a DryRun) leaves the account unchanged. KMS and S3
     // are shared, not copied: their handlers change them only through a commit that cannot fail halfway.
     const { kms, s3, ...rest } = this.#state;
     const draft: AccountState = { ...structuredClone(rest), kms, s3 };
-    const ctx: CallContext = { state: draft, now: this.now(), service, command, pageCap: this.#pageCap };
+    const ctx: CallContext = {
+      state: draft,
+      now: this.now(),
+      service,
+      command,
+      pageCap: this.#pageCap,
+      caller,
+      roles: this.#roles,
+    };
     const output = handler(ctx, structuredClone(input) as never);
     if (service === 'EC2' && 'DryRun' in input && input.DryRun === true) {
       throw awsError('EC2', 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
@@ -340,6 +354,7 @@ export class Sandbox {
     journaled: JournaledService<E>,
     command: string,
     input: object,
+    caller: Caller,
   ): unknown {
     const handler = journaled.handlers[command];
     if (!handler) throw new SandboxUnsupportedCommandError(service, command);
@@ -350,6 +365,8 @@ export class Sandbox {
       service,
       command,
       pageCap: this.#pageCap,
+      caller,
+      roles: this.#roles,
       commit: (event) => this.#journals.commit(service, journaled, event),
     };
     return handler(ctx, structuredClone(input) as never);

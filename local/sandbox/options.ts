@@ -1,4 +1,5 @@
 /** The sandbox's options and what it reports: its calls, the errors it injects, what it persists. */
+import type { RoleDirectory } from './context.ts';
 import type { SentEmail } from './state.ts';
 
 /** Where `SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat` go (the local engine). */
@@ -49,6 +50,11 @@ export interface SandboxOptions {
    * a token for the rest: tests set this low to show that every caller follows every page.
    */
   readonly pageCap?: number;
+  /**
+   * Decides `AssumeRole` of roles of other accounts (the local organization, local/sandbox/organization.ts).
+   * Without it, or for an account it does not know, only the seed's `externalRoleArns` are accepted.
+   */
+  readonly roles?: RoleDirectory;
 }
 
 /** The services whose state {@link SandboxPersistOptions} can keep. */

@@ -64,7 +64,7 @@ function refersTo(value: unknown, logicalId: string): boolean {
 }
 
 /** The role logical id of `Fn::GetAtt [role, Arn]` (either form). */
-function roleIdOf(role: unknown): string | undefined {
+export function roleIdOf(role: unknown): string | undefined {
   if (!isRecord(role)) return undefined;
   const attribute = role['Fn::GetAtt'];
   const parts = typeof attribute === 'string' ? attribute.split('.') : attribute;

@@ -1,5 +1,6 @@
-/** What the tests compare of a sandbox account after a release. */
+/** What the tests compare of a sandbox account, or a whole organization, after a release. */
 import type { AccountState } from '../../local/sandbox/index.ts';
+import type { OrganizationState } from '../../local/sandbox/organization.ts';
 
 /**
  * The account without what a release leaves by design (local/sandbox state, functions/actions/ec2-release):
@@ -24,4 +25,35 @@ export function withoutResidue(state: AccountState): unknown {
   }
   const { nextId: _nextId, ses: _ses, ...rest } = copy;
   return rest;
+}
+
+/** {@link withoutResidue} of every account and region of an organization, by `<account>/<region>`. */
+export function withoutResidueEverywhere(state: OrganizationState): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [account, saved] of Object.entries(state.accounts)) {
+    for (const region of saved.regions) out[`${account}/${region.region}`] = withoutResidue(region);
+  }
+  return out;
+}
+
+/** The state of one account in one region (default its first) of an organization. */
+export function stateAt(
+  state: OrganizationState,
+  account: string,
+  region?: string,
+): AccountState | undefined {
+  const regions = state.accounts[account]?.regions ?? [];
+  return region === undefined ? regions[0] : regions.find((r) => r.region === region);
+}
+
+/** Whom a member's responder role trusts (its trust policy's `Principal.AWS`), as the saved state has it. */
+export function responderTrust(state: OrganizationState, account: string): string[] {
+  const saved = state.accounts[account];
+  const role =
+    saved?.responderRoleName === undefined ? undefined : saved.regions[0]?.iam.roles[saved.responderRoleName];
+  const policy = JSON.parse(role?.assumeRolePolicyDocument ?? '{}') as {
+    Statement?: { Principal?: { AWS?: string | string[] } }[];
+  };
+  const principals = policy.Statement?.[0]?.Principal?.AWS ?? [];
+  return Array.isArray(principals) ? principals : [principals];
 }

@@ -8,9 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecorder } from '#shared/audit';
+import { readOrganizationFile } from '../../../local/runtime/account-file.ts';
+import { LOCAL_EXTERNAL_ID, LOCAL_ORGANIZATION_ID } from '../../../local/runtime.ts';
 import type { AccountState } from '../../../local/sandbox/index.ts';
+import type { OrganizationState } from '../../../local/sandbox/organization.ts';
 import { stateAccountFile } from '../../../local/state.ts';
-import { withoutResidue } from '../../support/account.ts';
+import { stateAt, withoutResidue } from '../../support/account.ts';
 import { runCordon } from '../../support/bin.ts';
 import { openTestStateFolder, type TestStateFolder } from '../../support/state-folder.ts';
 
@@ -37,6 +40,14 @@ async function cordon(...args: string[]) {
 }
 
 const account = (): AccountState => JSON.parse(readFileSync(stateAccountFile(dir), 'utf8')) as AccountState;
+/** The whole saved organization: the IAM fixture's key is in member 883606788610, the hub beside it. */
+const organization = (): OrganizationState =>
+  readOrganizationFile(stateAccountFile(dir), { id: LOCAL_ORGANIZATION_ID, externalId: LOCAL_EXTERNAL_ID });
+const member = (): AccountState => {
+  const state = stateAt(organization(), '883606788610');
+  if (!state) throw new Error('the saved organization has no member 883606788610');
+  return state;
+};
 const incidentOf = (stdout: string): string => /^Incident (\w+)$/m.exec(stdout)?.[1] ?? '';
 const status = async (id: string) => (await recorder.getIncident(id)).status;
 
@@ -112,13 +123,13 @@ describe('cordon release --local', () => {
       );
       expect(first.status).toBe(0);
       const id = incidentOf(first.stdout);
-      const beforeContainment = account();
+      const beforeContainment = organization();
 
       const refused = await cordon('release', id, '--local');
       expect(refused.status).toBe(1);
       expect(refused.stdout).toMatch(/release refused: nothing to release: no IAM containment/);
       expect(await status(id)).toBe('open');
-      expect(account()).toEqual(beforeContainment);
+      expect(organization()).toEqual(beforeContainment);
 
       const contain = await cordon(
         'run',
@@ -132,13 +143,16 @@ describe('cordon release --local', () => {
         'reject',
       );
       expect(contain.status).toBe(0);
-      expect(account().iam).not.toEqual(beforeContainment.iam);
+      expect(member().iam).not.toEqual(stateAt(beforeContainment, '883606788610')?.iam);
 
       const released = await cordon('release', id, '--local', '--decision', 'approve');
       expect(released.status).toBe(0);
       expect(released.stdout).toMatch(/reactivated (key )?GeneratedFindingAccessKeyId/);
       expect(await status(id)).toBe('recovered');
-      expect(withoutResidue(account())).toEqual(withoutResidue(beforeContainment));
+      expect(withoutResidue(member())).toEqual(
+        withoutResidue(stateAt(beforeContainment, '883606788610') as AccountState),
+      );
+      expect(stateAt(organization(), '123456789012')).toEqual(stateAt(beforeContainment, '123456789012'));
     },
     SLOW,
   );
