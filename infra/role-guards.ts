@@ -78,6 +78,7 @@ export function denyUntouchable(
   const roles = untouchableRoleResources({
     breakGlassRoles: settings.breakGlassRoles,
     stackName: scope.stackName,
+    responderRoleName: settings.organization.responderRoleName,
   }).flatMap((kind) => kind.resources);
   const own = (scope.ownRoles ?? [])
     .map((name) => `/${name}`)

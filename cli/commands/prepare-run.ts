@@ -157,7 +157,8 @@ export function writeUnitAccounts(
   preparedAt: string,
 ): void {
   const file = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
-  const next = { ...file, organization: { preparedAt, unitAccounts: units } };
+  // A file with no groups yet still has the shape the groups' reader takes (functions/actions/ec2-isolate/prepared-file.ts).
+  const next = { accounts: {}, ...file, organization: { preparedAt, unitAccounts: units } };
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);
   renameSync(temporary, path);

@@ -68,6 +68,8 @@ export interface ActionFacts {
 export interface ActionContext<C extends ClientClasses> extends FunctionContext<C> {
   /** Where the action acts: the event's account and region, the hub's for what it does not name. */
   readonly place: Partial<Place>;
+  /** True when the place is a member account's: the clients carry its responder role's credentials. */
+  readonly member: boolean;
 }
 
 export interface ActionSpec<N extends string, C extends ClientClasses, D> extends ActionFacts {
@@ -170,7 +172,7 @@ class PlacedDeps<C extends ClientClasses, D> {
     const responders = this.#responders;
     const place = placeOfEvent(event, responders.hub);
     if (!actsInPlace || responders.isHub(place)) {
-      this.#hub ??= action.deps(this.#placed(this.#context.clients, responders.hub));
+      this.#hub ??= action.deps(this.#placed(this.#context.clients, responders.hub, false));
       return this.#hub;
     }
     const member = !responders.inHubAccount(place);
@@ -178,13 +180,13 @@ class PlacedDeps<C extends ClientClasses, D> {
     const key = `${place.account ?? ''}#${place.region ?? ''}#${member ? event.incidentId : ''}`;
     const cached = this.#byPlace.get(key);
     if (cached !== undefined) return cached;
-    const deps = action.deps(this.#placed(responders.clientsFor(place, event.incidentId), place));
+    const deps = action.deps(this.#placed(responders.clientsFor(place, event.incidentId), place, member));
     this.#byPlace.set(key, deps);
     return deps;
   }
 
   /** The function's context with the clients of a place; its settings still read on first use. */
-  #placed(clients: FunctionContext<C>['clients'], place: Partial<Place>): ActionContext<C> {
+  #placed(clients: FunctionContext<C>['clients'], place: Partial<Place>, member: boolean): ActionContext<C> {
     const context = this.#context;
     return {
       config: context.config,
@@ -193,6 +195,7 @@ class PlacedDeps<C extends ClientClasses, D> {
       logger: context.logger,
       clients,
       place,
+      member,
       get settings() {
         return context.settings;
       },

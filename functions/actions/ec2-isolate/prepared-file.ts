@@ -29,6 +29,11 @@ export type PreparedIsolationGroups = z.infer<typeof GroupsSchema>;
 const FileSchema = z.object({
   comment: z.optional(z.string()),
   accounts: z.record(z.string(), z.object({ preparedAt: z.string(), isolationGroups: GroupsSchema })),
+  /**
+   * The organizational units' accounts (infra/prepared-units.ts reads and checks them): kept whole when the
+   * groups are rewritten.
+   */
+  organization: z.optional(z.unknown()),
 });
 type PreparedFile = z.infer<typeof FileSchema>;
 
@@ -71,6 +76,7 @@ export function writePreparedGroups(
       'Written by cordon prepare: the isolation and untrack groups of each VPC, by account and region. ' +
       'Run it again after adding a VPC; the groups in cordon.config.ts (ec2.isolationGroups) take precedence.',
     accounts: { ...file.accounts, [preparedKey(account, region)]: { preparedAt, isolationGroups: groups } },
+    ...(file.organization === undefined ? {} : { organization: file.organization }),
   };
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);

@@ -17,6 +17,11 @@ export interface UntouchableRules {
   readonly breakGlassRoles?: readonly string[];
   /** The name of Cordon's stack, whose roles are `<stack>-*`; `cordon-*` is Cordon's in any case. */
   readonly stackName?: string | undefined;
+  /**
+   * The organization's responder role name (settings `organization.responderRoleName`): in a member, that
+   * role and its restore role (`<name>-restore`) are Cordon's own, whatever their names.
+   */
+  readonly responderRoleName?: string | undefined;
 }
 
 /** What the check needs of a role: GetRole's answer has it all (GetInstanceProfile's has no tags). */
@@ -60,7 +65,13 @@ export function untouchableRoleResources(rules: Omit<UntouchableRules, 'protecte
     const { path, name } = roleRefParts(ref);
     return path === undefined ? [`/${name}`, `/*/${name}`] : [`${path}${name}`];
   });
-  const own = ['/cordon-*', ...(rules.stackName ? [`/${rules.stackName}-*`] : [])];
+  const own = [
+    '/cordon-*',
+    ...(rules.stackName ? [`/${rules.stackName}-*`] : []),
+    ...(rules.responderRoleName
+      ? [`/${rules.responderRoleName}`, `/${rules.responderRoleName}-restore`]
+      : []),
+  ].filter((pattern, index, all) => all.indexOf(pattern) === index);
   return [
     {
       // https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
@@ -115,11 +126,13 @@ export function untouchableReason(role: RoleFacts, rules: UntouchableRules): str
 }
 
 /**
- * The rules of a deployed function: its settings' protected tag and break-glass roles, and the stack's name
+ * The rules of a deployed function: its settings' protected tag, break-glass roles and responder role name, and the stack's name
  * from {@link STACK_NAME_ENV} (absent outside a deployment: only `cordon-*` then counts as Cordon's).
  */
 export function untouchableRules(
-  settings: Pick<UntouchableRules, 'protectedTag' | 'breakGlassRoles'>,
+  settings: Pick<UntouchableRules, 'protectedTag' | 'breakGlassRoles'> & {
+    readonly organization?: { readonly responderRoleName?: string };
+  },
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): UntouchableRules {
   const stackName = env[STACK_NAME_ENV]?.trim();
@@ -130,5 +143,8 @@ export function untouchableRules(
     protectedTag: settings.protectedTag,
     breakGlassRoles: settings.breakGlassRoles ?? [],
     ...(stackName ? { stackName } : {}),
+    ...(settings.organization?.responderRoleName
+      ? { responderRoleName: settings.organization.responderRoleName }
+      : {}),
   };
 }

@@ -11,6 +11,9 @@ export const RESTORE_ENV = {
   /** Comma-separated. */
   securityGroupIds: 'CORDON_RESTORE_SECURITY_GROUP_IDS',
   instanceProfileName: 'CORDON_RESTORE_INSTANCE_PROFILE',
+  /** The name of the restore role the responder template makes in every member (infra/responder-template.ts). */
+  memberRestoreRole: 'CORDON_MEMBER_RESTORE_ROLE',
+  partition: 'CORDON_PARTITION',
 } as const;
 
 /** The restore's defaults; every field is optional, and the event's own values win. */
@@ -30,8 +33,29 @@ function read(env: Env, name: string, pattern: RegExp, expected: string): string
   return value;
 }
 
-/** Reads the restore's defaults from the environment. */
-export function readRestoreDefaults(env: Env = process.env): RestoreDefaults {
+/**
+ * Reads the restore's defaults from the environment. In a member account (`member`), AWS Backup restores with
+ * a role of that account: the responder template's restore role there, never the hub's, which a member's
+ * Backup cannot assume; the hub's subnet and groups do not exist there either, so the recovery point's own are used.
+ */
+export function readRestoreDefaults(
+  env: Env = process.env,
+  member?: { readonly account: string },
+): RestoreDefaults {
+  if (member !== undefined) {
+    const name = read(env, RESTORE_ENV.memberRestoreRole, /^[\w+=,.@-]{1,64}$/, 'an IAM role name');
+    const partition = env[RESTORE_ENV.partition]?.trim() || 'aws';
+    const profile = read(
+      env,
+      RESTORE_ENV.instanceProfileName,
+      /^[\w+=,.@-]{1,128}$/,
+      'an instance profile name',
+    );
+    return {
+      ...(name ? { restoreRoleArn: `arn:${partition}:iam::${member.account}:role/${name}` } : {}),
+      ...(profile ? { instanceProfileName: profile } : {}),
+    };
+  }
   const role = read(
     env,
     RESTORE_ENV.restoreRoleArn,

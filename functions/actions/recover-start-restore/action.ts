@@ -15,6 +15,12 @@ export const action = defineAction({
     ec2: ['DescribeSecurityGroups'],
   },
   passRestoreRole: true,
-  deps: ({ clients }) => ({ ...clients, defaults: readRestoreDefaults() }),
+  deps: ({ clients, member, place }) => ({
+    ...clients,
+    defaults: readRestoreDefaults(
+      process.env,
+      member && place.account ? { account: place.account } : undefined,
+    ),
+  }),
   core: startRestore,
 });

@@ -5,6 +5,7 @@ import {
   revokePolicyDocument,
   revokePolicyName,
 } from '../../../functions/actions/iam-common/iam.ts';
+import { untouchableReason, untouchableRules } from '../../../functions/actions/iam-common/untouchable.ts';
 
 /** The console's revoke policy with any value as its cut-off. */
 const withCutOff = (value: string) =>
@@ -81,5 +82,23 @@ describe('releaseRevokePolicy', () => {
     ).toMatchObject({
       action: 'refuse',
     });
+  });
+});
+
+describe('the untouchable roles of an organization', () => {
+  const rules = untouchableRules({
+    protectedTag: { key: 'cordon:protected', value: 'true' },
+    breakGlassRoles: [],
+    organization: { responderRoleName: 'SecurityResponder' },
+  });
+
+  it("refuses the responder role and its restore role, whatever their names, as Cordon's own", () => {
+    expect(untouchableReason({ roleName: 'SecurityResponder' }, rules)).toMatch(/Cordon's own/);
+    expect(untouchableReason({ roleName: 'SecurityResponder-restore' }, rules)).toMatch(/Cordon's own/);
+  });
+
+  it('leaves another role of the member to the playbook', () => {
+    expect(untouchableReason({ roleName: 'SecurityResponderish' }, rules)).toBeUndefined();
+    expect(untouchableReason({ roleName: 'web-app' }, rules)).toBeUndefined();
   });
 });
