@@ -138,6 +138,8 @@ async function start(name: string) {
     'gate-test',
     {
       incidentId: incident.id,
+      // As every playbook's input holds it (PlaybookInput): the gate's check acts where the finding is.
+      finding: { account: incident.account, region: incident.region },
       resource: { type: 'instance', id: 'i-0abc1234def567890' },
       happened: 'GuardDuty: C&C DNS queries',
       reasons: ['instance i-0abc1234def567890 is only the target of the finding: a person decides'],
