@@ -11,7 +11,8 @@ import { makeClient } from '#shared/clients';
 import { randomIds } from '#shared/clock';
 import type { Finding } from '#shared/domain';
 import { createLogger } from '#shared/log';
-import type { Settings } from '#shared/settings';
+import { parseSettings, type Settings } from '#shared/settings';
+import settingsFile from '../../../cordon.config.ts';
 import { type RouteOutcome, type RouterDeps, routeFinding } from '../../../functions/router/core.ts';
 import { normalizeEvent } from '../../../functions/router/normalize.ts';
 import type { ExecutionResult } from '../../../local/engine/types.ts';
@@ -63,6 +64,9 @@ export function findingAt(
     resources: [{ ...resource, id: options.resourceId ?? resource.id }, ...rest],
   };
 }
+
+/** The settings of cordon.config.ts, which the runtime's stack is built from (before its organization). */
+export const configSettings = (): Settings => parseSettings(settingsFile);
 
 /** An account seed holding what the fixture's finding names (local/seed-from-finding.ts, as `cordon run`). */
 export function seedOf(event: string, settings: Settings): AccountSeed {

@@ -11,7 +11,18 @@ import type { AccountState } from '../../../local/sandbox/index.ts';
 import type { OrganizationSeed, OrganizationState } from '../../../local/sandbox/organization.ts';
 import { stateAt } from '../../support/account.ts';
 import { member, organizationRuntime, type TestRuntime } from '../../support/runtime.ts';
-import { EC2_EVENT, EU, findingAt, HUB, hubRouter, IAM_EVENT, route, runToEnd, seedOf } from './helpers.ts';
+import {
+  configSettings,
+  EC2_EVENT,
+  EU,
+  findingAt,
+  HUB,
+  hubRouter,
+  IAM_EVENT,
+  route,
+  runToEnd,
+  seedOf,
+} from './helpers.ts';
 
 const A = '111111111111';
 const B = '222222222222';
@@ -25,9 +36,8 @@ let t: TestRuntime;
 let seed: OrganizationSeed;
 
 beforeAll(async () => {
-  // The seeds are made from the fixtures with the default settings' normalization (what `cordon run` does).
-  const { parseSettings } = await import('#shared/settings');
-  const settings = parseSettings((await import('../../../cordon.config.ts')).default);
+  // The seeds are made from the fixtures as `cordon run` makes them.
+  const settings = configSettings();
   const both = { ...seedOf(EC2_EVENT, settings), ...seedOf(IAM_EVENT, settings) };
   seed = {
     hub: both,

@@ -9,7 +9,16 @@ import type { Settings } from '#shared/settings';
 import { routeFinding } from '../../../functions/router/core.ts';
 import type { OrganizationSeed } from '../../../local/sandbox/organization.ts';
 import { member, organizationRuntime, type TestRuntime } from '../../support/runtime.ts';
-import { EC2_EVENT, findingAt, hubRouter, IAM_EVENT, route, runToEnd, seedOf } from './helpers.ts';
+import {
+  configSettings,
+  EC2_EVENT,
+  findingAt,
+  hubRouter,
+  IAM_EVENT,
+  route,
+  runToEnd,
+  seedOf,
+} from './helpers.ts';
 
 const IN = '111111111111';
 /** A member of the organization, with its responder role, that the router's settings may leave out. */
@@ -21,8 +30,7 @@ let t: TestRuntime;
 let seed: OrganizationSeed;
 
 beforeAll(async () => {
-  const { parseSettings } = await import('#shared/settings');
-  const settings = parseSettings((await import('../../../cordon.config.ts')).default);
+  const settings = configSettings();
   const both = { ...seedOf(EC2_EVENT, settings), ...seedOf(IAM_EVENT, settings) };
   seed = {
     hub: both,
