@@ -5,10 +5,10 @@
  * those accounts in scope. Accounts that join a unit later are in scope after the next prepare and deploy
  * (the StackSet gives them the responder role as they join).
  */
-import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { ConfigError } from '#shared/errors';
 import type { SettingsInput } from '#shared/settings';
+import { readPreparedJson } from '../functions/actions/ec2-isolate/prepared-file.ts';
 
 const FileSchema = z.object({
   organization: z.optional(
@@ -21,13 +21,8 @@ const FileSchema = z.object({
 
 /** The accounts of each unit the file holds; none when there is no file or it holds none. */
 export function preparedUnitAccounts(path: string): Record<string, string[]> {
-  if (!existsSync(path)) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`${path} is not JSON: ${(error as Error).message}; run cordon prepare again`);
-  }
+  const value = readPreparedJson(path);
+  if (value === undefined) return {};
   const parsed = z.safeParse(FileSchema, value);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

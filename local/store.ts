@@ -11,7 +11,9 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import {
+  type AttributeDefinition,
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
@@ -19,7 +21,7 @@ import {
   type TableDescription,
   UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
-import { AUDIT_TABLE } from '#shared/audit-table';
+import { AUDIT_TABLE, type IndexDefinition, type KeyAttribute } from '#shared/audit-table';
 import { CordonError } from '#shared/errors';
 
 /** DynamoDB Local did not start, or Java is missing. */
@@ -185,37 +187,51 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
   };
 }
 
+/**
+ * The CreateTable input of a table of the audit table's keys with `indexes` (default all of the shared
+ * definition's): what {@link createAuditTable} sends, and what a test makes an older table with.
+ */
+export function auditTableInput(
+  tableName: string,
+  indexes: readonly IndexDefinition[] = AUDIT_TABLE.indexes,
+): CreateTableCommandInput {
+  const keys = [AUDIT_TABLE.partitionKey, AUDIT_TABLE.sortKey, ...indexes.flatMap(indexKeys)];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: attributeDefinitions(keys),
+    KeySchema: [
+      { AttributeName: AUDIT_TABLE.partitionKey.name, KeyType: 'HASH' },
+      { AttributeName: AUDIT_TABLE.sortKey.name, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: indexes.map(indexSpec),
+  };
+}
+
+const indexKeys = (index: IndexDefinition): KeyAttribute[] => [index.partitionKey, index.sortKey];
+
+/** Each key attribute once, as DynamoDB's AttributeDefinitions. */
+function attributeDefinitions(keys: readonly KeyAttribute[]): AttributeDefinition[] {
+  const attributes = new Map(keys.map((key) => [key.name, key.type]));
+  return [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType }));
+}
+
+/** An index of the definition, as CreateTable and UpdateTable take it. */
+function indexSpec(index: IndexDefinition) {
+  return {
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
+      { AttributeName: index.sortKey.name, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  };
+}
+
 /** Creates the audit table from the shared definition, or leaves it if it exists. Waits until ACTIVE. */
 export async function createAuditTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  const attributes = new Map<string, 'S' | 'N'>();
-  for (const key of [AUDIT_TABLE.partitionKey, AUDIT_TABLE.sortKey]) attributes.set(key.name, key.type);
-  for (const index of AUDIT_TABLE.indexes) {
-    attributes.set(index.partitionKey.name, index.partitionKey.type);
-    attributes.set(index.sortKey.name, index.sortKey.type);
-  }
   try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
-          AttributeName,
-          AttributeType,
-        })),
-        KeySchema: [
-          { AttributeName: AUDIT_TABLE.partitionKey.name, KeyType: 'HASH' },
-          { AttributeName: AUDIT_TABLE.sortKey.name, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: AUDIT_TABLE.indexes.map((index) => ({
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        })),
-      }),
-    );
+    await client.send(new CreateTableCommand(auditTableInput(tableName)));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
@@ -227,22 +243,8 @@ export async function createAuditTable(client: DynamoDBClient, tableName: string
     await client.send(
       new UpdateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [index.partitionKey, index.sortKey].map((key) => ({
-          AttributeName: key.name,
-          AttributeType: key.type,
-        })),
-        GlobalSecondaryIndexUpdates: [
-          {
-            Create: {
-              IndexName: index.name,
-              KeySchema: [
-                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-                { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'ALL' },
-            },
-          },
-        ],
+        AttributeDefinitions: attributeDefinitions(indexKeys(index)),
+        GlobalSecondaryIndexUpdates: [{ Create: indexSpec(index) }],
       }),
     );
     table = await activeTable(client, tableName);

@@ -6,7 +6,7 @@
  * from AWS Organizations and writes them beside the groups (`organization.unitAccounts`, which
  * infra/prepared-units.ts reads at synth).
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -23,6 +23,7 @@ import type { Ec2Sender } from '../../functions/actions/ec2-common/instance.ts';
 import { type PreparedVpc, prepareGroups } from '../../functions/actions/ec2-isolate/groups.ts';
 import {
   LOCAL_PREPARED_FILE,
+  readPreparedJson,
   writePreparedGroups,
 } from '../../functions/actions/ec2-isolate/prepared-file.ts';
 import { readAccountFile, writeAccountFile } from '../../local/runtime/account-file.ts';
@@ -156,7 +157,7 @@ export function writeUnitAccounts(
   units: Readonly<Record<string, readonly string[]>>,
   preparedAt: string,
 ): void {
-  const file = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+  const file = (readPreparedJson(path) ?? {}) as Record<string, unknown>;
   // A file with no groups yet still has the shape the groups' reader takes (functions/actions/ec2-isolate/prepared-file.ts).
   const next = { accounts: {}, ...file, organization: { preparedAt, unitAccounts: units } };
   const temporary = `${path}.${process.pid}.tmp`;

@@ -332,15 +332,7 @@ export class Sandbox {
     // are shared, not copied: their handlers change them only through a commit that cannot fail halfway.
     const { kms, s3, ...rest } = this.#state;
     const draft: AccountState = { ...structuredClone(rest), kms, s3 };
-    const ctx: CallContext = {
-      state: draft,
-      now: this.now(),
-      service,
-      command,
-      pageCap: this.#pageCap,
-      caller,
-      roles: this.#roles,
-    };
+    const ctx = this.#callContext(draft, service, command, caller);
     const output = handler(ctx, structuredClone(input) as never);
     if (service === 'EC2' && 'DryRun' in input && input.DryRun === true) {
       throw awsError('EC2', 'DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
@@ -360,16 +352,15 @@ export class Sandbox {
     if (!handler) throw new SandboxUnsupportedCommandError(service, command);
     this.#journals.catchUp(service);
     const ctx: JournalContext<E> = {
-      state: this.#state,
-      now: this.now(),
-      service,
-      command,
-      pageCap: this.#pageCap,
-      caller,
-      roles: this.#roles,
+      ...this.#callContext(this.#state, service, command, caller),
       commit: (event) => this.#journals.commit(service, journaled, event),
     };
     return handler(ctx, structuredClone(input) as never);
+  }
+
+  /** What a simulated command is given: the state it works on, the time, the caller and the account's roles. */
+  #callContext(state: AccountState, service: ServiceName, command: string, caller: Caller): CallContext {
+    return { state, now: this.now(), service, command, pageCap: this.#pageCap, caller, roles: this.#roles };
   }
 }
 

@@ -284,16 +284,21 @@ export function checkAccountSeed(
 ): { ok: true; seed: AccountSeed } | { ok: false; problems: string[] } {
   const result = z.safeParse(AccountSeedSchema, value);
   if (result.success) return { ok: true, seed: result.data as AccountSeed };
-  return {
-    ok: false,
-    problems: result.error.issues.map((issue) => {
-      const unknown = issue.code === 'unrecognized_keys' ? issue.keys : [];
-      if (unknown.length > 0) {
-        return unknown
-          .map((key) => `${fieldPath([...issue.path, key])}: not a field of an account seed`)
-          .join('; ');
-      }
-      return `${fieldPath(issue.path)}: ${issue.message}`;
-    }),
-  };
+  return { ok: false, problems: seedProblems(result.error.issues, 'an account seed') };
+}
+
+/**
+ * A seed's issues as a person reads them, one line each: a field the seed does not have is named as not a
+ * field of `what`; a record's key (an account id, a region) that does not match says why, not only that it
+ * is invalid.
+ */
+export function seedProblems(issues: readonly z.core.$ZodIssue[], what: string): string[] {
+  return issues.map((issue) => {
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    if (unknown.length > 0) {
+      return unknown.map((key) => `${fieldPath([...issue.path, key])}: not a field of ${what}`).join('; ');
+    }
+    const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
+    return `${fieldPath(issue.path)}: ${inner ?? issue.message}`;
+  });
 }

@@ -40,15 +40,24 @@ type PreparedFile = z.infer<typeof FileSchema>;
 /** The key of an account and region in the file. */
 export const preparedKey = (account: string, region: string): string => `${account}/${region}`;
 
-/** Reads the file (none: no accounts); a file that does not parse is a ConfigError naming it. */
-export function readPreparedFile(path: string): PreparedFile {
-  if (!existsSync(path)) return { accounts: {} };
-  let value: unknown;
+/**
+ * The prepared file's JSON as it is, undefined when there is no file; a file that is not JSON is a
+ * ConfigError naming it. Its parts are checked by their readers: the groups here, the organization's units
+ * by infra/prepared-units.ts.
+ */
+export function readPreparedJson(path: string): unknown {
+  if (!existsSync(path)) return undefined;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new ConfigError(`${path} is not JSON: ${(error as Error).message}; run cordon prepare again`);
   }
+}
+
+/** Reads the file (none: no accounts); a file that does not parse is a ConfigError naming it. */
+export function readPreparedFile(path: string): PreparedFile {
+  const value = readPreparedJson(path);
+  if (value === undefined) return { accounts: {} };
   const parsed = z.safeParse(FileSchema, value);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

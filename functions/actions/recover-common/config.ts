@@ -42,18 +42,19 @@ export function readRestoreDefaults(
   env: Env = process.env,
   member?: { readonly account: string },
 ): RestoreDefaults {
+  const profile = read(
+    env,
+    RESTORE_ENV.instanceProfileName,
+    /^[\w+=,.@-]{1,128}$/,
+    'an instance profile name',
+  );
+  const withProfile = profile ? { instanceProfileName: profile } : {};
   if (member !== undefined) {
     const name = read(env, RESTORE_ENV.memberRestoreRole, /^[\w+=,.@-]{1,64}$/, 'an IAM role name');
     const partition = env[RESTORE_ENV.partition]?.trim() || 'aws';
-    const profile = read(
-      env,
-      RESTORE_ENV.instanceProfileName,
-      /^[\w+=,.@-]{1,128}$/,
-      'an instance profile name',
-    );
     return {
       ...(name ? { restoreRoleArn: `arn:${partition}:iam::${member.account}:role/${name}` } : {}),
-      ...(profile ? { instanceProfileName: profile } : {}),
+      ...withProfile,
     };
   }
   const role = read(
@@ -69,16 +70,10 @@ export function readRestoreDefaults(
     /^sg-[0-9a-f]+(\s*,\s*sg-[0-9a-f]+)*$/,
     'comma-separated security group ids',
   );
-  const profile = read(
-    env,
-    RESTORE_ENV.instanceProfileName,
-    /^[\w+=,.@-]{1,128}$/,
-    'an instance profile name',
-  );
   return {
     ...(role ? { restoreRoleArn: role } : {}),
     ...(subnet ? { subnetId: subnet } : {}),
     ...(groups ? { securityGroupIds: groups.split(',').map((g) => g.trim()) } : {}),
-    ...(profile ? { instanceProfileName: profile } : {}),
+    ...withProfile,
   };
 }

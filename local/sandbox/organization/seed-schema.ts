@@ -5,7 +5,7 @@
  * (`members.883606788610.regions.us-east-1.instances[0].id: ...`); an unknown field is refused.
  */
 import * as z from 'zod/mini';
-import { AccountSeedSchema, fieldPath } from '../seed-schema.ts';
+import { AccountSeedSchema, seedProblems } from '../seed-schema.ts';
 import type { OrganizationSeed } from './types.ts';
 
 const account = z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id'));
@@ -51,18 +51,5 @@ export function checkOrganizationSeed(
 ): { ok: true; seed: OrganizationSeed } | { ok: false; problems: string[] } {
   const result = z.safeParse(OrganizationSeedSchema, value);
   if (result.success) return { ok: true, seed: result.data as OrganizationSeed };
-  return {
-    ok: false,
-    problems: result.error.issues.map((issue) => {
-      const unknown = issue.code === 'unrecognized_keys' ? issue.keys : [];
-      if (unknown.length > 0) {
-        return unknown
-          .map((key) => `${fieldPath([...issue.path, key])}: not a field of an organization seed`)
-          .join('; ');
-      }
-      // A record's key (an account id, a region) that does not match says why, not only that it is invalid.
-      const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
-      return `${fieldPath(issue.path)}: ${inner ?? issue.message}`;
-    }),
-  };
+  return { ok: false, problems: seedProblems(result.error.issues, 'an organization seed') };
 }

@@ -73,6 +73,18 @@ export function seedOf(event: string, settings: Settings): AccountSeed {
   return accountSeedForEvent(fixture(event), normalized(event, settings).resources);
 }
 
+/**
+ * The seeds of the two fixtures' resources (the instance, and the key with its user), as `cordon run` makes
+ * them: `both` for an account that holds them all, `instance` for one that holds the instance alone.
+ */
+export function fixtureSeeds(settings: Settings = configSettings()): {
+  both: AccountSeed;
+  instance: AccountSeed;
+} {
+  const instance = seedOf(EC2_EVENT, settings);
+  return { both: { ...instance, ...seedOf(IAM_EVENT, settings) }, instance };
+}
+
 /** The hub's router on the local runtime, as the demo drives it, with the runtime's stack settings by default. */
 export function hubRouter(t: TestRuntime, settings?: Settings): RouterDeps {
   const arns = new Map(t.runtime.engine.playbooks().map((p) => [p.id, p.arn]));

@@ -12,16 +12,15 @@ import type { OrganizationSeed, OrganizationState } from '../../../local/sandbox
 import { stateAt } from '../../support/account.ts';
 import { member, organizationRuntime, type TestRuntime } from '../../support/runtime.ts';
 import {
-  configSettings,
   EC2_EVENT,
   EU,
   findingAt,
+  fixtureSeeds,
   HUB,
   hubRouter,
   IAM_EVENT,
   route,
   runToEnd,
-  seedOf,
 } from './helpers.ts';
 
 const A = '111111111111';
@@ -37,14 +36,13 @@ let seed: OrganizationSeed;
 
 beforeAll(async () => {
   // The seeds are made from the fixtures as `cordon run` makes them.
-  const settings = configSettings();
-  const both = { ...seedOf(EC2_EVENT, settings), ...seedOf(IAM_EVENT, settings) };
+  const { both, instance } = fixtureSeeds();
   seed = {
     hub: both,
     members: {
       [A]: member(both),
       [B]: member(both),
-      [C]: { regions: { 'us-east-1': both, [EU]: seedOf(EC2_EVENT, settings) } },
+      [C]: { regions: { 'us-east-1': both, [EU]: instance } },
     },
   };
   t = await organizationRuntime(seed, { approvals: {}, waitScale: 0.001 });

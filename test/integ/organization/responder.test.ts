@@ -10,16 +10,15 @@ import type { OrganizationSeed } from '../../../local/sandbox/organization.ts';
 import { stateAt } from '../../support/account.ts';
 import { member, organizationRuntime, type TestRuntime } from '../../support/runtime.ts';
 import {
-  configSettings,
   EC2_EVENT,
   findingAt,
+  fixtureSeeds,
   HUB,
   hubRouter,
   IAM_EVENT,
   responderArn,
   route,
   runToEnd,
-  seedOf,
 } from './helpers.ts';
 
 const NO_ROLE = '444444444444';
@@ -29,8 +28,7 @@ let t: TestRuntime;
 let seed: OrganizationSeed;
 
 beforeAll(async () => {
-  const settings = configSettings();
-  const both = { ...seedOf(EC2_EVENT, settings), ...seedOf(IAM_EVENT, settings) };
+  const { both } = fixtureSeeds();
   seed = {
     hub: both,
     members: {

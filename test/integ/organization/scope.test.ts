@@ -9,16 +9,7 @@ import type { Settings } from '#shared/settings';
 import { routeFinding } from '../../../functions/router/core.ts';
 import type { OrganizationSeed } from '../../../local/sandbox/organization.ts';
 import { member, organizationRuntime, type TestRuntime } from '../../support/runtime.ts';
-import {
-  configSettings,
-  EC2_EVENT,
-  findingAt,
-  hubRouter,
-  IAM_EVENT,
-  route,
-  runToEnd,
-  seedOf,
-} from './helpers.ts';
+import { EC2_EVENT, findingAt, fixtureSeeds, hubRouter, IAM_EVENT, route, runToEnd } from './helpers.ts';
 
 const IN = '111111111111';
 /** A member of the organization, with its responder role, that the router's settings may leave out. */
@@ -30,12 +21,11 @@ let t: TestRuntime;
 let seed: OrganizationSeed;
 
 beforeAll(async () => {
-  const settings = configSettings();
-  const both = { ...seedOf(EC2_EVENT, settings), ...seedOf(IAM_EVENT, settings) };
+  const { both, instance } = fixtureSeeds();
   seed = {
     hub: both,
     members: {
-      [IN]: { regions: { 'us-east-1': both, [FAR]: seedOf(EC2_EVENT, settings) } },
+      [IN]: { regions: { 'us-east-1': both, [FAR]: instance } },
       [OUT]: member(both),
     },
   };

@@ -12,46 +12,22 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { AUDIT_TABLE, INDEX } from '#shared/audit-table';
-import { createAuditTable, localClient } from '../../../local/store.ts';
+import { auditTableInput, createAuditTable, localClient } from '../../../local/store.ts';
 
 describe('the local audit table of an earlier Cordon', () => {
   it('gets the by-place index it lacks, and keeps its items', async () => {
     const client = localClient(inject('dynamoEndpoint'));
     const tableName = `old-${randomBytes(4).toString('hex')}`;
     const older = AUDIT_TABLE.indexes.filter((index) => index.name !== INDEX.byPlace);
-    const attributes = new Map<string, 'S' | 'N'>([
-      ['pk', 'S'],
-      ['sk', 'S'],
-    ]);
-    for (const index of older) {
-      attributes.set(index.partitionKey.name, index.partitionKey.type);
-      attributes.set(index.sortKey.name, index.sortKey.type);
-    }
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
-          AttributeName,
-          AttributeType,
-        })),
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: older.map((index) => ({
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        })),
-      }),
-    );
+    await client.send(new CreateTableCommand(auditTableInput(tableName, older)));
     try {
       const item = { pk: { S: 'INCIDENT#old' }, sk: { S: 'INCIDENT' } };
       await client.send(new PutItemCommand({ TableName: tableName, Item: item }));
+
+      const before = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      expect(before.Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).not.toContain(
+        INDEX.byPlace,
+      );
 
       await createAuditTable(client, tableName);
 
